@@ -1,0 +1,3 @@
+from hardneg.cli.main import main
+
+main()

@@ -1,0 +1,55 @@
+"""Progress reporting that library code can use without depending on a terminal.
+
+Library functions take ``progress=None`` (silent) or a :class:`RichProgress`;
+the command line passes the latter so long work shows a bar on stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class ProgressReporter(Protocol):
+    def track(self, iterable: Iterable[T], *, total: int | None, description: str) -> Iterator[T]: ...
+
+
+class NullProgress:
+    """Reports nothing; the default for the Python API."""
+
+    def track(self, iterable: Iterable[T], *, total: int | None = None, description: str = "") -> Iterator[T]:
+        yield from iterable
+
+
+class RichProgress:
+    """A rich progress bar on stderr, used as a context manager by the CLI."""
+
+    def __init__(self, enabled: bool = True):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=not enabled,
+            transient=False,
+        )
+
+    def __enter__(self) -> "RichProgress":
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._progress.stop()
+
+    def track(self, iterable: Iterable[T], *, total: int | None = None, description: str = "") -> Iterator[T]:
+        yield from self._progress.track(iterable, total=total, description=description)
+
+
+def resolve(progress: ProgressReporter | None) -> ProgressReporter:
+    return NullProgress() if progress is None else progress

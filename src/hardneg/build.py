@@ -1,0 +1,152 @@
+"""Read inputs, sample windows, write a dataset: ``hardneg sample`` as one Python call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hardneg._progress import ProgressReporter
+from hardneg.dataset import Dataset, check_output_dir, fingerprint_in_background, write_dataset
+from hardneg.errors import InputError
+from hardneg.io import read_events_csv, read_sensor_logs, read_wfdb_records
+from hardneg.io.recording import Recording
+from hardneg.io.tables import CSV_SUFFIXES, PARQUET_SUFFIXES
+from hardneg.sample import SamplingConfig, sample_windows
+
+
+@dataclass
+class InputOptions:
+    """How to read the inputs; field names are the CLI options with underscores."""
+
+    time_col: str = "t_ms"
+    time_unit: str = "ms"
+    recording_col: str | None = None
+    channels: tuple[str, ...] | None = None
+    group_col: str | None = None
+    groups: str | Path | Mapping[str, str] | None = None
+    events: str | Path | None = None
+    event_col: str | None = None
+    event_symbols: tuple[str, ...] | None = None
+    annotation_ext: str = "atr"
+    resample_hz: float | None = None
+    sort_time: bool = False
+
+    def to_dict(self) -> dict:
+        values = dict(self.__dict__)
+        for key in ("channels", "event_symbols"):
+            if values[key] is not None:
+                values[key] = list(values[key])
+        if values["groups"] is not None and not isinstance(values["groups"], (str, Path)):
+            values["groups"] = dict(values["groups"])
+        elif values["groups"] is not None:
+            values["groups"] = str(values["groups"])
+        if values["events"] is not None:
+            values["events"] = str(values["events"])
+        return values
+
+
+def read_inputs(
+    paths: Sequence[str | Path], options: InputOptions, progress: ProgressReporter | None = None
+) -> tuple[list[Recording], pd.DataFrame]:
+    """Read sensor logs or WFDB records (by suffix) and their events.
+
+    Examples
+    --------
+    >>> recordings, events = read_inputs(["mitdb/100.hea"], InputOptions(event_symbols=("V",)))  # doctest: +SKIP
+    """
+    paths = [Path(path) for path in paths]
+    if not paths:
+        raise InputError("no inputs given; pass log files (.csv, .parquet) or WFDB headers (.hea)")
+    wfdb_paths = [path for path in paths if path.suffix.lower() in (".hea", "")]
+    table_paths = [path for path in paths if path.suffix.lower() in CSV_SUFFIXES | PARQUET_SUFFIXES]
+    other = [path for path in paths if path not in wfdb_paths and path not in table_paths]
+    if other:
+        raise InputError(f"{other[0]}: unknown input type {other[0].suffix!r}; use .csv, .parquet or .hea")
+    if wfdb_paths and table_paths:
+        raise InputError("mix of WFDB records and CSV/Parquet logs; build one dataset per kind of input")
+    if options.event_col and options.events:
+        raise InputError("pass either --events or --event-col, not both")
+    if wfdb_paths:
+        if options.events is None and not options.event_symbols:
+            raise InputError("WFDB records need --event-symbols (e.g. V) or --events to say what the events are")
+        recordings, events = read_wfdb_records(
+            wfdb_paths,
+            event_symbols=options.event_symbols,
+            annotation_extension=options.annotation_ext,
+            channels=options.channels,
+            groups=options.groups,
+            progress=progress,
+        )
+    else:
+        if options.event_symbols:
+            raise InputError("--event-symbols applies to WFDB records; for logs use --events or --event-col")
+        if options.events is None and options.event_col is None:
+            raise InputError("no events: pass --events EVENTS.csv (recording,t_ms) or --event-col MARKER")
+        recordings, events = read_sensor_logs(
+            table_paths,
+            time_col=options.time_col,
+            time_unit=options.time_unit,
+            recording_col=options.recording_col,
+            channels=options.channels,
+            group_col=options.group_col,
+            groups=options.groups,
+            event_col=options.event_col,
+            resample_hz=options.resample_hz,
+            sort_time=options.sort_time,
+            progress=progress,
+        )
+    if options.events is not None:
+        events = read_events_csv(options.events, recordings)
+    return recordings, events
+
+
+def build_dataset(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    *,
+    inputs: InputOptions | None = None,
+    config: SamplingConfig | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: ProgressReporter | None = None,
+) -> Dataset:
+    """Build a window dataset directory from logs or WFDB records.
+
+    Examples
+    --------
+    >>> ds = build_dataset(["s01.parquet"], "shots", inputs=InputOptions(events="events.csv"),
+    ...                    config=SamplingConfig(neg_mult=8), seed=0)  # doctest: +SKIP
+    """
+    inputs = inputs or InputOptions()
+    config = (config or SamplingConfig()).validate()
+    check_output_dir(out, overwrite)
+    input_files = _input_files(paths, inputs)
+    fingerprints = fingerprint_in_background(input_files)
+    recordings, events = read_inputs(paths, inputs, progress=progress)
+    sampled = sample_windows(recordings, events, config, seed=seed, progress=progress)
+    meta = {
+        "created_by": "hardneg sample",
+        "seed": seed,
+        "parameters": {**config.to_dict(), "seed": seed},
+        "input_options": inputs.to_dict(),
+        "inputs": fingerprints.result(),
+    }
+    return write_dataset(out, sampled, recordings, meta=meta, overwrite=overwrite, progress=progress)
+
+
+def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path]:
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.suffix.lower() in (".hea", ""):
+            base = path.with_suffix("")
+            files += [candidate for candidate in (base.with_suffix(".hea"), base.with_suffix(".dat"),
+                      base.with_suffix(f".{inputs.annotation_ext}")) if candidate.is_file()]
+        elif path.is_file():
+            files.append(path)
+    for extra in (inputs.events, inputs.groups):
+        if isinstance(extra, (str, Path)) and Path(extra).is_file():
+            files.append(Path(extra))
+    return files

@@ -1,0 +1,1 @@
+"""Command-line interface; see :mod:`hardneg.cli.main`."""

@@ -1,0 +1,86 @@
+"""What every sub-command shares: turning InputError into one line and exit status 2, and printing."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hardneg.errors import InputError
+
+
+@contextlib.contextmanager
+def input_errors_exit_2():
+    """Print an :class:`InputError` as one line on stderr and exit with status 2, without a traceback."""
+    try:
+        yield
+    except InputError as error:
+        message = " ".join(str(error).split())  # one line, however the message was built
+        sys.stderr.write(f"error: {message}\n")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted; nothing was written\n")
+        raise typer.Exit(130) from None
+
+
+def split_names(value: str | None) -> tuple[str, ...] | None:
+    """``"a,b, c"`` -> ``("a", "b", "c")``; None and "" stay None."""
+    if value is None or not value.strip():
+        return None
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def print_dataset_summary(meta: dict, path, console: Console | None = None) -> None:
+    """The table ``hardneg sample`` and ``hardneg demo`` print: what was made and what constraints removed."""
+    console = console or Console()
+    counts = meta["counts"]
+    events = counts["events"]
+    negatives = counts["negatives"]
+    table = Table(title=f"Dataset {path}", title_justify="left", show_header=True, header_style="bold")
+    table.add_column("windows")
+    table.add_column("requested", justify="right")
+    table.add_column("achieved", justify="right")
+    table.add_row("pos", str(events["total"]), str(counts["positives"]))
+    kinds = list(dict.fromkeys([*negatives["requested"], *negatives["achieved"]]))
+    for kind in kinds:
+        requested = negatives["requested"].get(kind)
+        achieved = negatives["achieved"].get(kind, 0)
+        short = negatives.get("shortfall", {}).get(kind, 0)
+        note = f" [yellow](short by {short})[/yellow]" if short else ""
+        table.add_row(kind, "" if requested is None else str(requested), f"{achieved}{note}")
+    console.print(table)
+    shape = meta.get("windows_shape")
+    console.print(
+        f"{counts['windows']} windows of {meta['samples_per_window']} samples x {len(meta['channels'])} channels "
+        f"({', '.join(meta['channels'])}) at {meta['sample_rate_hz']:g} Hz from {counts['recordings']} recordings"
+        + (f"; windows.npy {tuple(shape)}" if shape else "")
+    )
+    skipped = [
+        (events["dropped_min_gap"], "dropped by --min-event-gap-ms"),
+        (events["outside_recording"], "with a window outside their recording"),
+        (events["contains_nan"], "with NaN in their window"),
+    ]
+    skipped_text = ", ".join(f"{count} {why}" for count, why in skipped if count)
+    if skipped_text:
+        console.print(f"events skipped: {skipped_text}")
+    if counts["recordings_too_short"]:
+        console.print(f"recordings too short for a window: {', '.join(counts['recordings_too_short'])}")
+    candidates = counts["candidates"]
+    removed = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in candidates["removed"].items())
+    console.print(f"candidate negative windows: {candidates['total']}; removed by {removed}; {candidates['remaining']} left")
+    for kind, pool in counts["pools"].items():
+        parts = [f"{pool['qualifying']} qualify"]
+        parts += [f"{count} removed by {name.replace('_', ' ')}" for name, count in pool["removed"].items()]
+        parts.append(f"{pool['available']} available")
+        if pool.get("duplicates"):
+            parts.append(f"{pool['duplicates']} repeated draws dropped")
+        if pool.get("rejected_min_separation"):
+            parts.append(f"{pool['rejected_min_separation']} draws too close to another (--neg-min-sep-ms)")
+        console.print(f"  {kind} pool: " + ", ".join(parts))
+    for warning in counts.get("warnings", [])[:10]:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if len(counts.get("warnings", [])) > 10:
+        console.print(f"[yellow]... and {len(counts['warnings']) - 10} more warnings in meta.json[/yellow]")

@@ -1,0 +1,62 @@
+"""Groups: the unit a split must keep together (session, subject, patient, recorder, video)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hardneg.errors import InputError
+from hardneg.io.recording import Recording
+from hardneg.io.tables import describe_row, read_table
+
+
+def read_groups_csv(path: str | Path) -> dict[str, str]:
+    """Read a ``recording,group`` table into a mapping.
+
+    Examples
+    --------
+    >>> read_groups_csv("groups.csv")  # doctest: +SKIP
+    {'s01': 'shooter_a', 's02': 'shooter_a', 's03': 'shooter_b'}
+    """
+    path = Path(path)
+    table = read_table(path, string_columns=("recording", "group"))
+    for required in ("recording", "group"):
+        if required not in table.column_names:
+            raise InputError(
+                f"{path}: groups need columns recording,group; {required!r} not found among: "
+                f"{', '.join(table.column_names)}"
+            )
+    recordings = pc.cast(table.column("recording"), pa.string()).to_pylist()
+    groups = pc.cast(table.column("group"), pa.string()).to_pylist()
+    mapping: dict[str, str] = {}
+    for row, (recording, group) in enumerate(zip(recordings, groups)):
+        if recording is None or group is None:
+            raise InputError(f"{path}: empty recording or group at {describe_row(path, row)}")
+        if recording in mapping and mapping[recording] != group:
+            raise InputError(
+                f"{path}: recording {recording!r} is given two groups ({mapping[recording]!r} and {group!r}) "
+                f"at {describe_row(path, row)}"
+            )
+        mapping[recording] = group
+    return mapping
+
+
+def resolve_groups(recordings: Sequence[Recording], groups: Mapping[str, str] | str | Path | None) -> None:
+    """Set each recording's group from a mapping or a groups CSV (in place).
+
+    Every recording must appear: a silent fallback to the recording id would
+    hide exactly the leakage that groups exist to prevent.
+    """
+    if groups is None:
+        return
+    source = str(groups) if isinstance(groups, (str, Path)) else "the groups mapping"
+    mapping = read_groups_csv(groups) if isinstance(groups, (str, Path)) else dict(groups)
+    missing = [r.id for r in recordings if r.id not in mapping]
+    if missing:
+        shown = ", ".join(missing[:8]) + (", ..." if len(missing) > 8 else "")
+        raise InputError(f"{source}: no group for recording(s) {shown}; add a recording,group row for each")
+    for recording in recordings:
+        recording.group = str(mapping[recording.id])

@@ -1,0 +1,90 @@
+"""The Recording: one continuous, fixed-rate stream of samples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Tolerance, in samples, when a time is converted to a sample position, so
+#: that 360 Hz times such as 1000/360 ms do not lose a sample to rounding.
+SAMPLE_TOLERANCE = 1e-9
+
+
+@dataclass
+class Recording:
+    """One continuous stream on a fixed sample grid.
+
+    Sample ``i`` lies at ``t0_ms + i * 1000 / sample_rate_hz``. The recording
+    spans its first to its last timestamp.
+
+    Parameters
+    ----------
+    id : str
+        Recording id (a file stem, a ``--recording-col`` value, a WFDB record name).
+    group : str
+        Session, subject, patient, recorder...; defaults to ``id``.
+    t0_ms : float
+        Time of the first sample on the recording's own clock.
+    sample_rate_hz : float
+        Samples per second.
+    channels : list of str
+        Channel names, in input order.
+    data : list of numpy.ndarray
+        One 1-D array per channel, all of length ``n_samples``. Kept as separate
+        arrays so that columns read from Arrow are used without a copy.
+    source : str
+        The file it was read from.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rec = Recording("s1", "s1", 0.0, 100.0, ["x"], [np.arange(5.0)], "s1.csv")
+    >>> rec.end_ms, rec.n_samples
+    (40.0, 5)
+    >>> rec.first_sample_at_or_after(np.array([0.0, 5.0, 10.0]))
+    array([0, 1, 1])
+    """
+
+    id: str
+    group: str
+    t0_ms: float
+    sample_rate_hz: float
+    channels: list[str]
+    data: list[np.ndarray]
+    source: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_samples(self) -> int:
+        return int(len(self.data[0])) if self.data else 0
+
+    @property
+    def step_ms(self) -> float:
+        return 1000.0 / self.sample_rate_hz
+
+    @property
+    def end_ms(self) -> float:
+        """Time of the last sample."""
+        return self.t0_ms + (self.n_samples - 1) * self.step_ms
+
+    def times_ms(self) -> np.ndarray:
+        """Timestamps of every sample (float64)."""
+        return self.t0_ms + np.arange(self.n_samples, dtype=np.float64) * self.step_ms
+
+    def sample_time_ms(self, index: np.ndarray | int) -> np.ndarray:
+        """Time of sample ``index`` (vectorised)."""
+        return self.t0_ms + np.asarray(index, dtype=np.float64) * self.step_ms
+
+    def first_sample_at_or_after(self, time_ms: np.ndarray | float) -> np.ndarray:
+        """Index of the first sample with ``t >= time_ms``, compared in sample units.
+
+        The comparison allows ``SAMPLE_TOLERANCE`` samples of rounding error, so a
+        time that equals a sample's time up to float error selects that sample.
+        """
+        position = (np.asarray(time_ms, dtype=np.float64) - self.t0_ms) * (self.sample_rate_hz / 1000.0)
+        return np.ceil(position - SAMPLE_TOLERANCE).astype(np.int64)
+
+    def channel_matrix(self, dtype=np.float64) -> np.ndarray:
+        """All channels as one (channels, samples) array (a copy)."""
+        return np.stack([np.asarray(c, dtype=dtype) for c in self.data])

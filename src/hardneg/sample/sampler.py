@@ -1,0 +1,531 @@
+"""The window sampler: positive windows per event, negative windows by strategy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hardneg._progress import ProgressReporter, resolve
+from hardneg.errors import InputError
+from hardneg.io.events import EVENT_COLUMNS
+from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
+from hardneg.sample.config import SamplingConfig
+from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_without_replacement
+from hardneg.sample.intervals import intersects_any
+from hardneg.sample.motion import WindowStatistics
+
+KINDS = ("pos", "near", "far", "uniform", "hard")
+INDEX_COLUMNS = [
+    "window_id",
+    "recording",
+    "group",
+    "start_ms",
+    "end_ms",
+    "label",
+    "kind",
+    "event_id",
+    "event_t_ms",
+    "motion",
+    "start_sample",
+]
+
+
+def samples_per_window(window_ms: float, sample_rate_hz: float) -> int:
+    """Samples a window holds: the whole samples that fit in ``window_ms`` at the rate.
+
+    Examples
+    --------
+    >>> samples_per_window(600, 360.0), samples_per_window(500, 1000.0), samples_per_window(505, 100.0)
+    (216, 500, 50)
+    """
+    return int(np.floor(window_ms * sample_rate_hz / 1000.0 + SAMPLE_TOLERANCE))
+
+
+@dataclass
+class SampledWindows:
+    """The outcome of sampling: one index row per window, and what happened on the way.
+
+    Attributes
+    ----------
+    index : pandas.DataFrame
+        ``window_id, recording, group, start_ms, end_ms, label, kind, event_id,
+        event_t_ms, motion, start_sample``, sorted by ``window_id``.
+    samples_per_window : int
+        ``T``, the last axis of the window array.
+    sample_rate_hz : float
+    channels : list of str
+        Channel names of the first recording (positions are what is stacked).
+    report : dict
+        Counts: events used and skipped, candidates removed by each constraint,
+        negatives requested and achieved per kind. Stored as ``meta.json["counts"]``.
+    """
+
+    index: pd.DataFrame
+    samples_per_window: int
+    sample_rate_hz: float
+    channels: list[str]
+    report: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def extract(
+        self,
+        recordings: Sequence[Recording],
+        out: np.ndarray | None = None,
+        progress: ProgressReporter | None = None,
+        chunk_windows: int = 4096,
+    ) -> np.ndarray:
+        """Copy every window's samples into ``out`` (N, channels, T) float32, created if not given."""
+        count, channels, length = len(self.index), len(self.channels), self.samples_per_window
+        if out is None:
+            out = np.empty((count, channels, length), dtype=np.float32)
+        by_id = {recording.id: recording for recording in recordings}
+        codes, ids = pd.factorize(self.index["recording"], sort=False)
+        starts = self.index["start_sample"].to_numpy(np.int64)
+        offsets = np.arange(length, dtype=np.int64)
+        work = [
+            (by_id[recording_id], np.flatnonzero(codes == code)) for code, recording_id in enumerate(ids)
+        ]
+        chunks = [(rec, rows[i : i + chunk_windows]) for rec, rows in work for i in range(0, len(rows), chunk_windows)]
+        for recording, rows in resolve(progress).track(chunks, total=len(chunks), description="Writing windows"):
+            sample_index = starts[rows, None] + offsets
+            for channel, values in enumerate(recording.data):
+                out[rows, channel, :] = values[sample_index]
+        return out
+
+
+class WindowSampler:
+    """Cut labelled windows out of recordings.
+
+    Positives: one window per event (``align="end"``: ``[t - lead - window,
+    t - lead)``; ``"center"``: ``[t - window/2, t + window/2)``). Negatives:
+    ``neg_mult`` per positive, drawn from candidate windows that hold no NaN,
+    keep away from the chosen recording edges and overlap no event's exclusion
+    zone ``[w_start, max(w_end, t, end_ms) + neg_avoid_post_ms)``, by strategy
+    ``near``, ``far``, ``mixed`` or ``uniform``, optionally filtered by motion,
+    with a minimum start separation per recording.
+
+    Parameters
+    ----------
+    config : SamplingConfig, optional
+    seed : int
+        Same inputs and seed give the same windows.
+
+    Examples
+    --------
+    >>> sampler = WindowSampler(SamplingConfig(neg_strategy="far", neg_mult=2), seed=0)
+    >>> windows = sampler.sample(recordings, events)  # doctest: +SKIP
+    >>> windows.index.kind.value_counts()  # doctest: +SKIP
+    """
+
+    def __init__(self, config: SamplingConfig | None = None, *, seed: int = 0):
+        self.config = config if config is not None else SamplingConfig()
+        self.seed = seed
+
+    def sample(
+        self, recordings: Sequence[Recording], events: pd.DataFrame, progress: ProgressReporter | None = None
+    ) -> SampledWindows:
+        """Validate the inputs, seed the generator and sample."""
+        config = self.config.validate()
+        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise InputError(f"--seed must be an integer >= 0, got {self.seed}")
+        rate, length, warnings = check_recordings(recordings, config.window_ms)
+        events = check_events(events, recordings)
+        rng = np.random.default_rng(int(self.seed))
+        return _sample(recordings, events, config, rate, length, rng, warnings, resolve(progress))
+
+
+def sample_windows(
+    recordings: Sequence[Recording],
+    events: pd.DataFrame,
+    config: SamplingConfig | None = None,
+    *,
+    seed: int = 0,
+    progress: ProgressReporter | None = None,
+) -> SampledWindows:
+    """Sample positive and negative windows; see :class:`WindowSampler`.
+
+    Examples
+    --------
+    >>> from hardneg.io import read_sensor_logs, read_events_csv
+    >>> recordings, _ = read_sensor_logs(["s01.parquet", "s02.parquet"])  # doctest: +SKIP
+    >>> events = read_events_csv("events.csv", recordings)  # doctest: +SKIP
+    >>> windows = sample_windows(recordings, events, SamplingConfig(neg_mult=8), seed=0)  # doctest: +SKIP
+    """
+    return WindowSampler(config, seed=seed).sample(recordings, events, progress=progress)
+
+
+def check_recordings(recordings: Sequence[Recording], window_ms: float) -> tuple[float, int, list[str]]:
+    """Common sample rate, samples per window and warnings; refuse what cannot be stacked."""
+    if not recordings:
+        raise InputError("no recordings to sample from")
+    ids = [recording.id for recording in recordings]
+    if len(set(ids)) != len(ids):
+        duplicate = next(i for i in ids if ids.count(i) > 1)
+        raise InputError(f"recording id {duplicate!r} appears twice; recording ids must be unique")
+    timed = [recording for recording in recordings if recording.n_samples >= 2]
+    reference = timed[0] if timed else recordings[0]
+    warnings: list[str] = []
+    for recording in timed:
+        if abs(recording.sample_rate_hz - reference.sample_rate_hz) > 1e-9 * reference.sample_rate_hz:
+            raise InputError(
+                f"{recording.source}: sample rate {recording.sample_rate_hz:g} Hz differs from "
+                f"{reference.sample_rate_hz:g} Hz in {reference.source}; pass --resample-hz to put all on one rate"
+            )
+    for recording in recordings:
+        if len(recording.channels) != len(reference.channels):
+            raise InputError(
+                f"{recording.source}: {len(recording.channels)} channels ({', '.join(recording.channels)}) but "
+                f"{reference.source} has {len(reference.channels)}; choose common channels with --channels"
+            )
+        if recording.channels != reference.channels:
+            warnings.append(
+                f"{recording.id}: channel names {','.join(recording.channels)} differ from "
+                f"{','.join(reference.channels)}; windows stack channels by position"
+            )
+    length = samples_per_window(window_ms, reference.sample_rate_hz)
+    if length < 1:
+        raise InputError(
+            f"--window-ms {window_ms:g} holds no whole sample at {reference.sample_rate_hz:g} Hz; "
+            f"use at least {1000.0 / reference.sample_rate_hz:g}"
+        )
+    return reference.sample_rate_hz, length, warnings
+
+
+def check_events(events: pd.DataFrame, recordings: Sequence[Recording]) -> pd.DataFrame:
+    """The events table with its standard columns, on known recordings, sorted per recording by time."""
+    missing = [column for column in ("recording", "t_ms") if column not in events.columns]
+    if missing:
+        raise InputError(f"events table lacks column(s) {', '.join(missing)}; it needs recording,t_ms")
+    events = events.copy()
+    if "end_ms" not in events.columns:
+        events["end_ms"] = events["t_ms"]
+    if "label" not in events.columns:
+        events["label"] = None
+    if "event_id" not in events.columns:
+        events["event_id"] = np.arange(len(events), dtype=np.int64)
+    events["recording"] = events["recording"].astype(str)
+    known = {recording.id for recording in recordings}
+    unknown = sorted(set(events["recording"]) - known)
+    if unknown:
+        raise InputError(f"events name recording(s) {', '.join(unknown[:5])} that are not among the inputs")
+    events["t_ms"] = events["t_ms"].astype(np.float64)
+    events["end_ms"] = np.fmax(events["end_ms"].astype(np.float64), events["t_ms"])
+    return events[EVENT_COLUMNS].sort_values(["recording", "t_ms", "event_id"], kind="stable").reset_index(drop=True)
+
+
+def _positive_bounds(t_ms: np.ndarray, config: SamplingConfig) -> tuple[np.ndarray, np.ndarray]:
+    if config.align == "end":
+        start = t_ms - config.lead_ms - config.window_ms
+    else:
+        start = t_ms - config.window_ms / 2.0
+    return start, start + config.window_ms
+
+
+def _candidate_starts(recording: Recording, n_starts: int, hop_ms: float | None) -> np.ndarray:
+    if hop_ms is None:
+        return np.arange(n_starts, dtype=np.int64)
+    last_start_ms = recording.sample_time_ms(n_starts - 1)
+    steps = int(np.floor((last_start_ms - recording.t0_ms) / hop_ms + SAMPLE_TOLERANCE)) + 1
+    starts = np.unique(recording.first_sample_at_or_after(recording.t0_ms + np.arange(steps) * hop_ms))
+    return starts[starts < n_starts]
+
+
+def _empty_report(config: SamplingConfig, recordings: Sequence[Recording]) -> dict:
+    return {
+        "recordings": len(recordings),
+        "recordings_too_short": [],
+        "events": {"total": 0, "used": 0, "dropped_min_gap": 0, "outside_recording": 0, "contains_nan": 0},
+        "positives": 0,
+        "negatives": {"requested": {}, "achieved": {}, "shortfall": {}},
+        "candidates": {"total": 0, "removed": {"contains_nan": 0, "edges": 0, "exclusion_zone": 0}, "remaining": 0},
+        "pools": {},
+        "windows": 0,
+        "warnings": [],
+    }
+
+
+def _sample(
+    recordings: Sequence[Recording],
+    events: pd.DataFrame,
+    config: SamplingConfig,
+    rate: float,
+    length: int,
+    rng: np.random.Generator,
+    warnings: list[str],
+    progress: ProgressReporter,
+) -> SampledWindows:
+    report = _empty_report(config, recordings)
+    report["warnings"] = list(warnings)
+    report["events"]["total"] = len(events)
+    events_by_recording = {key: frame for key, frame in events.groupby("recording", sort=False)}
+    positives: list[dict] = []
+    candidates: list[dict] = []
+
+    for recording_index, recording in enumerate(
+        progress.track(recordings, total=len(recordings), description="Sampling windows")
+    ):
+        frame = events_by_recording.get(recording.id, events.iloc[0:0])
+        t_ms = frame["t_ms"].to_numpy(np.float64)
+        end_ms = frame["end_ms"].to_numpy(np.float64)
+        event_ids = frame["event_id"].to_numpy(np.int64)
+        window_start, window_end = _positive_bounds(t_ms, config)
+        zone_start = window_start
+        zone_end = np.maximum(np.maximum(window_end, t_ms), end_ms) + config.neg_avoid_post_ms
+
+        n_samples = recording.n_samples
+        if n_samples < max(length, 2):
+            report["recordings_too_short"].append(recording.id)
+            report["events"]["outside_recording"] += len(t_ms)
+            continue
+        statistics = WindowStatistics(
+            recording,
+            length,
+            accel_weight=config.motion_accel_weight,
+            gyro_cols=config.gyro_cols,
+            accel_cols=config.accel_cols,
+        )
+        n_starts = n_samples - length + 1
+        every_start = np.arange(n_starts, dtype=np.int64)
+        motion_by_start = statistics.motion(every_start)
+        nan_free_by_start = statistics.nan_free(every_start)
+        report.setdefault("motion_formula", statistics.formula)
+        del statistics, every_start  # the prefix sums are the largest arrays; free them before the candidates
+
+        # Positives: one per event that survives the gap rule, fits the recording and holds no NaN.
+        too_close = np.zeros(len(t_ms), dtype=bool)
+        if config.min_event_gap_ms > 0 and len(t_ms) > 1:
+            too_close[1:] = np.diff(t_ms) < config.min_event_gap_ms
+        first_sample = recording.first_sample_at_or_after(window_start)
+        fits = (first_sample >= 0) & (first_sample + length <= n_samples)
+        usable = ~too_close & fits
+        if nan_free_by_start is not None:
+            has_nan = usable.copy()
+            has_nan[usable] = ~nan_free_by_start[first_sample[usable]]
+        else:
+            has_nan = np.zeros(len(t_ms), dtype=bool)
+        keep = usable & ~has_nan
+        report["events"]["dropped_min_gap"] += int(too_close.sum())
+        report["events"]["outside_recording"] += int((~too_close & ~fits).sum())
+        report["events"]["contains_nan"] += int(has_nan.sum())
+        positives.append(
+            {
+                "recording": np.full(int(keep.sum()), recording_index, dtype=np.int64),
+                "start_ms": window_start[keep],
+                "end_ms": window_end[keep],
+                "start_sample": first_sample[keep],
+                "motion": motion_by_start[first_sample[keep]],
+                "event_id": event_ids[keep],
+                "event_t_ms": t_ms[keep],
+            }
+        )
+
+        # Candidate negatives: windows starting on a sample, filtered in a fixed, reported order.
+        starts = _candidate_starts(recording, n_starts, config.neg_candidate_hop_ms)
+        report["candidates"]["total"] += len(starts)
+        removed = report["candidates"]["removed"]
+        if nan_free_by_start is not None:
+            clean = nan_free_by_start[starts]
+            removed["contains_nan"] += int((~clean).sum())
+            starts = starts[clean]
+        start_ms = recording.sample_time_ms(starts)
+        end_of_window = start_ms + config.window_ms
+        inside = np.ones(len(starts), dtype=bool)
+        if config.neg_avoid_edges in ("start", "all"):
+            inside &= start_ms >= recording.t0_ms + config.edge_ms
+        if config.neg_avoid_edges in ("end", "all"):
+            inside &= end_of_window <= recording.end_ms - config.edge_ms
+        removed["edges"] += int((~inside).sum())
+        starts, start_ms, end_of_window = starts[inside], start_ms[inside], end_of_window[inside]
+        in_zone = intersects_any(start_ms, end_of_window, zone_start, zone_end)
+        removed["exclusion_zone"] += int(in_zone.sum())
+        starts, start_ms, end_of_window = starts[~in_zone], start_ms[~in_zone], end_of_window[~in_zone]
+
+        # Near: the window ends within near_max_ms before the positive-window start of the next event.
+        following = np.searchsorted(window_start, end_of_window, side="left")
+        has_following = following < len(window_start)
+        near = np.zeros(len(starts), dtype=bool)
+        near[has_following] = (
+            window_start[following[has_following]] - end_of_window[has_following] <= config.near_max_ms
+        )
+        near_event = np.full(len(starts), -1, dtype=np.int64)
+        near_event[near] = event_ids[following[near]]
+        near_event_t = np.full(len(starts), np.nan)
+        near_event_t[near] = t_ms[following[near]]
+        # Far: no event (instant or [t, end_ms]) within far_min_ms of the window.
+        far = ~intersects_any(start_ms - config.far_min_ms, end_of_window + config.far_min_ms, t_ms, end_ms)
+        candidates.append(
+            {
+                "recording": np.full(len(starts), recording_index, dtype=np.int32),
+                "start_sample": starts,
+                "start_ms": start_ms,
+                "motion": motion_by_start[starts],
+                "near_event": near_event,
+                "near_event_t": near_event_t,
+                "far": far,
+            }
+        )
+        del motion_by_start, nan_free_by_start
+
+    positive = _concatenate(positives)
+    n_positive = len(positive.get("start_ms", ()))
+    report["events"]["used"] = n_positive
+    report["positives"] = n_positive
+    if n_positive == 0:
+        skipped = report["events"]
+        raise InputError(
+            f"no positive window: {skipped['total']} events, {skipped['dropped_min_gap']} dropped by "
+            f"--min-event-gap-ms, {skipped['outside_recording']} with a window outside their recording, "
+            f"{skipped['contains_nan']} with NaN in their window; check --events/--event-col/--event-symbols, "
+            "--window-ms, --lead-ms and --align"
+        )
+    candidate = _concatenate(candidates)
+    report["candidates"]["remaining"] = len(candidate.get("start_ms", ()))
+    negatives = _draw_negatives(candidate, positive["motion"], n_positive, config, rng, report)
+    index = _build_index(recordings, positive, candidate, negatives, config)
+    report["windows"] = len(index)
+    report["negatives"]["achieved"] = {
+        kind: int((index["kind"] == kind).sum()) for kind in KINDS[1:] if (index["kind"] == kind).any()
+    }
+    for kind, requested in report["negatives"]["requested"].items():
+        report["negatives"]["shortfall"][kind] = max(0, requested - report["negatives"]["achieved"].get(kind, 0))
+    return SampledWindows(
+        index=index,
+        samples_per_window=length,
+        sample_rate_hz=rate,
+        channels=list(recordings[0].channels),
+        report=report,
+    )
+
+
+def _concatenate(parts: list[dict]) -> dict:
+    parts = [part for part in parts if len(next(iter(part.values())))]
+    if not parts:
+        return {}
+    if len(parts) == 1:
+        return parts[0]
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def _requested_counts(n_positive: int, config: SamplingConfig) -> dict[str, int]:
+    total = int(np.floor(config.neg_mult * n_positive + 0.5))
+    if config.neg_strategy == "mixed":
+        near = int(np.floor(config.neg_mixed_near_frac * total + 0.5))
+        return {"near": near, "far": total - near}
+    return {config.neg_strategy: total}
+
+
+def _draw_negatives(
+    candidate: dict, positive_motion: np.ndarray, n_positive: int, config: SamplingConfig, rng, report: dict
+) -> dict[str, np.ndarray]:
+    """Positions into ``candidate`` for each drawn kind (near first, so near-qualifying windows stay near)."""
+    requested = _requested_counts(n_positive, config)
+    report["negatives"]["requested"] = dict(requested)
+    if not candidate:
+        return {kind: np.empty(0, dtype=np.int64) for kind in requested}
+    motion = candidate["motion"]
+    motion_floor = motion_band = None
+    if config.neg_min_motion_quantile is not None:
+        motion_floor = float(np.quantile(motion, config.neg_min_motion_quantile))
+    if config.neg_match_pos_motion:
+        low, high = np.quantile(positive_motion, [config.neg_pos_motion_q, 1.0 - config.neg_pos_motion_q])
+        motion_band = (float(low), float(high))
+    report["motion_thresholds"] = {"min_motion": motion_floor, "positive_band": motion_band}
+
+    near = candidate["near_event"] >= 0
+    qualifying = {"near": near, "far": candidate["far"] & ~near, "uniform": np.ones(len(motion), dtype=bool)}
+    guard = SeparationGuard(config.neg_min_sep_ms)
+    drawn: dict[str, np.ndarray] = {}
+    for kind in ("near", "far", "uniform"):
+        if kind not in requested:
+            continue
+        mask = qualifying[kind].copy()
+        pool = {"qualifying": int(mask.sum()), "removed": {}}
+        if motion_floor is not None:
+            below = mask & (motion < motion_floor)
+            pool["removed"]["min_motion_quantile"] = int(below.sum())
+            mask &= ~below
+        if motion_band is not None:
+            outside = mask & ((motion < motion_band[0]) | (motion > motion_band[1]))
+            pool["removed"]["match_pos_motion"] = int(outside.sum())
+            mask &= ~outside
+        positions = np.flatnonzero(mask)
+        pool["available"] = len(positions)
+        recordings = candidate["recording"][positions]
+        starts = candidate["start_ms"][positions]
+        if config.neg_with_replacement:
+            chosen, duplicates, rejected = draw_with_replacement(
+                rng, len(positions), requested[kind], recordings, starts, guard
+            )
+        else:
+            chosen, rejected = draw_without_replacement(rng, len(positions), requested[kind], recordings, starts, guard)
+            duplicates = 0
+        pool["duplicates"] = duplicates
+        pool["rejected_min_separation"] = rejected
+        report["pools"][kind] = pool
+        drawn[kind] = positions[chosen]
+    return drawn
+
+
+def _build_index(
+    recordings: Sequence[Recording], positive: dict, candidate: dict, negatives: dict, config: SamplingConfig
+) -> pd.DataFrame:
+    parts = [
+        {
+            "recording": positive["recording"],
+            "start_ms": positive["start_ms"],
+            "end_ms": positive["end_ms"],
+            "label": np.ones(len(positive["start_ms"]), dtype=np.int8),
+            "kind": np.full(len(positive["start_ms"]), "pos", dtype=object),
+            "event_id": positive["event_id"],
+            "event_t_ms": positive["event_t_ms"],
+            "motion": positive["motion"],
+            "start_sample": positive["start_sample"],
+        }
+    ]
+    for kind, positions in negatives.items():
+        near_event = candidate["near_event"][positions] if len(positions) else np.empty(0, dtype=np.int64)
+        kinds = np.full(len(positions), kind, dtype=object)
+        if kind == "uniform":
+            kinds[near_event >= 0] = "near"  # a window that qualifies as near is labelled near
+        is_near = kinds == "near"
+        start_ms = candidate["start_ms"][positions] if len(positions) else np.empty(0)
+        parts.append(
+            {
+                "recording": candidate["recording"][positions].astype(np.int64) if len(positions) else np.empty(0, np.int64),
+                "start_ms": start_ms,
+                "end_ms": start_ms + config.window_ms,
+                "label": np.zeros(len(positions), dtype=np.int8),
+                "kind": kinds,
+                "event_id": np.where(is_near, near_event, -1),
+                "event_t_ms": np.where(is_near, candidate["near_event_t"][positions] if len(positions) else 0.0, np.nan),
+                "motion": candidate["motion"][positions] if len(positions) else np.empty(0),
+                "start_sample": candidate["start_sample"][positions] if len(positions) else np.empty(0, np.int64),
+            }
+        )
+    columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    kind_rank = pd.Series(columns["kind"]).map({kind: rank for rank, kind in enumerate(KINDS)}).to_numpy()
+    order = np.lexsort((kind_rank, columns["start_ms"], columns["recording"]))
+    recording_code = columns["recording"][order]
+    ids = np.array([recording.id for recording in recordings], dtype=object)
+    groups = np.array([recording.group for recording in recordings], dtype=object)
+    event_id = columns["event_id"][order]
+    return pd.DataFrame(
+        {
+            "window_id": np.arange(len(order), dtype=np.int64),
+            "recording": ids[recording_code],
+            "group": groups[recording_code],
+            "start_ms": columns["start_ms"][order].astype(np.float64),
+            "end_ms": columns["end_ms"][order].astype(np.float64),
+            "label": columns["label"][order].astype(np.int8),
+            "kind": columns["kind"][order],
+            "event_id": pd.arrays.IntegerArray(np.where(event_id >= 0, event_id, 0).astype(np.int64), event_id < 0),
+            "event_t_ms": columns["event_t_ms"][order].astype(np.float64),
+            "motion": columns["motion"][order].astype(np.float64),
+            "start_sample": columns["start_sample"][order].astype(np.int64),
+        }
+    )[INDEX_COLUMNS]
