@@ -73,7 +73,7 @@ def run_demo(
         f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}") for key, value in DEMO_CONFIG.items()
     )
     command = (
-        f"hardneg sample {root / 'world'}/*.parquet --events {world.events} --groups {world.groups} "
+        f"hardneg sample {world.logs[0].parent}/*.parquet --events {world.events} --groups {world.groups} "
         f"{config_flags} --seed {seed} --out {root / 'dataset'}"
     )
     from hardneg.sample import SamplingConfig
@@ -102,7 +102,6 @@ def describe_world(world: WorldFiles) -> dict:
         "aim_no_shot_holds": int((shot_holds["kind"] == "aim_no_shot").sum()),
         "no_shot_sessions": len(world.no_shot_logs),
         "minutes": float(
-            sum((h["end_ms"] - h["start_ms"]) for _, h in holds[holds["recording"].isin([p.stem for p in world.logs])].iterrows())
-            / 60000.0
+            (holds["end_ms"] - holds["start_ms"])[holds["recording"].isin([path.stem for path in world.logs])].sum() / 60000.0
         ),
     }
