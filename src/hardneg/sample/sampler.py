@@ -182,11 +182,17 @@ def check_recordings(recordings: Sequence[Recording], window_ms: float) -> tuple
                 f"{recording.source}: {len(recording.channels)} channels ({', '.join(recording.channels)}) but "
                 f"{reference.source} has {len(reference.channels)}; choose common channels with --channels"
             )
-        if recording.channels != reference.channels:
-            warnings.append(
-                f"{recording.id}: channel names {','.join(recording.channels)} differ from "
-                f"{','.join(reference.channels)}; windows stack channels by position"
-            )
+    layouts: dict[str, list[str]] = {}
+    for recording in recordings:
+        layouts.setdefault(",".join(recording.channels), []).append(recording.id)
+    if len(layouts) > 1:
+        described = "; ".join(
+            f"{names} in {len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})" for names, ids in layouts.items()
+        )
+        warnings.append(
+            f"channel names differ across recordings and windows stack channels by position: {described}; "
+            "pass --channels to keep only named channels every recording has"
+        )
     length = samples_per_window(window_ms, reference.sample_rate_hz)
     if length < 1:
         raise InputError(
