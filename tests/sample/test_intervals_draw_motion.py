@@ -72,12 +72,14 @@ def test_draw_without_replacement_is_a_random_order_prefix_and_respects_separati
     rng = np.random.default_rng(3)
     starts = np.arange(1000, dtype=float) * 10.0
     recordings = np.zeros(1000, dtype=np.int32)
-    chosen, rejected = draw_without_replacement(rng, 1000, 50, recordings, starts, SeparationGuard(35.0))
+    chosen, rejected = draw_without_replacement(rng, 1000, 50, lambda p: (recordings[p], starts[p]), SeparationGuard(35.0))
     assert len(chosen) == 50 and len(set(chosen.tolist())) == 50
     picked = np.sort(starts[chosen])
     assert np.all(np.diff(picked) >= 35.0)
     assert rejected >= 0
-    again, _ = draw_without_replacement(np.random.default_rng(3), 1000, 50, recordings, starts, SeparationGuard(35.0))
+    again, _ = draw_without_replacement(
+        np.random.default_rng(3), 1000, 50, lambda p: (recordings[p], starts[p]), SeparationGuard(35.0)
+    )
     assert np.array_equal(chosen, again)
 
 
@@ -86,7 +88,9 @@ def test_draw_without_replacement_exhausts_a_large_pool_past_its_prefix():
     pool = 3_000_000
     starts = np.arange(pool, dtype=float)
     recordings = np.zeros(pool, dtype=np.int32)
-    chosen, _ = draw_without_replacement(np.random.default_rng(0), pool, 10, recordings, starts, SeparationGuard(1e6))
+    chosen, _ = draw_without_replacement(
+        np.random.default_rng(0), pool, 10, lambda p: (recordings[p], starts[p]), SeparationGuard(1e6)
+    )
     picked = np.sort(starts[chosen])
     assert 2 <= len(chosen) <= 3
     assert np.all(np.diff(picked) >= 1e6)
@@ -95,7 +99,9 @@ def test_draw_without_replacement_exhausts_a_large_pool_past_its_prefix():
 def test_draw_with_replacement_drops_repeats_in_draw_order():
     rng = np.random.default_rng(0)
     starts = np.arange(5, dtype=float)
-    chosen, duplicates, rejected = draw_with_replacement(rng, 5, 4, np.zeros(5, np.int32), starts, SeparationGuard(0))
+    chosen, duplicates, rejected = draw_with_replacement(
+        rng, 5, 4, lambda p: (np.zeros(len(p), np.int32), starts[p]), SeparationGuard(0)
+    )
     assert len(set(chosen.tolist())) == len(chosen) == 4
     assert duplicates == 8 - len(np.unique(np.random.default_rng(0).integers(0, 5, size=8)))
     assert rejected == 0
@@ -135,3 +141,23 @@ def test_nan_free_marks_windows_with_nan():
     assert statistics.nan_free(starts).tolist() == expected
     finite = statistics.motion(starts)[np.array(expected)]
     assert np.all(np.isfinite(finite))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), length=st.integers(1, 20), imu=st.booleans(), with_nan=st.booleans())
+def test_every_window_equals_motion_and_nan_free(seed, length, imu, with_nan):
+    rng = np.random.default_rng(seed)
+    names = ["ax", "ay", "az", "gx", "gy", "gz"] if imu else ["ecg", "resp", "spo2"]
+    channels = [rng.normal(0, 1, 40) for _ in names]
+    if with_nan:
+        channels[1][rng.integers(0, 40)] = np.nan
+    recording = Recording("r", "r", 0.0, 100.0, names, channels, "r.parquet")
+    starts = np.arange(40 - length + 1)
+    expected_motion = WindowStatistics(recording, length).motion(starts)
+    expected_nan_free = WindowStatistics(recording, length).nan_free(starts)
+    motion, nan_free = WindowStatistics(recording, length).every_window()
+    np.testing.assert_allclose(motion, expected_motion, rtol=1e-12, atol=1e-12)
+    if with_nan:
+        assert nan_free.tolist() == expected_nan_free.tolist()
+    else:
+        assert nan_free is None and expected_nan_free is None

@@ -15,7 +15,7 @@ from hardneg.errors import InputError
 from hardneg.io.events import EVENT_COLUMNS, empty_events, rising_edges
 from hardneg.io.groups import resolve_groups
 from hardneg.io.recording import Recording
-from hardneg.io.tables import describe_row, read_table
+from hardneg.io.tables import describe_row, open_columns
 
 #: Multiplier from each supported time unit to milliseconds.
 TIME_UNITS = {"ms": 1.0, "s": 1000.0, "us": 0.001}
@@ -90,8 +90,12 @@ def read_sensor_logs(
     channel_reference: tuple[str, list[str]] | None = None
     for path in resolve(progress).track(paths, total=len(paths), description="Reading logs"):
         path = Path(path)
-        table = read_table(path)
+        # One recording per Parquet file: read column by column so the log is never held twice.
+        table = open_columns(path, whole=recording_col is not None)
+        if table.num_rows == 0:
+            raise InputError(f"{path}: no data rows; remove the file or fill it")
         parts = _split_by_recording(table, path, recording_col)
+        del table
         for recording_id, part in parts:
             recording, events = _recording_from_table(
                 part,
@@ -177,7 +181,9 @@ def _recording_from_table(
     if table.num_rows == 0:
         raise InputError(f"{path}: recording {recording_id!r} has no rows; remove the file or fill it")
 
-    times = _numeric_column(table, time_col, path, what="time column") * time_scale
+    times = _numeric_column(table, time_col, path, what="time column")
+    if time_scale != 1.0:
+        times = times * time_scale
     reserved = {time_col, recording_col, group_col, event_col} - {None}
     channel_names = _choose_channels(table, path, channels, reserved)
     channel_data = [_numeric_column(table, name, path, what="channel") for name in channel_names]
@@ -186,15 +192,19 @@ def _recording_from_table(
     if np.isnan(times).any():
         row = int(np.flatnonzero(np.isnan(times))[0])
         raise InputError(f"{path}: missing time in column {time_col!r} at {describe_row(path, row)}; fill or drop that row")
-    order = _check_time_order(times, path, time_col, sort_time)
-    if order is not None:
-        times = times[order]
-        channel_data = [values[order] for values in channel_data]
-        markers = markers[order] if markers is not None else None
+    # A log on a fixed grid is strictly increasing, so the costlier order checks run only off the grid.
+    on_grid = _is_on_grid(times)
+    if resample_hz is not None or not on_grid:
+        order = _check_time_order(times, path, time_col, sort_time)
+        if order is not None:
+            times = times[order]
+            channel_data = [values[order] for values in channel_data]
+            markers = markers[order] if markers is not None else None
+            on_grid = _is_on_grid(times)
 
     group = _constant_group(table, group_col, path, recording_id)
     t0, rate, channel_data, markers_on_grid = _on_fixed_grid(
-        times, channel_data, markers, path, recording_id, time_col, resample_hz
+        times, channel_data, markers, path, recording_id, time_col, resample_hz, on_grid
     )
     recording = Recording(
         id=recording_id,
@@ -323,6 +333,7 @@ def _on_fixed_grid(
     recording_id: str,
     time_col: str,
     resample_hz: float | None,
+    on_grid: bool,
 ) -> tuple[float, float, list[np.ndarray], np.ndarray | None]:
     """Return ``(t0, rate, channels, markers)`` on a fixed sample grid, or refuse."""
     n = len(times)
@@ -342,8 +353,8 @@ def _on_fixed_grid(
         # One sample has no rate; the sampler counts it as too short for any window.
         return t0, 1.0, channel_data, markers
     step = (float(times[-1]) - t0) / (n - 1)
-    worst_row, worst = _largest_grid_deviation(times, t0, step)
-    if worst > GRID_TOLERANCE_STEPS * step:
+    if not on_grid:
+        worst_row, worst = _largest_grid_deviation(times, t0, step)
         median_step = float(np.median(np.diff(times)))
         raise InputError(
             f"{path}: timestamps in {time_col!r} of recording {recording_id!r} are not on a fixed sample grid "
@@ -351,6 +362,16 @@ def _on_fixed_grid(
             f"pass --resample-hz {1000.0 / median_step:.6g} to interpolate onto one"
         )
     return t0, 1000.0 / step, channel_data, markers
+
+
+def _is_on_grid(times: np.ndarray) -> bool:
+    """True when every timestamp is within GRID_TOLERANCE_STEPS of the grid from the first to the last."""
+    if len(times) < 2:
+        return True
+    step = (float(times[-1]) - float(times[0])) / (len(times) - 1)
+    if not step > 0:
+        return False
+    return _largest_grid_deviation(times, float(times[0]), step)[1] <= GRID_TOLERANCE_STEPS * step
 
 
 def _largest_grid_deviation(times: np.ndarray, t0: float, step: float) -> tuple[int, float]:

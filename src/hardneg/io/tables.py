@@ -35,10 +35,7 @@ def read_table(path: str | Path, *, string_columns: tuple[str, ...] = ()) -> pa.
     ['t_ms', 'ax', 'ay', 'az']
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    if path.stat().st_size == 0:
-        raise InputError(f"{path}: file is empty")
+    _check_file(path)
     suffix = path.suffix.lower()
     try:
         if suffix in PARQUET_SUFFIXES:
@@ -56,10 +53,53 @@ def read_table(path: str | Path, *, string_columns: tuple[str, ...] = ()) -> pa.
                 convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in string_columns}),
             )
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        kind = "Parquet" if suffix in PARQUET_SUFFIXES else "CSV"
-        raise InputError(f"{path}: cannot be read as {kind} ({reason}); check that the file is complete") from None
+        raise _unreadable(path, "Parquet" if suffix in PARQUET_SUFFIXES else "CSV", error) from None
     raise InputError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet (or .hea for WFDB records)")
+
+
+class LazyParquet:
+    """A Parquet file that reads one column at a time when asked.
+
+    It offers the part of :class:`pyarrow.Table` the readers use (``column_names``,
+    ``num_rows``, ``schema``, ``column``), so a 24-hour log is never held twice:
+    each column is converted to numpy and its Arrow buffers are released.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        _check_file(self.path)
+        try:
+            self._file = pq.ParquetFile(self.path)
+        except (pa.ArrowInvalid, OSError) as error:
+            raise _unreadable(self.path, "Parquet", error) from None
+        self.schema = self._file.schema_arrow
+        self.column_names = self.schema.names
+        self.num_rows = self._file.metadata.num_rows
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        try:
+            return self._file.read(columns=[name], use_threads=True).column(0)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as error:
+            raise _unreadable(self.path, "Parquet", error) from None
+
+
+def open_columns(path: str | Path, *, whole: bool = False):
+    """A Parquet file as a :class:`LazyParquet`, anything else (or ``whole=True``) as a read table."""
+    if Path(path).suffix.lower() in PARQUET_SUFFIXES and not whole:
+        return LazyParquet(path)
+    return read_table(path)
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+
+
+def _unreadable(path: Path, kind: str, error: Exception) -> InputError:
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return InputError(f"{path}: cannot be read as {kind} ({reason}); check that the file is complete")
 
 
 def describe_row(path: Path, row: int) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 
 import numpy as np
+
+#: Maps pool positions to (recording index, start time in ms) of those candidates.
+Locate = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 #: Pools up to this size are permuted whole; larger ones are sampled in prefixes.
 _PERMUTE_WHOLE = 2_000_000
@@ -67,7 +71,7 @@ class SeparationGuard:
 
 
 def draw_without_replacement(
-    rng: np.random.Generator, pool_size: int, need: int, recordings: np.ndarray, starts: np.ndarray, guard: SeparationGuard
+    rng: np.random.Generator, pool_size: int, need: int, locate: Locate, guard: SeparationGuard
 ) -> tuple[np.ndarray, int]:
     """Draw pool positions in a random order, keeping those the guard accepts, until ``need`` are kept.
 
@@ -99,7 +103,7 @@ def draw_without_replacement(
             continue
         block = order[position : position + chunk]
         position += len(block)
-        accepted = guard.accept_in_order(recordings[block], starts[block], remaining)
+        accepted = guard.accept_in_order(*locate(block), remaining)
         last = int(np.flatnonzero(accepted)[-1]) + 1 if accepted.sum() >= remaining else len(block)
         rejected += int((~accepted[:last]).sum())
         kept.append(block[accepted])
@@ -109,7 +113,7 @@ def draw_without_replacement(
 
 
 def draw_with_replacement(
-    rng: np.random.Generator, pool_size: int, need: int, recordings: np.ndarray, starts: np.ndarray, guard: SeparationGuard
+    rng: np.random.Generator, pool_size: int, need: int, locate: Locate, guard: SeparationGuard
 ) -> tuple[np.ndarray, int, int]:
     """Draw twice ``need`` with replacement, drop repeats in draw order, then keep the separation.
 
@@ -121,7 +125,7 @@ def draw_with_replacement(
     _, first_seen = np.unique(draws, return_index=True)
     unique_in_order = draws[np.sort(first_seen)]
     duplicates = len(draws) - len(unique_in_order)
-    accepted = guard.accept_in_order(recordings[unique_in_order], starts[unique_in_order], need)
+    accepted = guard.accept_in_order(*locate(unique_in_order), need)
     last = int(np.flatnonzero(accepted)[-1]) + 1 if accepted.sum() >= need else len(accepted)
     rejected = int((~accepted[:last]).sum())
     return unique_in_order[accepted].astype(np.int64), duplicates, rejected

@@ -13,14 +13,6 @@ DEFAULT_GYRO = ("gx", "gy", "gz")
 DEFAULT_ACCEL = ("ax", "ay", "az")
 
 
-def _prefix_sum(values: np.ndarray) -> np.ndarray:
-    """Cumulative sum with a leading zero, so a window sum is ``c[s + T] - c[s]``."""
-    out = np.empty(len(values) + 1, dtype=np.float64)
-    out[0] = 0.0
-    np.cumsum(values, out=out[1:])
-    return out
-
-
 def find_columns(channels: Sequence[str], wanted: Sequence[str] | None, default: Sequence[str], option: str):
     """Positions of the x,y,z columns named ``wanted`` (or ``default``, case-insensitive), or None."""
     lowered = [name.lower() for name in channels]
@@ -78,58 +70,144 @@ class WindowStatistics:
         gyro = find_columns(recording.channels, gyro_cols, DEFAULT_GYRO, "--gyro-cols")
         accel = find_columns(recording.channels, accel_cols, DEFAULT_ACCEL, "--accel-cols")
         self.formula = "imu" if (gyro or accel) else "channel_variance"
-        # Each term: (weight, mean prefix sum or None, (sum, squares) prefix sums for a variance or None)
+        # Each term: (weight, prefix sum of a per-sample mean or None, (sum, squares) prefix sums for a variance or None).
+        # Buffers are filled in place: on a long log every fresh array costs real time, not just memory.
         self._terms: list[tuple[float, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]] = []
+        n = recording.n_samples
+        scratch = np.empty(n) if (gyro or accel) else None
         if gyro:
-            squared = np.zeros(recording.n_samples)
-            for index in gyro:
-                squared += np.square(clean(data[index]))
-            self._terms.append((1.0, _prefix_sum(squared), None))
-            del squared
+            prefix = np.empty(n + 1)
+            prefix[0] = 0.0
+            self._sum_of_squares([clean(data[index]) for index in gyro], prefix[1:], scratch)
+            np.cumsum(prefix[1:], out=prefix[1:])
+            self._terms.append((1.0, prefix, None))
         if accel:
-            magnitude = np.zeros(recording.n_samples)
-            for index in accel:
-                magnitude += np.square(clean(data[index]))
-            np.sqrt(magnitude, out=magnitude)
-            self._terms.append((float(accel_weight), None, self._variance_prefixes(magnitude, nan_mask)))
-            del magnitude
-        if self.formula == "channel_variance":
-            for values in data:
-                self._terms.append((1.0, None, self._variance_prefixes(clean(values).copy(), nan_mask)))
+            first = np.empty(n + 1)
+            self._sum_of_squares([clean(data[index]) for index in accel], first[1:], scratch)
+            np.sqrt(first[1:], out=first[1:])
+            self._terms.append((float(accel_weight), None, self._variance_prefixes(first, nan_mask)))
+        self._spare = scratch  # reused by every_window() for its results
+        # Channel variances are built one channel at a time when needed, so many channels cost no more memory than one.
+        self._variance_channels = [clean(values) for values in data] if self.formula == "channel_variance" else []
+        self._nan_mask = nan_mask
+
+    def _iter_terms(self):
+        yield from self._terms
+        for values in self._variance_channels:
+            first = np.empty(len(values) + 1)
+            first[1:] = values
+            yield 1.0, None, self._variance_prefixes(first, self._nan_mask)
 
     @staticmethod
-    def _variance_prefixes(values: np.ndarray, nan_mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _sum_of_squares(columns: list[np.ndarray], out: np.ndarray, scratch: np.ndarray) -> None:
+        np.square(columns[0], out=out, dtype=np.float64)
+        for values in columns[1:]:
+            np.square(values, out=scratch, dtype=np.float64)
+            out += scratch
+
+    @staticmethod
+    def _variance_prefixes(first: np.ndarray, nan_mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Turn ``first[1:]`` (the per-sample values) into prefix sums of the centred values and their squares."""
+        values = first[1:]
         # Centre on the recording mean first: mean(x²) - mean(x)² loses digits when |mean| >> std (gravity).
         finite = values if nan_mask is None else values[~nan_mask]
         values -= float(finite.mean()) if len(finite) else 0.0
         if nan_mask is not None:
             values[nan_mask] = 0.0
-        first = _prefix_sum(values)
-        np.square(values, out=values)
-        return first, _prefix_sum(values)
+        second = np.empty_like(first)
+        second[0] = 0.0
+        np.square(values, out=second[1:])
+        np.cumsum(second[1:], out=second[1:])
+        first[0] = 0.0
+        np.cumsum(values, out=values)
+        return first, second
 
-    def motion(self, starts: np.ndarray) -> np.ndarray:
-        """Motion score of the windows starting at sample ``starts`` (float64)."""
+    def _window_sums(self, prefix: np.ndarray, starts: np.ndarray | None) -> np.ndarray:
+        if starts is None:  # every start: slices instead of a gather, several times faster
+            return prefix[self.samples_per_window :] - prefix[: len(prefix) - self.samples_per_window]
         starts = np.asarray(starts, dtype=np.int64)
-        stops = starts + self.samples_per_window
+        return prefix[starts + self.samples_per_window] - prefix[starts]
+
+    def motion(self, starts: np.ndarray | None = None) -> np.ndarray:
+        """Motion score (float64) of the windows starting at sample ``starts``; every start if None."""
         count = float(self.samples_per_window)
-        score = np.zeros(len(starts))
-        for weight, mean_prefix, variance_prefixes in self._terms:
+        score = None
+        for weight, mean_prefix, variance_prefixes in self._iter_terms():
             if mean_prefix is not None:
-                score += weight * ((mean_prefix[stops] - mean_prefix[starts]) / count)
+                term = self._window_sums(mean_prefix, starts)
+                term *= weight / count
             else:
                 first, second = variance_prefixes
-                total = first[stops] - first[starts]
-                variance = (second[stops] - second[starts] - total * total / count) / count
-                score += weight * np.maximum(variance, 0.0)
+                total = self._window_sums(first, starts)
+                term = self._window_sums(second, starts)
+                total *= total
+                total /= count
+                term -= total
+                del total
+                np.maximum(term, 0.0, out=term)
+                term *= weight / count
+            if score is None:
+                score = term
+            else:
+                score += term
         return score
 
-    def nan_free(self, starts: np.ndarray) -> np.ndarray | None:
-        """True where the window holds no NaN; None when the recording has no NaN at all."""
+    def every_window(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Motion and NaN-freedom of the windows at every start ``0..n-T``, consuming the prefix sums.
+
+        Same values as ``motion()`` and ``nan_free()``, but each result is written
+        into a buffer that has just been used up, so the peak memory stays at the
+        prefix sums' own. The object cannot be used afterwards.
+        """
+        length = self.samples_per_window
+        count = float(length)
+        terms = self._iter_terms()
+        spare, self._spare = self._spare, None
+        score = None
+
+        def buffer(size: int) -> np.ndarray:
+            nonlocal spare
+            if spare is None:
+                return np.empty(size)
+            out, spare = spare[:size], None
+            return out
+
+        for weight, mean_prefix, variance_prefixes in terms:
+            if mean_prefix is not None:
+                n_starts = len(mean_prefix) - length
+                term = buffer(n_starts)
+                np.subtract(mean_prefix[length:], mean_prefix[:n_starts], out=term)
+                term *= weight / count
+                spare = mean_prefix  # used up
+            else:
+                first, second = variance_prefixes
+                n_starts = len(first) - length
+                total = buffer(n_starts)
+                np.subtract(first[length:], first[:n_starts], out=total)
+                term = first[:n_starts]  # first is used up: its memory takes the squares' window sums
+                np.subtract(second[length:], second[:n_starts], out=term)
+                total *= total
+                total /= count
+                term -= total
+                np.maximum(term, 0.0, out=term)
+                term *= weight / count
+                spare = second
+                del total
+            if score is None:
+                score = term
+            else:
+                score += term
+        del spare, terms
+        self._terms, self._variance_channels = [], []
+        nan_free = self.nan_free()
+        self._nan_prefix = None
+        return score, nan_free
+
+    def nan_free(self, starts: np.ndarray | None = None) -> np.ndarray | None:
+        """True where the window holds no NaN (every start if ``starts`` is None); None when the recording has none."""
         if self._nan_prefix is None:
             return None
-        starts = np.asarray(starts, dtype=np.int64)
-        return (self._nan_prefix[starts + self.samples_per_window] - self._nan_prefix[starts]) == 0
+        return self._window_sums(self._nan_prefix, starts) == 0
 
 
 def motion_scores(

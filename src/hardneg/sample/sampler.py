@@ -14,7 +14,7 @@ from hardneg.io.events import EVENT_COLUMNS
 from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
 from hardneg.sample.config import SamplingConfig
 from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_without_replacement
-from hardneg.sample.intervals import intersects_any
+from hardneg.sample.candidates import CandidatePool, EventGeometry, filter_candidates
 from hardneg.sample.motion import WindowStatistics
 
 KINDS = ("pos", "near", "far", "uniform", "hard")
@@ -296,11 +296,9 @@ def _sample(
             accel_cols=config.accel_cols,
         )
         n_starts = n_samples - length + 1
-        every_start = np.arange(n_starts, dtype=np.int64)
-        motion_by_start = statistics.motion(every_start)
-        nan_free_by_start = statistics.nan_free(every_start)
+        motion_by_start, nan_free_by_start = statistics.every_window()
         report.setdefault("motion_formula", statistics.formula)
-        del statistics, every_start  # the prefix sums are the largest arrays; free them before the candidates
+        del statistics  # the prefix sums are the largest arrays; free them before the candidates
 
         # Positives: one per event that survives the gap rule, fits the recording and holds no NaN.
         too_close = np.zeros(len(t_ms), dtype=bool)
@@ -331,50 +329,26 @@ def _sample(
         )
 
         # Candidate negatives: windows starting on a sample, filtered in a fixed, reported order.
-        starts = _candidate_starts(recording, n_starts, config.neg_candidate_hop_ms)
-        report["candidates"]["total"] += len(starts)
-        removed = report["candidates"]["removed"]
-        if nan_free_by_start is not None:
-            clean = nan_free_by_start[starts]
-            removed["contains_nan"] += int((~clean).sum())
-            starts = starts[clean]
-        start_ms = recording.sample_time_ms(starts)
-        end_of_window = start_ms + config.window_ms
-        inside = np.ones(len(starts), dtype=bool)
-        if config.neg_avoid_edges in ("start", "all"):
-            inside &= start_ms >= recording.t0_ms + config.edge_ms
-        if config.neg_avoid_edges in ("end", "all"):
-            inside &= end_of_window <= recording.end_ms - config.edge_ms
-        removed["edges"] += int((~inside).sum())
-        starts, start_ms, end_of_window = starts[inside], start_ms[inside], end_of_window[inside]
-        in_zone = intersects_any(start_ms, end_of_window, zone_start, zone_end)
-        removed["exclusion_zone"] += int(in_zone.sum())
-        starts, start_ms, end_of_window = starts[~in_zone], start_ms[~in_zone], end_of_window[~in_zone]
-
-        # Near: the window ends within near_max_ms before the positive-window start of the next event.
-        following = np.searchsorted(window_start, end_of_window, side="left")
-        has_following = following < len(window_start)
-        near = np.zeros(len(starts), dtype=bool)
-        near[has_following] = (
-            window_start[following[has_following]] - end_of_window[has_following] <= config.near_max_ms
+        starts = None if config.neg_candidate_hop_ms is None else _candidate_starts(
+            recording, n_starts, config.neg_candidate_hop_ms
         )
-        near_event = np.full(len(starts), -1, dtype=np.int64)
-        near_event[near] = event_ids[following[near]]
-        near_event_t = np.full(len(starts), np.nan)
-        near_event_t[near] = t_ms[following[near]]
-        # Far: no event (instant or [t, end_ms]) within far_min_ms of the window.
-        far = ~intersects_any(start_ms - config.far_min_ms, end_of_window + config.far_min_ms, t_ms, end_ms)
-        candidates.append(
-            {
-                "recording": np.full(len(starts), recording_index, dtype=np.int32),
-                "start_sample": starts,
-                "start_ms": start_ms,
-                "motion": motion_by_start[starts],
-                "near_event": near_event,
-                "near_event_t": near_event_t,
-                "far": far,
-            }
+        report["candidates"]["total"] += n_starts if starts is None else len(starts)
+        survivors = filter_candidates(
+            recording,
+            starts,
+            n_starts,
+            nan_free_by_start,
+            EventGeometry(t_ms, end_ms, event_ids, window_start, zone_start, zone_end),
+            window_ms=config.window_ms,
+            avoid_edges=config.neg_avoid_edges,
+            edge_ms=config.edge_ms,
+            near_max_ms=config.near_max_ms,
+            far_min_ms=config.far_min_ms,
+            removed=report["candidates"]["removed"],
         )
+        survivors["recording"] = recording_index
+        survivors["motion"] = motion_by_start[survivors["start_sample"]]
+        candidates.append(survivors)
         del motion_by_start, nan_free_by_start
 
     positive = _concatenate(positives)
@@ -389,8 +363,9 @@ def _sample(
             f"{skipped['contains_nan']} with NaN in their window; check --events/--event-col/--event-symbols, "
             "--window-ms, --lead-ms and --align"
         )
-    candidate = _concatenate(candidates)
-    report["candidates"]["remaining"] = len(candidate.get("start_ms", ()))
+    candidate = CandidatePool(candidates, list(recordings))
+    del candidates
+    report["candidates"]["remaining"] = len(candidate)
     negatives = _draw_negatives(candidate, positive["motion"], n_positive, config, rng, report)
     index = _build_index(recordings, positive, candidate, negatives, config)
     report["windows"] = len(index)
@@ -426,49 +401,51 @@ def _requested_counts(n_positive: int, config: SamplingConfig) -> dict[str, int]
 
 
 def _draw_negatives(
-    candidate: dict, positive_motion: np.ndarray, n_positive: int, config: SamplingConfig, rng, report: dict
+    candidate: CandidatePool, positive_motion: np.ndarray, n_positive: int, config: SamplingConfig, rng, report: dict
 ) -> dict[str, np.ndarray]:
     """Positions into ``candidate`` for each drawn kind (near first, so near-qualifying windows stay near)."""
     requested = _requested_counts(n_positive, config)
     report["negatives"]["requested"] = dict(requested)
-    if not candidate:
-        return {kind: np.empty(0, dtype=np.int64) for kind in requested}
-    motion = candidate["motion"]
+    motion = candidate.motion
     motion_floor = motion_band = None
-    if config.neg_min_motion_quantile is not None:
+    if config.neg_min_motion_quantile is not None and len(motion):
         motion_floor = float(np.quantile(motion, config.neg_min_motion_quantile))
     if config.neg_match_pos_motion:
         low, high = np.quantile(positive_motion, [config.neg_pos_motion_q, 1.0 - config.neg_pos_motion_q])
         motion_band = (float(low), float(high))
     report["motion_thresholds"] = {"min_motion": motion_floor, "positive_band": motion_band}
 
-    near = candidate["near_event"] >= 0
-    qualifying = {"near": near, "far": candidate["far"] & ~near, "uniform": np.ones(len(motion), dtype=bool)}
     guard = SeparationGuard(config.neg_min_sep_ms)
     drawn: dict[str, np.ndarray] = {}
     for kind in ("near", "far", "uniform"):
         if kind not in requested:
             continue
-        mask = qualifying[kind].copy()
-        pool = {"qualifying": int(mask.sum()), "removed": {}}
-        if motion_floor is not None:
-            below = mask & (motion < motion_floor)
-            pool["removed"]["min_motion_quantile"] = int(below.sum())
-            mask &= ~below
-        if motion_band is not None:
-            outside = mask & ((motion < motion_band[0]) | (motion > motion_band[1]))
-            pool["removed"]["match_pos_motion"] = int(outside.sum())
-            mask &= ~outside
-        positions = np.flatnonzero(mask)
-        pool["available"] = len(positions)
-        recordings = candidate["recording"][positions]
-        starts = candidate["start_ms"][positions]
-        if config.neg_with_replacement:
-            chosen, duplicates, rejected = draw_with_replacement(
-                rng, len(positions), requested[kind], recordings, starts, guard
-            )
+        if kind == "near":
+            mask = candidate.near_mask()
+        elif kind == "far":
+            mask = candidate.far & ~candidate.near_mask()
         else:
-            chosen, rejected = draw_without_replacement(rng, len(positions), requested[kind], recordings, starts, guard)
+            mask = np.ones(len(candidate), dtype=bool)
+        pool = {"qualifying": int(np.count_nonzero(mask)), "removed": {}}
+        if motion_floor is not None:
+            before = np.count_nonzero(mask)
+            mask &= motion >= motion_floor
+            pool["removed"]["min_motion_quantile"] = int(before - np.count_nonzero(mask))
+        if motion_band is not None:
+            before = np.count_nonzero(mask)
+            mask &= (motion >= motion_band[0]) & (motion <= motion_band[1])
+            pool["removed"]["match_pos_motion"] = int(before - np.count_nonzero(mask))
+        positions = np.flatnonzero(mask)
+        del mask
+        pool["available"] = len(positions)
+
+        def locate(pool_rows: np.ndarray, positions=positions):
+            return candidate.locate(positions[pool_rows])
+
+        if config.neg_with_replacement:
+            chosen, duplicates, rejected = draw_with_replacement(rng, len(positions), requested[kind], locate, guard)
+        else:
+            chosen, rejected = draw_without_replacement(rng, len(positions), requested[kind], locate, guard)
             duplicates = 0
         pool["duplicates"] = duplicates
         pool["rejected_min_separation"] = rejected
@@ -478,7 +455,11 @@ def _draw_negatives(
 
 
 def _build_index(
-    recordings: Sequence[Recording], positive: dict, candidate: dict, negatives: dict, config: SamplingConfig
+    recordings: Sequence[Recording],
+    positive: dict,
+    candidate: CandidatePool,
+    negatives: dict,
+    config: SamplingConfig,
 ) -> pd.DataFrame:
     parts = [
         {
@@ -494,23 +475,23 @@ def _build_index(
         }
     ]
     for kind, positions in negatives.items():
-        near_event = candidate["near_event"][positions] if len(positions) else np.empty(0, dtype=np.int64)
+        recording, start_ms = candidate.locate(positions)
+        near_event, near_event_t = candidate.near_event(positions)
         kinds = np.full(len(positions), kind, dtype=object)
         if kind == "uniform":
             kinds[near_event >= 0] = "near"  # a window that qualifies as near is labelled near
         is_near = kinds == "near"
-        start_ms = candidate["start_ms"][positions] if len(positions) else np.empty(0)
         parts.append(
             {
-                "recording": candidate["recording"][positions].astype(np.int64) if len(positions) else np.empty(0, np.int64),
+                "recording": recording.astype(np.int64),
                 "start_ms": start_ms,
                 "end_ms": start_ms + config.window_ms,
                 "label": np.zeros(len(positions), dtype=np.int8),
                 "kind": kinds,
                 "event_id": np.where(is_near, near_event, -1),
-                "event_t_ms": np.where(is_near, candidate["near_event_t"][positions] if len(positions) else 0.0, np.nan),
-                "motion": candidate["motion"][positions] if len(positions) else np.empty(0),
-                "start_sample": candidate["start_sample"][positions] if len(positions) else np.empty(0, np.int64),
+                "event_t_ms": np.where(is_near, near_event_t, np.nan),
+                "motion": candidate.motion[positions],
+                "start_sample": candidate.start_sample[positions].astype(np.int64),
             }
         )
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
