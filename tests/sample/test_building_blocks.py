@@ -6,37 +6,33 @@ from hypothesis import strategies as st
 
 from hardneg.io import Recording
 from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_without_replacement
-from hardneg.sample.intervals import intersects_any, merge_intervals
+from hardneg.sample.candidates import StartGrid
 from hardneg.sample.motion import WindowStatistics
 
-interval_lists = st.lists(
-    st.tuples(st.integers(0, 200), st.integers(1, 40)).map(lambda pair: (float(pair[0]), float(pair[0] + pair[1]))),
-    max_size=12,
+@settings(max_examples=60, deadline=None)
+@given(
+    rate=st.sampled_from([100.0, 360.0, 1000.0, 44100.0 / 441]),
+    t0=st.floats(-1000, 1000),
+    queries=st.lists(st.floats(-2000, 4000), min_size=1, max_size=8),
+    hop=st.sampled_from([None, 3]),
+    side=st.sampled_from(["left", "right"]),
 )
-
-
-@settings(max_examples=60, deadline=None)
-@given(intervals=interval_lists, queries=interval_lists)
-def test_intersects_any_matches_brute_force(intervals, queries):
-    lows = np.array([low for low, _ in intervals])
-    highs = np.array([high for _, high in intervals])
-    query_lows = np.array([low for low, _ in queries])
-    query_highs = np.array([high for _, high in queries])
-    expected = [any(low < q_high and high > q_low for low, high in intervals) for q_low, q_high in queries]
-    assert intersects_any(query_lows, query_highs, lows, highs).tolist() == expected
-
-
-@settings(max_examples=60, deadline=None)
-@given(intervals=interval_lists)
-def test_merge_intervals_covers_the_same_points(intervals):
-    lows = np.array([low for low, _ in intervals])
-    highs = np.array([high for _, high in intervals])
-    merged_lows, merged_highs = merge_intervals(lows, highs)
-    assert np.all(merged_lows[1:] > merged_highs[:-1])  # disjoint and sorted, touching ones merged
-    points = np.arange(0, 260, 0.5)
-    covered = [any(low <= p < high for low, high in intervals) for p in points]
-    covered_merged = [any(low <= p < high for low, high in zip(merged_lows, merged_highs)) for p in points]
-    assert covered == covered_merged
+def test_start_grid_first_position_matches_a_scan(rate, t0, queries, hop, side):
+    recording = Recording("r", "r", t0, rate, ["x"], [np.zeros(300)], "r.csv")
+    n_starts = 251
+    starts = None if hop is None else np.arange(0, n_starts, hop)
+    grid = StartGrid(recording, n_starts, starts)
+    values = np.array(queries)
+    if side == "left":
+        found = grid.first_position(lambda s, k: s >= values[k], values)
+    else:
+        found = grid.first_position(lambda s, k: s + 500.0 > values[k], values - 500.0)
+    samples = np.arange(n_starts) if starts is None else starts
+    times = recording.sample_time_ms(samples)
+    for k, value in enumerate(values):
+        holds = times >= value if side == "left" else times + 500.0 > value
+        expected = int(np.argmax(holds)) if holds.any() else len(samples)
+        assert found[k] == expected
 
 
 def _greedy_reference(recordings, starts, min_sep, limit):
