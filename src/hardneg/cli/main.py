@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from hardneg.cli.demo import demo
@@ -10,6 +12,8 @@ from hardneg.cli.sample import sample
 app = typer.Typer(
     name="hardneg",
     help="Honest negatives, splits and evaluation for event detectors on sensor streams, ECG, audio and video.",
+    # Plain help: rich's option table cuts long option names at 80 columns.
+    rich_markup_mode=None,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -19,16 +23,37 @@ app.command(no_args_is_help=True)(sample)
 app.command()(demo)
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from hardneg import __version__
 
-        typer.echo(__version__)
+        typer.echo(f"hardneg {__version__}")
         raise typer.Exit()
 
 
-def main() -> None:
-    app()
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+    ),
+) -> None:
+    """Honest negatives, splits and evaluation for event detectors on sensor streams, ECG, audio and video."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; a usage error (bad option value, unknown option) is one ``error:`` line, exit 2."""
+    try:
+        code = app(args=argv, prog_name="hardneg", standalone_mode=False)
+    except typer.TyperException as error:  # the vendored click's ClickException and UsageError
+        if type(error).__name__ == "NoArgsIsHelpError":  # bare `hardneg` or `hardneg sample`: show the help
+            error.show()
+            sys.exit(0)
+        message = " ".join(error.format_message().split())
+        context = getattr(error, "ctx", None)
+        command = context.command_path if context is not None else "hardneg"
+        sys.stderr.write(f"error: {message}; see `{command} --help`\n")
+        sys.exit(getattr(error, "exit_code", 2))
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -53,7 +53,7 @@ def sample(
     resample_hz: Annotated[
         Optional[float], typer.Option(help="Interpolate logs onto a fixed grid at this rate (needed for jittery timestamps).", rich_help_panel=INPUT)
     ] = None,
-    sort_time: Annotated[bool, typer.Option(help="Sort rows by time instead of refusing a log whose timestamps decrease.", rich_help_panel=INPUT)] = False,
+    sort_time: Annotated[bool, typer.Option("--sort-time", help="Sort rows by time instead of refusing a log whose timestamps decrease.", rich_help_panel=INPUT)] = False,
     align: Annotated[
         str, typer.Option(help="end: window [t-lead-window, t-lead) before the event; center: [t-window/2, t+window/2).", rich_help_panel=POSITIVES)
     ] = "end",
@@ -86,18 +86,18 @@ def sample(
         Optional[float], typer.Option(help="Keep negatives at or above this quantile of motion over all candidates.", rich_help_panel=NEGATIVES)
     ] = None,
     neg_match_pos_motion: Annotated[
-        bool, typer.Option(help="Keep negatives within the positives' [q, 1-q] motion quantiles.", rich_help_panel=NEGATIVES)
+        bool, typer.Option("--neg-match-pos-motion", help="Keep negatives within the positives' [q, 1-q] motion quantiles.", rich_help_panel=NEGATIVES)
     ] = False,
     neg_pos_motion_q: Annotated[float, typer.Option(help="q for --neg-match-pos-motion.", rich_help_panel=NEGATIVES)] = 0.05,
     neg_min_sep_ms: Annotated[float, typer.Option(help="No two negatives of a recording start closer than this.", rich_help_panel=NEGATIVES)] = 0.0,
     neg_with_replacement: Annotated[
-        bool, typer.Option(help="Draw twice the count with replacement, drop repeats, then enforce the separation.", rich_help_panel=NEGATIVES)
+        bool, typer.Option("--neg-with-replacement", help="Draw twice the count with replacement, drop repeats, then enforce the separation.", rich_help_panel=NEGATIVES)
     ] = False,
     motion_accel_weight: Annotated[float, typer.Option(help="Weight of the accelerometer-magnitude variance in the motion score.", rich_help_panel=NEGATIVES)] = 0.1,
     gyro_cols: Annotated[Optional[str], typer.Option(help="Gyroscope x,y,z columns (default gx,gy,gz).", rich_help_panel=NEGATIVES)] = None,
     accel_cols: Annotated[Optional[str], typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=NEGATIVES)] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same inputs and seed, same bytes out.", rich_help_panel=OUTPUT)] = 0,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing non-empty --out.", rich_help_panel=OUTPUT)] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing non-empty --out.", rich_help_panel=OUTPUT)] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.", rich_help_panel=OUTPUT)] = False,
 ) -> None:
     """Cut labelled windows out of continuous recordings: one positive per event, negatives by strategy.

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from hardneg.errors import InputError
 from hardneg.io.recording import Recording
-from hardneg.io.tables import describe_row, read_table
+from hardneg.io.tables import column_as_float, describe_row, read_table
 
 EVENT_COLUMNS = ["recording", "t_ms", "end_ms", "label", "event_id"]
 
@@ -104,13 +104,12 @@ def read_events_csv(path: str | Path, recordings: Sequence[Recording]) -> pd.Dat
 
 
 def _event_times(table: pa.Table, name: str, path: Path) -> np.ndarray:
-    column = table.column(name)
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
-    raw = column.to_numpy(zero_copy_only=False)
-    values = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64)
-    bad = np.flatnonzero(np.isnan(values) & pd.notna(raw))
-    if len(bad):
-        row = int(bad[0])
-        raise InputError(f"{path}: non-numeric {name} {raw[row]!r} at {describe_row(path, row)}; times are milliseconds")
+    values = column_as_float(
+        table.column(name), path, name, what="column", hint="event times are milliseconds on the recording's clock",
+        temporal=True,
+    )
+    infinite = np.isinf(values)
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise InputError(f"{path}: infinite {name} at {describe_row(path, row)}; event times must be finite")
     return values

@@ -15,7 +15,7 @@ from hardneg.errors import InputError
 from hardneg.io.events import EVENT_COLUMNS, empty_events, rising_edges
 from hardneg.io.groups import resolve_groups
 from hardneg.io.recording import Recording
-from hardneg.io.tables import describe_row, open_columns
+from hardneg.io.tables import column_as_float, describe_row, is_temporal, open_columns
 
 #: Multiplier from each supported time unit to milliseconds.
 TIME_UNITS = {"ms": 1.0, "s": 1000.0, "us": 0.001}
@@ -182,16 +182,19 @@ def _recording_from_table(
         raise InputError(f"{path}: recording {recording_id!r} has no rows; remove the file or fill it")
 
     times = _numeric_column(table, time_col, path, what="time column")
-    if time_scale != 1.0:
+    if time_scale != 1.0 and not is_temporal(table.schema.field(time_col).type):  # date-times are already ms
         times = times * time_scale
     reserved = {time_col, recording_col, group_col, event_col} - {None}
     channel_names = _choose_channels(table, path, channels, reserved)
     channel_data = [_numeric_column(table, name, path, what="channel") for name in channel_names]
     markers = _numeric_column(table, event_col, path, what="marker column") if event_col else None
 
-    if np.isnan(times).any():
-        row = int(np.flatnonzero(np.isnan(times))[0])
-        raise InputError(f"{path}: missing time in column {time_col!r} at {describe_row(path, row)}; fill or drop that row")
+    if not np.isfinite(times).all():
+        row = int(np.flatnonzero(~np.isfinite(times))[0])
+        raise InputError(
+            f"{path}: missing or infinite time {times[row]} in column {time_col!r} at {describe_row(path, row)}; "
+            "fix or drop that row"
+        )
     # A log on a fixed grid is strictly increasing, so the costlier order checks run only off the grid.
     on_grid = _is_on_grid(times)
     if resample_hz is not None or not on_grid:
@@ -232,24 +235,9 @@ def _recording_from_table(
     return recording, events
 
 
-def _numeric_column(table: pa.Table, name: str, path: Path, *, what: str) -> np.ndarray:
-    column = table.column(name)
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_boolean(column.type):
-        if pa.types.is_floating(column.type) and column.type.bit_width == 64 and column.null_count == 0:
-            return column.to_numpy()  # zero copy for a single chunk
-        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    if pa.types.is_null(column.type):
-        return np.full(len(column), np.nan)
-    values = pd.to_numeric(pd.Series(column.to_numpy(zero_copy_only=False)), errors="coerce").to_numpy(np.float64)
-    raw = column.to_numpy(zero_copy_only=False)
-    bad = np.flatnonzero(np.isnan(values) & pd.notna(raw) & (pd.Series(raw).astype(str).str.strip() != ""))
-    if len(bad):
-        row = int(bad[0])
-        raise InputError(
-            f"{path}: non-numeric value {str(raw[row])!r} in {what} {name!r} at {describe_row(path, row)}; "
-            "fix the value, or leave the column out with --channels"
-        )
-    return values
+def _numeric_column(table, name: str, path: Path, *, what: str) -> np.ndarray:
+    hint = "fix the value, or leave the column out with --channels" if what == "channel" else "fix the value"
+    return column_as_float(table.column(name), path, name, what=what, hint=hint, temporal=what == "time column")
 
 
 def _looks_numeric(column: pa.ChunkedArray) -> bool:

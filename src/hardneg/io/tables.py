@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -107,3 +110,40 @@ def describe_row(path: Path, row: int) -> str:
     if Path(path).suffix.lower() in CSV_SUFFIXES:
         return f"line {row + 2}"  # the header is line 1
     return f"row {row}"
+
+
+_MS_PER_UNIT = {"s": 1000.0, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
+
+
+def is_temporal(data_type: pa.DataType) -> bool:
+    return pa.types.is_timestamp(data_type) or pa.types.is_duration(data_type)
+
+
+def column_as_float(column: pa.ChunkedArray, path: Path, name: str, *, what: str, hint: str, temporal: bool = False) -> np.ndarray:
+    """A column as float64 (nulls as NaN), or an InputError naming the first value that is not a number.
+
+    With ``temporal=True``, date-time and duration columns become milliseconds
+    (since the epoch for date-times); otherwise they are refused.
+    """
+    data_type = column.type
+    if pa.types.is_integer(data_type) or pa.types.is_floating(data_type) or pa.types.is_boolean(data_type):
+        if pa.types.is_float64(data_type) and column.null_count == 0:
+            return column.to_numpy()  # no copy for a single chunk
+        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    if pa.types.is_null(data_type):
+        return np.full(len(column), np.nan)
+    if is_temporal(data_type):
+        if not temporal:
+            raise InputError(f"{path}: {what} {name!r} holds dates/times, not numbers; {hint}")
+        counts = pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        return counts * _MS_PER_UNIT[data_type.unit]
+    if not (pa.types.is_string(data_type) or pa.types.is_large_string(data_type)):
+        raise InputError(f"{path}: {what} {name!r} has type {data_type}, not numbers; {hint}")
+    raw = column.to_numpy(zero_copy_only=False)
+    values = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64)
+    text = pd.Series(raw).astype(str).str.strip()
+    bad = np.flatnonzero(np.isnan(values) & pd.notna(raw) & (text != "").to_numpy())
+    if len(bad):
+        row = int(bad[0])
+        raise InputError(f"{path}: non-numeric value {str(raw[row])!r} in {what} {name!r} at {describe_row(path, row)}; {hint}")
+    return values

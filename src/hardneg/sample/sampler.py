@@ -357,10 +357,17 @@ def _sample(
     report["positives"] = n_positive
     if n_positive == 0:
         skipped = report["events"]
+        where = ""
+        if len(events) and skipped["outside_recording"] == skipped["total"]:
+            span = f"{min(r.t0_ms for r in recordings):g}..{max(r.end_ms for r in recordings):g}"
+            where = (
+                f" (events at {events['t_ms'].min():g}..{events['t_ms'].max():g} ms, recordings span {span} ms: "
+                "are both on the same clock and unit?)"
+            )
         raise InputError(
             f"no positive window: {skipped['total']} events, {skipped['dropped_min_gap']} dropped by "
             f"--min-event-gap-ms, {skipped['outside_recording']} with a window outside their recording, "
-            f"{skipped['contains_nan']} with NaN in their window; check --events/--event-col/--event-symbols, "
+            f"{skipped['contains_nan']} with NaN in their window{where}; check --events/--event-col/--event-symbols, "
             "--window-ms, --lead-ms and --align"
         )
     candidate = CandidatePool(candidates, list(recordings))
