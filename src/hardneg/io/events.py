@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from hardneg.errors import InputError
 from hardneg.io.recording import Recording
-from hardneg.io.tables import column_as_float, describe_row, read_table
+from hardneg.io.tables import column_as_float, describe_row, read_table, require_columns
 
 EVENT_COLUMNS = ["recording", "t_ms", "end_ms", "label", "event_id"]
 
@@ -57,12 +57,7 @@ def read_events_csv(path: str | Path, recordings: Sequence[Recording]) -> pd.Dat
     """
     path = Path(path)
     table = read_table(path, string_columns=("recording", "label"))
-    for required in ("recording", "t_ms"):
-        if required not in table.column_names:
-            raise InputError(
-                f"{path}: events need columns recording,t_ms (optional end_ms,label); "
-                f"{required!r} not found among: {', '.join(table.column_names)}"
-            )
+    require_columns(table, path, ("recording", "t_ms"), "events need columns recording,t_ms (optional end_ms,label)")
     recording = pc.cast(table.column("recording"), pa.string()).to_numpy(zero_copy_only=False)
     t_ms = _event_times(table, "t_ms", path)
     end_ms = _event_times(table, "end_ms", path) if "end_ms" in table.column_names else t_ms.copy()

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from hardneg.errors import InputError
 from hardneg.io.recording import Recording
-from hardneg.io.tables import describe_row, read_table
+from hardneg.io.tables import describe_row, read_table, require_columns
 
 
 def read_groups_csv(path: str | Path) -> dict[str, str]:
@@ -23,12 +23,7 @@ def read_groups_csv(path: str | Path) -> dict[str, str]:
     """
     path = Path(path)
     table = read_table(path, string_columns=("recording", "group"))
-    for required in ("recording", "group"):
-        if required not in table.column_names:
-            raise InputError(
-                f"{path}: groups need columns recording,group; {required!r} not found among: "
-                f"{', '.join(table.column_names)}"
-            )
+    require_columns(table, path, ("recording", "group"), "groups need columns recording,group")
     recordings = pc.cast(table.column("recording"), pa.string()).to_pylist()
     groups = pc.cast(table.column("group"), pa.string()).to_pylist()
     mapping: dict[str, str] = {}

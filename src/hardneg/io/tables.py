@@ -105,6 +105,15 @@ def _unreadable(path: Path, kind: str, error: Exception) -> InputError:
     return InputError(f"{path}: cannot be read as {kind} ({reason}); check that the file is complete")
 
 
+def require_columns(table, path: Path, required: tuple[str, ...], what: str) -> None:
+    """Refuse a table that lacks one of ``required``, naming the file, the column and what it has."""
+    for name in required:
+        if name not in table.column_names:
+            raise InputError(
+                f"{path}: {what}; {name!r} not found among: {', '.join(table.column_names)}"
+            )
+
+
 def describe_row(path: Path, row: int) -> str:
     """Where a 0-based data row is, in the words a person opening the file would use."""
     if Path(path).suffix.lower() in CSV_SUFFIXES:
