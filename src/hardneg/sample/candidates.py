@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hardneg.io.recording import Recording
+from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
 
 
 @dataclass
@@ -123,6 +123,9 @@ def filter_candidates(
     """
     grid = StartGrid(recording, n_starts, starts)
     count = grid.count
+    # Times are compared with a 1e-9-sample tolerance, as sample positions are: at 360 Hz a start that
+    # equals a zone end in exact arithmetic can come out one ulp below it.
+    tolerance = SAMPLE_TOLERANCE * recording.step_ms
     if nan_free_by_start is None:
         keep = np.ones(count, dtype=bool)
     else:
@@ -135,10 +138,10 @@ def filter_candidates(
     low, high = 0, count
     if avoid_edges in ("start", "all"):
         limit = np.array([recording.t0_ms + edge_ms])
-        low = int(grid.first_position(lambda s, k: s >= limit[k], limit)[0])
+        low = int(grid.first_position(lambda s, k: s >= limit[k] - tolerance, limit)[0])
     if avoid_edges in ("end", "all"):
         limit = np.array([recording.end_ms - edge_ms])
-        high = int(grid.first_position(lambda s, k: end_of(s) > limit[k], limit - window_ms)[0])
+        high = int(grid.first_position(lambda s, k: end_of(s) > limit[k] + tolerance, limit - window_ms)[0])
     high = max(high, low)
     removed["edges"] += int(np.count_nonzero(keep[:low]) + np.count_nonzero(keep[high:]))
     keep[:low] = False
@@ -146,8 +149,10 @@ def filter_candidates(
 
     # Zone [zs, ze) overlaps window [s, e) iff e > zs and s < ze: the candidates from the first with
     # e > zs up to (not including) the first with s >= ze.
-    zone_low = grid.first_position(lambda s, k: end_of(s) > events.zone_start_ms[k], events.zone_start_ms - window_ms)
-    zone_high = grid.first_position(lambda s, k: s >= events.zone_end_ms[k], events.zone_end_ms)
+    zone_low = grid.first_position(
+        lambda s, k: end_of(s) > events.zone_start_ms[k] + tolerance, events.zone_start_ms - window_ms
+    )
+    zone_high = grid.first_position(lambda s, k: s >= events.zone_end_ms[k] - tolerance, events.zone_end_ms)
     before = np.count_nonzero(keep)
     for low_run, high_run in _merged_runs(zone_low, zone_high):
         keep[low_run:high_run] = False
@@ -156,17 +161,19 @@ def filter_candidates(
     # Far: no event [t, end] with t < e + far and end > s - far.
     far = np.ones(count, dtype=bool)
     far_low = grid.first_position(
-        lambda s, k: end_of(s) + far_min_ms > events.t_ms[k], events.t_ms - far_min_ms - window_ms
+        lambda s, k: end_of(s) + far_min_ms > events.t_ms[k] + tolerance, events.t_ms - far_min_ms - window_ms
     )
-    far_high = grid.first_position(lambda s, k: s - far_min_ms >= events.end_ms[k], events.end_ms + far_min_ms)
+    far_high = grid.first_position(
+        lambda s, k: s - far_min_ms >= events.end_ms[k] - tolerance, events.end_ms + far_min_ms
+    )
     for low_run, high_run in _merged_runs(far_low, far_high):
         far[low_run:high_run] = False
 
     # Near: the candidate's end e satisfies ws[k-1] < e <= ws[k] (event k is next) and ws[k] - e <= near_max.
     positive_start = events.positive_start_ms
-    upper = grid.first_position(lambda s, k: end_of(s) > positive_start[k], positive_start - window_ms)
+    upper = grid.first_position(lambda s, k: end_of(s) > positive_start[k] + tolerance, positive_start - window_ms)
     near_low = grid.first_position(
-        lambda s, k: positive_start[k] - end_of(s) <= near_max_ms, positive_start - near_max_ms - window_ms
+        lambda s, k: positive_start[k] - end_of(s) <= near_max_ms + tolerance, positive_start - near_max_ms - window_ms
     )
     near_low = np.maximum(near_low, np.concatenate(([0], upper[:-1])) if len(upper) else upper)
     lengths = np.maximum(upper - near_low, 0)

@@ -24,8 +24,9 @@ class SeparationGuard:
     array([ True, False,  True])
     """
 
-    def __init__(self, min_sep_ms: float):
-        self.min_sep_ms = float(min_sep_ms)
+    def __init__(self, min_sep_ms: float, tolerance_ms: float = 0.0):
+        # Two starts exactly min_sep_ms apart may compute a hair closer; the tolerance keeps them.
+        self.min_sep_ms = float(min_sep_ms) - float(tolerance_ms)
         self._accepted: dict[int, list[float]] = {}
 
     def _conflicts_with_accepted(self, recordings: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -47,7 +48,7 @@ class SeparationGuard:
         accepted = np.zeros(len(starts), dtype=bool)
         if limit <= 0 or len(starts) == 0:
             return accepted
-        if self.min_sep_ms <= 0:
+        if self.min_sep_ms <= 0:  # no separation asked (or only the tolerance left)
             accepted[: min(limit, len(starts))] = True
             return accepted
         # Vectorised first pass against what earlier draws accepted; the greedy pass then only

@@ -303,7 +303,7 @@ def _sample(
         # Positives: one per event that survives the gap rule, fits the recording and holds no NaN.
         too_close = np.zeros(len(t_ms), dtype=bool)
         if config.min_event_gap_ms > 0 and len(t_ms) > 1:
-            too_close[1:] = np.diff(t_ms) < config.min_event_gap_ms
+            too_close[1:] = np.diff(t_ms) < config.min_event_gap_ms - SAMPLE_TOLERANCE * recording.step_ms
         first_sample = recording.first_sample_at_or_after(window_start)
         fits = (first_sample >= 0) & (first_sample + length <= n_samples)
         usable = ~too_close & fits
@@ -373,7 +373,7 @@ def _sample(
     candidate = CandidatePool(candidates, list(recordings))
     del candidates
     report["candidates"]["remaining"] = len(candidate)
-    negatives = _draw_negatives(candidate, positive["motion"], n_positive, config, rng, report)
+    negatives = _draw_negatives(candidate, positive["motion"], n_positive, config, rate, rng, report)
     index = _build_index(recordings, positive, candidate, negatives, config)
     report["windows"] = len(index)
     report["negatives"]["achieved"] = {
@@ -408,7 +408,13 @@ def _requested_counts(n_positive: int, config: SamplingConfig) -> dict[str, int]
 
 
 def _draw_negatives(
-    candidate: CandidatePool, positive_motion: np.ndarray, n_positive: int, config: SamplingConfig, rng, report: dict
+    candidate: CandidatePool,
+    positive_motion: np.ndarray,
+    n_positive: int,
+    config: SamplingConfig,
+    rate: float,
+    rng,
+    report: dict,
 ) -> dict[str, np.ndarray]:
     """Positions into ``candidate`` for each drawn kind (near first, so near-qualifying windows stay near)."""
     requested = _requested_counts(n_positive, config)
@@ -422,7 +428,7 @@ def _draw_negatives(
         motion_band = (float(low), float(high))
     report["motion_thresholds"] = {"min_motion": motion_floor, "positive_band": motion_band}
 
-    guard = SeparationGuard(config.neg_min_sep_ms)
+    guard = SeparationGuard(config.neg_min_sep_ms, tolerance_ms=SAMPLE_TOLERANCE * 1000.0 / rate)
     drawn: dict[str, np.ndarray] = {}
     for kind in ("near", "far", "uniform"):
         if kind not in requested:

@@ -1,0 +1,1 @@
+"""Test helpers: independent reference checks and synthetic inputs (not part of hardneg)."""
