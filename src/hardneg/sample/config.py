@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from hardneg.errors import InputError
 
@@ -28,7 +28,7 @@ class SamplingConfig:
     align: str = "end"
     min_event_gap_ms: float = 0.0
     neg_strategy: str = "mixed"
-    neg_mult: float = 4
+    neg_mult: float = 4.0
     neg_mixed_near_frac: float = 0.5
     near_max_ms: float = 3000.0
     far_min_ms: float = 3000.0
@@ -73,7 +73,13 @@ class SamplingConfig:
         return self
 
     def to_dict(self) -> dict:
+        """Parameters as stored in ``meta.json``; numbers as floats, so the CLI and the API write the same bytes."""
         values = asdict(self)
+        for item in fields(self):
+            if "float" in str(item.type) and isinstance(values[item.name], (int, float)) and not isinstance(
+                values[item.name], bool
+            ):
+                values[item.name] = float(values[item.name])
         for key in ("gyro_cols", "accel_cols"):
             if values[key] is not None:
                 values[key] = list(values[key])

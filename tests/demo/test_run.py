@@ -1,0 +1,38 @@
+"""The demo's dataset, and the `hardneg sample` command it prints, agree to the byte."""
+
+import glob
+import shlex
+import subprocess
+import sys
+
+from hardneg.dataset import Dataset
+from hardneg.demo.run import DEMO_CONFIG, run_demo
+
+
+def test_printed_command_rebuilds_the_demo_dataset_byte_for_byte(tmp_path):
+    result = run_demo(tmp_path / "demo", seed=3)
+    arguments = []
+    for token in shlex.split(result.command)[2:]:  # drop "hardneg sample"
+        arguments += sorted(glob.glob(token)) if "*" in token else [token]
+    out_index = arguments.index("--out")
+    arguments[out_index + 1] = str(tmp_path / "again")
+    completed = subprocess.run(
+        [sys.executable, "-m", "hardneg", "sample", *arguments, "--quiet"], capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+    for name in ("index.parquet", "windows.npy", "meta.json"):
+        assert (result.dataset.path / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+
+
+def test_demo_dataset_uses_the_demo_settings_and_the_shooters_as_groups(tmp_path):
+    result = run_demo(tmp_path / "demo", seed=0)
+    dataset = Dataset.load(result.dataset.path)
+    parameters = dataset.meta["parameters"]
+    for key, value in DEMO_CONFIG.items():
+        assert parameters[key] == value, key
+    assert set(dataset.index["group"]) == {"shooter_a", "shooter_b", "shooter_c"}
+    assert set(dataset.index["kind"]) == {"pos", "near", "far"}
+    # mixed, motion-matched: every negative lies inside the positives' [5%, 95%] motion band
+    low, high = dataset.meta["counts"]["motion_thresholds"]["positive_band"]
+    negatives = dataset.index[dataset.index["label"] == 0]
+    assert negatives["motion"].between(low, high).all()
