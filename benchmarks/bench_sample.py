@@ -61,16 +61,25 @@ EDGE_S = 10.0
 GENERATOR_VERSION = 1
 
 SAMPLE_OPTIONS = [
-    "--time-col", "t_ms",
-    "--lead-ms", "100",
-    "--window-ms", "500",
-    "--neg-strategy", "mixed",
-    "--neg-mult", "8",
-    "--neg-min-motion-quantile", "0.2",
+    "--time-col",
+    "t_ms",
+    "--lead-ms",
+    "100",
+    "--window-ms",
+    "500",
+    "--neg-strategy",
+    "mixed",
+    "--neg-mult",
+    "8",
+    "--neg-min-motion-quantile",
+    "0.2",
     "--neg-match-pos-motion",
-    "--neg-min-sep-ms", "200",
-    "--neg-avoid-edges", "all",
-    "--seed", "0",
+    "--neg-min-sep-ms",
+    "200",
+    "--neg-avoid-edges",
+    "all",
+    "--seed",
+    "0",
     "--overwrite",
     "--quiet",
 ]
@@ -176,16 +185,24 @@ def _activity_schedule(rng, n_seconds: int, events_ms, hold_ms) -> dict:
     periods = rng.uniform(120.0, 3 * 3600.0, (2, 5))
     phases = rng.uniform(0.0, 2 * np.pi, (2, 5))
     amps = rng.uniform(0.03, 0.12, (2, 5))
-    drift = (amps[:, :, None] * np.sin(2 * np.pi * sec[None, None, :] / periods[:, :, None]
-                                       + phases[:, :, None])).sum(axis=1)
+    drift = (amps[:, :, None] * np.sin(2 * np.pi * sec[None, None, :] / periods[:, :, None] + phases[:, :, None])).sum(
+        axis=1
+    )
     drift += rng.normal(0.0, 0.005, drift.shape)
     pitch = 0.1 + drift[0]
     roll = -0.05 + drift[1]
     return {"sec": sec, "walk": walk, "pitch": pitch, "roll": roll}
 
 
-def generate(parquet_path: Path, events_path: Path, meta_path: Path, hours: float,
-             n_events: int, seed: int, chunk_hours: float = 1.0) -> float:
+def generate(
+    parquet_path: Path,
+    events_path: Path,
+    meta_path: Path,
+    hours: float,
+    n_events: int,
+    seed: int,
+    chunk_hours: float = 1.0,
+) -> float:
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -201,9 +218,9 @@ def generate(parquet_path: Path, events_path: Path, meta_path: Path, hours: floa
     sched = _activity_schedule(rng, n_seconds, events_ms, hold_ms)
     step_hz = rng.uniform(1.6, 2.1)
     g = 9.80665
-    acc_lsb = g / 2048.0                      # +-16 g, 16-bit
-    gyr_lsb = np.deg2rad(2000.0 / 32768.0)    # +-2000 dps, 16-bit
-    recoil_n = 120                            # samples of the recoil transient after a shot
+    acc_lsb = g / 2048.0  # +-16 g, 16-bit
+    gyr_lsb = np.deg2rad(2000.0 / 32768.0)  # +-2000 dps, 16-bit
+    recoil_n = 120  # samples of the recoil transient after a shot
     recoil_k = np.arange(recoil_n, dtype=np.float64)
     recoil_env = np.exp(-recoil_k / 18.0)
     recoil_osc = np.sin(2 * np.pi * 35.0 * recoil_k / RATE_HZ)
@@ -247,8 +264,7 @@ def generate(parquet_path: Path, events_path: Path, meta_path: Path, hours: floa
                 gy[idx] += 0.15 * shape
                 gx[idx] += 0.05 * shape
             # Quantise like a 16-bit IMU.
-            for arr, lsb in ((ax, acc_lsb), (ay, acc_lsb), (az, acc_lsb),
-                             (gx, gyr_lsb), (gy, gyr_lsb), (gz, gyr_lsb)):
+            for arr, lsb in ((ax, acc_lsb), (ay, acc_lsb), (az, acc_lsb), (gx, gyr_lsb), (gy, gyr_lsb), (gz, gyr_lsb)):
                 np.round(arr / lsb, out=arr)
                 arr *= lsb
             table = pa.Table.from_arrays([t_ms, ax, ay, az, gx, gy, gz], schema=schema)
@@ -290,22 +306,39 @@ def ensure_data(args) -> tuple[Path, Path, dict]:
         if meta is not None and meta.get("generator_version") != GENERATOR_VERSION:
             meta = None
     if meta is None:
-        print(f"generating {args.hours:g} h log at {RATE_HZ} Hz with {args.n_events} events "
-              f"-> {_rel(parquet_path)} (not timed) ...", flush=True)
+        print(
+            f"generating {args.hours:g} h log at {RATE_HZ} Hz with {args.n_events} events "
+            f"-> {_rel(parquet_path)} (not timed) ...",
+            flush=True,
+        )
         # In a child process: a child's ru_maxrss starts from its parent's high-water mark
         # (Linux copies it at fork/exec), so this process must stay small to measure children.
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--_generate-child",
-               "--hours", repr(args.hours), "--n-events", str(args.n_events), "--seed", str(args.seed),
-               "--data-dir", str(args.data_dir)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--_generate-child",
+            "--hours",
+            repr(args.hours),
+            "--n-events",
+            str(args.n_events),
+            "--seed",
+            str(args.seed),
+            "--data-dir",
+            str(args.data_dir),
+        ]
         rc = subprocess.run(cmd).returncode
         if rc != 0:
             raise SystemExit(f"error: generating the data failed (exit status {rc})")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        print(f"generated in {meta['generation_s']:.1f} s ({meta['parquet_bytes'] / 2**30:.2f} GiB on disk)",
-              flush=True)
+        print(
+            f"generated in {meta['generation_s']:.1f} s ({meta['parquet_bytes'] / 2**30:.2f} GiB on disk)", flush=True
+        )
     else:
-        print(f"using cached {_rel(parquet_path)} "
-              f"({meta['parquet_bytes'] / 2**30:.2f} GiB; generated in {meta['generation_s']} s)", flush=True)
+        print(
+            f"using cached {_rel(parquet_path)} "
+            f"({meta['parquet_bytes'] / 2**30:.2f} GiB; generated in {meta['generation_s']} s)",
+            flush=True,
+        )
     return parquet_path, events_path, meta
 
 
@@ -331,8 +364,15 @@ def run_measured(cmd: list[str], timeout: float, cwd: Path | None = None) -> dic
         try:
             proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
         except OSError as exc:
-            return {"ok": False, "returncode": None, "wall_s": 0.0, "maxrss_bytes": 0,
-                    "stdout": "", "stderr": f"could not start {cmd[0]}: {exc}", "timed_out": False}
+            return {
+                "ok": False,
+                "returncode": None,
+                "wall_s": 0.0,
+                "maxrss_bytes": 0,
+                "stdout": "",
+                "stderr": f"could not start {cmd[0]}: {exc}",
+                "timed_out": False,
+            }
         timed_out = threading.Event()
 
         def _kill():
@@ -445,11 +485,22 @@ def machine_info() -> dict:
             versions[dist] = "not installed"
     commit = None
     try:
-        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=10).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            or None
+        )
         if commit:
-            dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                                   capture_output=True, text=True, timeout=10).stdout.strip()
+            dirty = subprocess.run(
+                ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
             commit += " (uncommitted changes)" if dirty else ""
     except (OSError, subprocess.SubprocessError):
         pass
@@ -473,8 +524,11 @@ def build_table(res: dict) -> str:
     rows = [
         ("log in memory (Arrow `nbytes`)", fmt_gib(nbytes), ""),
         ("plain pass wall time (median)", fmt_s(b["wall_s"]), f"runs: {', '.join(f'{x:.2f}' for x in b['walls'])}"),
-        ("`hardneg sample` wall time (median)", fmt_s(s["wall_s"]) if s else "n/a",
-         f"runs: {', '.join(f'{x:.2f}' for x in s['walls'])}" if s else "did not run"),
+        (
+            "`hardneg sample` wall time (median)",
+            fmt_s(s["wall_s"]) if s else "n/a",
+            f"runs: {', '.join(f'{x:.2f}' for x in s['walls'])}" if s else "did not run",
+        ),
         ("**wall time ratio sample / plain**", f"**{ratio_t:.2f}**" if s else "n/a", f"target <= 2.0: {ok_t}"),
         ("plain pass peak RSS (median)", fmt_gib(b["maxrss_bytes"]), f"{b['maxrss_bytes'] / nbytes:.2f} x log"),
         ("`hardneg sample` peak RSS (median)", fmt_gib(s["maxrss_bytes"]) if s else "n/a", ""),
@@ -561,23 +615,39 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--hours", type=float, default=24.0, help="length of the log in hours (default 24)")
-    p.add_argument("--n-events", type=int, default=None,
-                   help="number of events (default 2000 for 24 h, scaled with --hours, at least 10)")
-    p.add_argument("--repeats", type=int, default=3, help="timed runs of each measurement; medians reported (default 3)")
+    p.add_argument(
+        "--n-events",
+        type=int,
+        default=None,
+        help="number of events (default 2000 for 24 h, scaled with --hours, at least 10)",
+    )
+    p.add_argument(
+        "--repeats", type=int, default=3, help="timed runs of each measurement; medians reported (default 3)"
+    )
     p.add_argument("--record", action="store_true", help="append a dated section to benchmarks/RESULTS.md")
-    p.add_argument("--keep", action="store_true",
-                   help="keep the last dataset `hardneg sample` wrote (under benchmarks/_data/) instead of deleting it")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the last dataset `hardneg sample` wrote (under benchmarks/_data/) instead of deleting it",
+    )
     p.add_argument("--skip-sample", action="store_true", help="measure only the plain pass")
-    p.add_argument("--skip-baseline", action="store_true",
-                   help="measure only `hardneg sample` (the log's size still comes from one plain-pass run)")
+    p.add_argument(
+        "--skip-baseline",
+        action="store_true",
+        help="measure only `hardneg sample` (the log's size still comes from one plain-pass run)",
+    )
     p.add_argument("--generate-only", action="store_true", help="generate (or check) the cached data and stop")
     p.add_argument("--regenerate", action="store_true", help="regenerate the data even if cached")
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up plain pass")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default 0)")
-    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                   help="where the data is cached (default benchmarks/_data)")
-    p.add_argument("--hardneg", default=None,
-                   help="command that runs hardneg (default .venv/bin/hardneg, else `python -m hardneg`)")
+    p.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where the data is cached (default benchmarks/_data)"
+    )
+    p.add_argument(
+        "--hardneg",
+        default=None,
+        help="command that runs hardneg (default .venv/bin/hardneg, else `python -m hardneg`)",
+    )
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds before a child is killed (default 1800)")
     p.add_argument("--json", type=Path, default=None, help="also write the raw results as JSON to this file")
     p.add_argument("--_generate-child", dest="generate_child", action="store_true", help=argparse.SUPPRESS)
@@ -597,8 +667,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     args.data_dir = args.data_dir.resolve()
     if args.generate_child:
-        generate(*data_paths(args.data_dir, args.hours, args.n_events, args.seed),
-                 args.hours, args.n_events, args.seed)
+        generate(*data_paths(args.data_dir, args.hours, args.n_events, args.seed), args.hours, args.n_events, args.seed)
         return 0
     parquet_path, events_path, meta = ensure_data(args)
     if args.generate_only:
@@ -608,8 +677,11 @@ def main(argv=None) -> int:
     sample_base = hardneg_command(args)
     out_root = Path(tempfile.mkdtemp(prefix="bench_out_", dir=args.data_dir))
     out_dir = out_root / "dataset"
-    sample_cmd = sample_base + ["sample", str(parquet_path), "--events", str(events_path),
-                                "--out", str(out_dir)] + SAMPLE_OPTIONS
+    sample_cmd = (
+        sample_base
+        + ["sample", str(parquet_path), "--events", str(events_path), "--out", str(out_dir)]
+        + SAMPLE_OPTIONS
+    )
     print(f"plain pass: {shlex.join([sys.executable, '-c', '<plain pass>', str(parquet_path)])}")
     print(f"sample:     {shlex.join(sample_cmd)}", flush=True)
 
@@ -634,14 +706,21 @@ def main(argv=None) -> int:
             if rep < n_base:
                 r = run_measured(baseline_cmd, args.timeout)
                 if not r["ok"]:
-                    print(_fail_message("plain pass", baseline_cmd[:2] + ["<plain pass>"] + baseline_cmd[3:],
-                                        r, args.timeout), file=sys.stderr)
+                    print(
+                        _fail_message(
+                            "plain pass", baseline_cmd[:2] + ["<plain pass>"] + baseline_cmd[3:], r, args.timeout
+                        ),
+                        file=sys.stderr,
+                    )
                     return 1
                 baseline_info = json.loads(r["stdout"].strip().splitlines()[-1])
                 base_runs.append(r)
-                print(f"[{rep + 1}/{args.repeats}] plain pass: {r['wall_s']:.2f} s, "
-                      f"peak RSS {fmt_gib(r['maxrss_bytes'])} (read {baseline_info['read_s']:.2f} s, "
-                      f"cumsums {baseline_info['cumsum_s']:.2f} s)", flush=True)
+                print(
+                    f"[{rep + 1}/{args.repeats}] plain pass: {r['wall_s']:.2f} s, "
+                    f"peak RSS {fmt_gib(r['maxrss_bytes'])} (read {baseline_info['read_s']:.2f} s, "
+                    f"cumsums {baseline_info['cumsum_s']:.2f} s)",
+                    flush=True,
+                )
             if not args.skip_sample and sample_error is None:
                 r = run_measured(sample_cmd, args.timeout, cwd=REPO_ROOT)
                 if not r["ok"]:
@@ -649,8 +728,11 @@ def main(argv=None) -> int:
                     print(sample_error, file=sys.stderr, flush=True)
                     continue
                 sample_runs.append(r)
-                print(f"[{rep + 1}/{args.repeats}] hardneg sample: {r['wall_s']:.2f} s, "
-                      f"peak RSS {fmt_gib(r['maxrss_bytes'])}", flush=True)
+                print(
+                    f"[{rep + 1}/{args.repeats}] hardneg sample: {r['wall_s']:.2f} s, "
+                    f"peak RSS {fmt_gib(r['maxrss_bytes'])}",
+                    flush=True,
+                )
         sample_summary = _dataset_summary(out_dir) if sample_runs else None
     finally:
         if args.keep and sample_runs:
@@ -687,9 +769,13 @@ def main(argv=None) -> int:
     print()
     if args.json:
         info = machine_info()
-        args.json.write_text(json.dumps({"results": res, "machine": info, "data": meta,
-                                         "baseline_child": baseline_info}, indent=2, default=str) + "\n",
-                             encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {"results": res, "machine": info, "data": meta, "baseline_child": baseline_info}, indent=2, default=str
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     if sample_error is not None:
         print("`hardneg sample` did not complete, so there is no ratio; see the message above.", file=sys.stderr)
         if args.record:

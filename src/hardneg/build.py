@@ -142,8 +142,15 @@ def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path
     for path in map(Path, paths):
         if path.suffix.lower() in (".hea", ""):
             base = path.with_suffix("")
-            files += [candidate for candidate in (base.with_suffix(".hea"), base.with_suffix(".dat"),
-                      base.with_suffix(f".{inputs.annotation_ext}")) if candidate.is_file()]
+            files += [
+                candidate
+                for candidate in (
+                    base.with_suffix(".hea"),
+                    base.with_suffix(".dat"),
+                    base.with_suffix(f".{inputs.annotation_ext}"),
+                )
+                if candidate.is_file()
+            ]
         elif path.is_file():
             files.append(path)
     for extra in (inputs.events, inputs.groups):

@@ -59,7 +59,9 @@ def world_builder():
     return build_world
 
 
-def run_cli(*args, cwd: Path | None = None, timeout: float = 120, columns: int | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args, cwd: Path | None = None, timeout: float = 120, columns: int | None = None
+) -> subprocess.CompletedProcess:
     """``python -m hardneg ARGS`` as a user's shell would run it (stdout/stderr captured, so not a terminal)."""
     env = dict(os.environ)
     env.pop("COLUMNS", None)

@@ -56,7 +56,11 @@ def case_missing_channel_column(world):
 
 
 def case_missing_recording_column(world):
-    return [*world.logs, "--events", world.events, "--recording-col", "session"], ["s1.csv", "--recording-col", "session"]
+    return [*world.logs, "--events", world.events, "--recording-col", "session"], [
+        "s1.csv",
+        "--recording-col",
+        "session",
+    ]
 
 
 def case_events_missing_t_ms_column(world):
@@ -288,7 +292,8 @@ def test_non_numeric_option_value_is_one_error_line(world, cli):
 
 
 @pytest.mark.parametrize(
-    "case", [case_unknown_recording_in_events, option_case("--window-ms", "0"), case_no_positive_at_all],
+    "case",
+    [case_unknown_recording_in_events, option_case("--window-ms", "0"), case_no_positive_at_all],
     ids=["unknown_recording", "window_ms_0", "no_positive"],
 )
 def test_stderr_holds_only_the_error_line(world, cli, case):
@@ -360,7 +365,11 @@ def test_nan_short_recording_and_outside_events_are_counted(world, cli, log_make
     meta = json.loads((out / "meta.json").read_text())
     counts = meta["counts"]
     sizes = {"s1": len(s1), "s2": len(world.data["s2"]), "s3": 20}
-    nan_mask = {"s1": np.isin(np.arange(sizes["s1"]), nan_rows), "s2": np.zeros(sizes["s2"], bool), "s3": np.zeros(20, bool)}
+    nan_mask = {
+        "s1": np.isin(np.arange(sizes["s1"]), nan_rows),
+        "s2": np.zeros(sizes["s2"], bool),
+        "s3": np.zeros(20, bool),
+    }
 
     # independent: which events fit, which hold NaN
     outside = contains_nan = used = 0

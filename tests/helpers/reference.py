@@ -286,7 +286,16 @@ class Reference:
 def _params(params: dict) -> dict:
     p = dict(DEFAULTS)
     p.update({k: v for k, v in params.items()})
-    for k in ("window_ms", "lead_ms", "min_event_gap_ms", "near_max_ms", "far_min_ms", "neg_avoid_post_ms", "edge_ms", "neg_min_sep_ms"):
+    for k in (
+        "window_ms",
+        "lead_ms",
+        "min_event_gap_ms",
+        "near_max_ms",
+        "far_min_ms",
+        "neg_avoid_post_ms",
+        "edge_ms",
+        "neg_min_sep_ms",
+    ):
         p[k] = float(p[k])
     return p
 
@@ -361,7 +370,9 @@ def _near_event(rec_events: list[EventRef], e: float, tol: float):
     return best
 
 
-def build_reference(logs: dict, events: pd.DataFrame, params: dict, *, groups: dict | None = None, with_candidates: bool = True) -> Reference:
+def build_reference(
+    logs: dict, events: pd.DataFrame, params: dict, *, groups: dict | None = None, with_candidates: bool = True
+) -> Reference:
     p = _params(params)
     recs: dict[str, RefRecording] = {}
     for rid, spec in logs.items():
@@ -467,7 +478,12 @@ def _build_candidates(ref: Reference) -> None:
     strat = p["neg_strategy"]
     kinds = {"mixed": ("near", "far"), "near": ("near",), "far": ("far",), "uniform": ("uniform",)}[strat]
     for kind in kinds:
-        pool = {"qualifying": 0, "removed": {"min_motion_quantile": 0, "match_pos_motion": 0}, "available": 0, "masks": {}}
+        pool = {
+            "qualifying": 0,
+            "removed": {"min_motion_quantile": 0, "match_pos_motion": 0},
+            "available": 0,
+            "masks": {},
+        }
         for rid, c in ref.candidates.items():
             if len(c["first"]) == 0:
                 pool["masks"][rid] = np.zeros(0, dtype=bool)
@@ -540,10 +556,16 @@ def check_dataset(
     C = len(first_rec.channels)
     f.check(windows.dtype == np.float32, f"windows.npy dtype {windows.dtype}, expected float32")
     f.check(windows.shape == (N, C, T), f"windows.npy shape {windows.shape}, expected {(N, C, T)}")
-    f.check(meta.get("channels") == first_rec.channels, f"meta channels {meta.get('channels')} != input order {first_rec.channels}")
+    f.check(
+        meta.get("channels") == first_rec.channels,
+        f"meta channels {meta.get('channels')} != input order {first_rec.channels}",
+    )
     f.check(meta.get("samples_per_window") == T, f"meta samples_per_window {meta.get('samples_per_window')} != {T}")
     if "sample_rate_hz" in meta:
-        f.check(_close(meta["sample_rate_hz"], first_rec.fs, 1e-6 * first_rec.fs), f"meta sample_rate_hz {meta['sample_rate_hz']} != {first_rec.fs}")
+        f.check(
+            _close(meta["sample_rate_hz"], first_rec.fs, 1e-6 * first_rec.fs),
+            f"meta sample_rate_hz {meta['sample_rate_hz']} != {first_rec.fs}",
+        )
     f.raise_if_any(str(dataset_dir))
     if N:
         f.check(not np.isnan(np.asarray(windows)).any(), "windows.npy contains NaN")
@@ -552,7 +574,6 @@ def check_dataset(
     f.check(labels <= {0, 1}, f"labels outside 0/1: {labels}")
 
     # ---- every window: samples, start_sample, group, motion
-    mot_atol = 0.0
     for row in index.itertuples(index=False):
         wid = int(row.window_id)
         where = f"window {wid} ({row.kind}, rec {row.recording}, start {row.start_ms!r})"
@@ -561,20 +582,30 @@ def check_dataset(
             continue
         f.check(str(row.group) == rec.group, f"{where}: group {row.group!r} != {rec.group!r}")
         first = rec.first_at_or_after(float(row.start_ms))
-        if not f.check(0 <= first and first + T <= rec.n, f"{where}: window lacks samples (first={first}, T={T}, n={rec.n})"):
+        if not f.check(
+            0 <= first and first + T <= rec.n, f"{where}: window lacks samples (first={first}, T={T}, n={rec.n})"
+        ):
             continue
         if "start_sample" in index.columns:
             f.check(int(row.start_sample) == first, f"{where}: start_sample {row.start_sample} != {first}")
         tol = rec.tol_ms
         ts = rec.t[first : first + T]
-        f.check(ts[0] >= row.start_ms - tol and ts[-1] < row.end_ms + tol, f"{where}: sample times [{ts[0]}, {ts[-1]}] not in [start, end)")
+        f.check(
+            ts[0] >= row.start_ms - tol and ts[-1] < row.end_ms + tol,
+            f"{where}: sample times [{ts[0]}, {ts[-1]}] not in [start, end)",
+        )
         expect = rec.data[:, first : first + T].astype(np.float32)
         got = np.asarray(windows[wid])
         if not np.array_equal(got, expect):
             bad = np.argwhere(got != expect)
-            f.add(f"{where}: windows.npy row differs from raw samples {first}..{first + T - 1} at (channel, sample) {bad[:3].tolist()}")
+            f.add(
+                f"{where}: windows.npy row differs from raw samples {first}..{first + T - 1} at (channel, sample) {bad[:3].tolist()}"
+            )
         m = float(motion_brute(rec, np.array([first]), T, p)[0])
-        f.check(bool(np.isclose(row.motion, m, rtol=1e-6, atol=1e-12)), f"{where}: motion {row.motion!r} != brute force {m!r}")
+        f.check(
+            bool(np.isclose(row.motion, m, rtol=1e-6, atol=1e-12)),
+            f"{where}: motion {row.motion!r} != brute force {m!r}",
+        )
 
     # ---- positives
     pos = index[index["kind"] == "pos"]
@@ -586,7 +617,10 @@ def check_dataset(
     extra = sorted(set(pos_ids) - set(ref.positives))
     status = {e.event_id: e.status for e in ref.events}
     f.check(not missing, f"kept events without a positive window: {missing}")
-    f.check(not extra, f"positive windows for events that must be skipped: {[(i, status.get(i, 'unknown event')) for i in extra]}")
+    f.check(
+        not extra,
+        f"positive windows for events that must be skipped: {[(i, status.get(i, 'unknown event')) for i in extra]}",
+    )
     for row in pos.itertuples(index=False):
         ev = ref.positives.get(int(row.event_id))
         if ev is None:
@@ -594,8 +628,14 @@ def check_dataset(
         rec = ref.recordings[ev.recording]
         where = f"positive window {row.window_id} (event {ev.event_id}, t={ev.t})"
         f.check(str(row.recording) == ev.recording, f"{where}: recording {row.recording} != {ev.recording}")
-        f.check(_close(row.start_ms, ev.w_start, 1e-9 * max(1.0, abs(ev.w_start))), f"{where}: start_ms {row.start_ms!r} != {ev.w_start!r}")
-        f.check(_close(row.end_ms, ev.w_end, 1e-9 * max(1.0, abs(ev.w_end))), f"{where}: end_ms {row.end_ms!r} != {ev.w_end!r}")
+        f.check(
+            _close(row.start_ms, ev.w_start, 1e-9 * max(1.0, abs(ev.w_start))),
+            f"{where}: start_ms {row.start_ms!r} != {ev.w_start!r}",
+        )
+        f.check(
+            _close(row.end_ms, ev.w_end, 1e-9 * max(1.0, abs(ev.w_end))),
+            f"{where}: end_ms {row.end_ms!r} != {ev.w_end!r}",
+        )
 
     # ---- negatives
     neg = index[index["kind"] != "pos"]
@@ -613,11 +653,17 @@ def check_dataset(
         s, e = float(row.start_ms), float(row.end_ms)
         where = f"negative window {row.window_id} ({row.kind}, rec {rid}, [{s!r}, {e!r}))"
         first = rec.first_at_or_after(s)
-        f.check(_close(s, rec.sample_time(first), 1e-6), f"{where}: start is not on a sample (nearest {rec.sample_time(first)})")
+        f.check(
+            _close(s, rec.sample_time(first), 1e-6),
+            f"{where}: start is not on a sample (nearest {rec.sample_time(first)})",
+        )
         f.check(_close(e - s, p["window_ms"], 1e-6), f"{where}: end - start = {e - s} != window_ms")
         if p["neg_candidate_hop_ms"] is not None:
             grid = _candidate_starts(rec, T, p["neg_candidate_hop_ms"])
-            f.check(first in set(grid.tolist()), f"{where}: start sample {first} not on the hop grid of {p['neg_candidate_hop_ms']} ms")
+            f.check(
+                first in set(grid.tolist()),
+                f"{where}: start sample {first} not on the hop grid of {p['neg_candidate_hop_ms']} ms",
+            )
         # NaN
         f.check(not np.isnan(rec.data[:, first : first + T]).any(), f"{where}: contains NaN")
         # edges
@@ -628,18 +674,28 @@ def check_dataset(
         # exclusion zones of every event (kept or not)
         for ev in ref.events:
             if ev.recording == rid and s < ev.zone_end - tol and ev.zone_start < e - tol:
-                f.add(f"{where}: overlaps exclusion zone [{ev.zone_start}, {ev.zone_end}) of event {ev.event_id} ({ev.status})")
+                f.add(
+                    f"{where}: overlaps exclusion zone [{ev.zone_start}, {ev.zone_end}) of event {ev.event_id} ({ev.status})"
+                )
         # near / far / uniform
         rec_events = [ev for ev in ref.events if ev.recording == rid]
         nev = _near_event(rec_events, e, tol)
         is_near = nev is not None and nev.w_start - e <= p["near_max_ms"] + tol
         is_far = all(not (s - p["far_min_ms"] + tol < ev.end and ev.t < e + p["far_min_ms"] - tol) for ev in rec_events)
         if row.kind == "near":
-            if f.check(is_near, f"{where}: labelled near but its end is not within near_max_ms before a positive window start (next: {None if nev is None else (nev.event_id, nev.w_start)})"):
-                f.check(not pd.isna(row.event_id) and int(row.event_id) == nev.event_id, f"{where}: near event_id {row.event_id} != {nev.event_id}")
+            if f.check(
+                is_near,
+                f"{where}: labelled near but its end is not within near_max_ms before a positive window start (next: {None if nev is None else (nev.event_id, nev.w_start)})",
+            ):
+                f.check(
+                    not pd.isna(row.event_id) and int(row.event_id) == nev.event_id,
+                    f"{where}: near event_id {row.event_id} != {nev.event_id}",
+                )
         elif row.kind == "far":
             f.check(is_far, f"{where}: labelled far but an event time lies within far_min_ms")
-            f.check(not is_near, f"{where}: labelled far but qualifies as near (near event {nev.event_id if nev else None})")
+            f.check(
+                not is_near, f"{where}: labelled far but qualifies as near (near event {nev.event_id if nev else None})"
+            )
             f.check(pd.isna(row.event_id), f"{where}: far negative has event_id {row.event_id}")
         elif row.kind == "uniform":
             f.check(pd.isna(row.event_id), f"{where}: uniform negative has event_id {row.event_id}")
@@ -647,7 +703,10 @@ def check_dataset(
         m = float(motion_brute(rec, np.array([first]), T, p)[0])
         slack = 1e-6 * max(abs(m), 1e-12)
         if ref.motion_threshold is not None:
-            f.check(m >= ref.motion_threshold - slack, f"{where}: motion {m} below the {p['neg_min_motion_quantile']}-quantile {ref.motion_threshold}")
+            f.check(
+                m >= ref.motion_threshold - slack,
+                f"{where}: motion {m} below the {p['neg_min_motion_quantile']}-quantile {ref.motion_threshold}",
+            )
         if ref.pos_band is not None:
             lo, hi = ref.pos_band
             f.check(lo - slack <= m <= hi + slack, f"{where}: motion {m} outside the positives' band [{lo}, {hi}]")
@@ -665,9 +724,15 @@ def check_dataset(
         lst.sort()
         starts = [x[0] for x in lst]
         for a, b in zip(lst, lst[1:]):
-            f.check(b[0] - a[0] > 1e-6 * ref.recordings[rid].step, f"duplicate negatives on {rid} at {a[0]} (windows {a[1]}, {b[1]})")
+            f.check(
+                b[0] - a[0] > 1e-6 * ref.recordings[rid].step,
+                f"duplicate negatives on {rid} at {a[0]} (windows {a[1]}, {b[1]})",
+            )
             if p["neg_min_sep_ms"] > 0:
-                f.check(b[0] - a[0] >= p["neg_min_sep_ms"] - ref.recordings[rid].tol_ms, f"negatives {a[1]} and {b[1]} on {rid} start {b[0] - a[0]} ms apart < neg_min_sep_ms {p['neg_min_sep_ms']}")
+                f.check(
+                    b[0] - a[0] >= p["neg_min_sep_ms"] - ref.recordings[rid].tol_ms,
+                    f"negatives {a[1]} and {b[1]} on {rid} start {b[0] - a[0]} ms apart < neg_min_sep_ms {p['neg_min_sep_ms']}",
+                )
         del starts
 
     # ---- achieved vs requested
@@ -675,10 +740,16 @@ def check_dataset(
     ref.achieved = achieved
     if strat == "uniform":
         got_total = achieved["uniform"] + achieved["near"]
-        f.check(got_total <= ref.requested["uniform"], f"uniform: {got_total} negatives > requested {ref.requested['uniform']}")
+        f.check(
+            got_total <= ref.requested["uniform"],
+            f"uniform: {got_total} negatives > requested {ref.requested['uniform']}",
+        )
     else:
         for k in KINDS:
-            f.check(achieved[k] <= ref.requested[k], f"{k}: achieved {achieved[k]} > requested {ref.requested[k]} (a shortfall must not be filled from another kind either)")
+            f.check(
+                achieved[k] <= ref.requested[k],
+                f"{k}: achieved {achieved[k]} > requested {ref.requested[k]} (a shortfall must not be filled from another kind either)",
+            )
     if p["neg_min_sep_ms"] == 0 and not p["neg_with_replacement"] and strat != "uniform":
         for k, pool in ref.pools.items():
             f.check(
@@ -687,7 +758,10 @@ def check_dataset(
             )
     if p["neg_min_sep_ms"] == 0 and not p["neg_with_replacement"] and strat == "uniform":
         pool = ref.pools["uniform"]
-        f.check(len(neg) == min(ref.requested["uniform"], pool["available"]), f"uniform: {len(neg)} negatives != min(requested, available {pool['available']})")
+        f.check(
+            len(neg) == min(ref.requested["uniform"], pool["available"]),
+            f"uniform: {len(neg)} negatives != min(requested, available {pool['available']})",
+        )
 
     if check_counts:
         _check_counts(ref, meta, index, f)
@@ -702,44 +776,88 @@ def _check_counts(ref: Reference, meta: dict, index: pd.DataFrame, f: _Failures)
     if not f.check(isinstance(counts, dict), "meta.json has no counts"):
         return
     p = ref.params
-    f.check(counts.get("recordings") == len(ref.recordings), f"counts.recordings {counts.get('recordings')} != {len(ref.recordings)}")
+    f.check(
+        counts.get("recordings") == len(ref.recordings),
+        f"counts.recordings {counts.get('recordings')} != {len(ref.recordings)}",
+    )
     short = sorted(r.id for r in ref.recordings.values() if r.n < ref.T)
-    f.check(sorted(counts.get("recordings_too_short", [])) == short, f"counts.recordings_too_short {counts.get('recordings_too_short')} != {short}")
+    f.check(
+        sorted(counts.get("recordings_too_short", [])) == short,
+        f"counts.recordings_too_short {counts.get('recordings_too_short')} != {short}",
+    )
     ev = counts.get("events", {})
     exp = {"total": len(ref.events), "used": len(ref.positives)}
     for k in ("dropped_min_gap", "outside_recording", "contains_nan"):
         exp[k] = sum(1 for e in ref.events if e.status == k)
     for k, v in exp.items():
-        f.check(ev.get(k) == v, f"counts.events.{k} = {ev.get(k)}, expected {v} (statuses: {[(e.event_id, e.status) for e in ref.events if e.status != 'used']})")
+        f.check(
+            ev.get(k) == v,
+            f"counts.events.{k} = {ev.get(k)}, expected {v} (statuses: {[(e.event_id, e.status) for e in ref.events if e.status != 'used']})",
+        )
     npos = int((index["kind"] == "pos").sum())
-    f.check(counts.get("positives") == npos == len(ref.positives), f"counts.positives {counts.get('positives')}, index {npos}, reference {len(ref.positives)}")
+    f.check(
+        counts.get("positives") == npos == len(ref.positives),
+        f"counts.positives {counts.get('positives')}, index {npos}, reference {len(ref.positives)}",
+    )
     f.check(counts.get("windows") == len(index), f"counts.windows {counts.get('windows')} != {len(index)}")
     negs = counts.get("negatives", {})
     req, ach = negs.get("requested", {}), negs.get("achieved", {})
     for k in KINDS:
-        f.check(int(req.get(k, 0)) == ref.requested[k], f"counts.negatives.requested.{k} = {req.get(k, 0)}, expected {ref.requested[k]} (total = round_half_up(neg_mult*positives), near = round_half_up(frac*total))")
-        f.check(int(ach.get(k, 0)) == ref.achieved[k], f"counts.negatives.achieved.{k} = {ach.get(k, 0)}, index has {ref.achieved[k]}")
+        f.check(
+            int(req.get(k, 0)) == ref.requested[k],
+            f"counts.negatives.requested.{k} = {req.get(k, 0)}, expected {ref.requested[k]} (total = round_half_up(neg_mult*positives), near = round_half_up(frac*total))",
+        )
+        f.check(
+            int(ach.get(k, 0)) == ref.achieved[k],
+            f"counts.negatives.achieved.{k} = {ach.get(k, 0)}, index has {ref.achieved[k]}",
+        )
     cand = counts.get("candidates", {})
     rc = ref.candidate_counts
-    f.check(cand.get("total") == rc["total"], f"counts.candidates.total {cand.get('total')} != brute force {rc['total']}")
-    f.check(cand.get("remaining") == rc["remaining"], f"counts.candidates.remaining {cand.get('remaining')} != brute force {rc['remaining']}")
+    f.check(
+        cand.get("total") == rc["total"], f"counts.candidates.total {cand.get('total')} != brute force {rc['total']}"
+    )
+    f.check(
+        cand.get("remaining") == rc["remaining"],
+        f"counts.candidates.remaining {cand.get('remaining')} != brute force {rc['remaining']}",
+    )
     for k, v in rc["removed"].items():
-        f.check(cand.get("removed", {}).get(k) == v, f"counts.candidates.removed.{k} {cand.get('removed', {}).get(k)} != brute force {v} (removal order NaN, edges, exclusion)")
+        f.check(
+            cand.get("removed", {}).get(k) == v,
+            f"counts.candidates.removed.{k} {cand.get('removed', {}).get(k)} != brute force {v} (removal order NaN, edges, exclusion)",
+        )
     pools = counts.get("pools", {})
     for kind, pool in ref.pools.items():
         got = pools.get(kind)
         if not f.check(isinstance(got, dict), f"counts.pools lacks {kind!r} (has {list(pools)})"):
             continue
-        f.check(got.get("qualifying") == pool["qualifying"], f"counts.pools.{kind}.qualifying {got.get('qualifying')} != brute force {pool['qualifying']}")
+        f.check(
+            got.get("qualifying") == pool["qualifying"],
+            f"counts.pools.{kind}.qualifying {got.get('qualifying')} != brute force {pool['qualifying']}",
+        )
         for k, v in pool["removed"].items():
-            f.check(got.get("removed", {}).get(k, 0) == v, f"counts.pools.{kind}.removed.{k} {got.get('removed', {}).get(k)} != brute force {v}")
-        f.check(got.get("available") == pool["available"], f"counts.pools.{kind}.available {got.get('available')} != brute force {pool['available']}")
+            f.check(
+                got.get("removed", {}).get(k, 0) == v,
+                f"counts.pools.{kind}.removed.{k} {got.get('removed', {}).get(k)} != brute force {v}",
+            )
+        f.check(
+            got.get("available") == pool["available"],
+            f"counts.pools.{kind}.available {got.get('available')} != brute force {pool['available']}",
+        )
         for k in ("rejected_min_separation", "duplicates"):
-            f.check(isinstance(got.get(k), int) and got.get(k) >= 0, f"counts.pools.{kind}.{k} = {got.get(k)!r}, expected a count")
+            f.check(
+                isinstance(got.get(k), int) and got.get(k) >= 0,
+                f"counts.pools.{kind}.{k} = {got.get(k)!r}, expected a count",
+            )
         if p["neg_min_sep_ms"] == 0:
-            f.check(got.get("rejected_min_separation") == 0, f"counts.pools.{kind}.rejected_min_separation = {got.get('rejected_min_separation')} with neg_min_sep_ms 0")
+            f.check(
+                got.get("rejected_min_separation") == 0,
+                f"counts.pools.{kind}.rejected_min_separation = {got.get('rejected_min_separation')} with neg_min_sep_ms 0",
+            )
         if not p["neg_with_replacement"]:
-            f.check(got.get("duplicates") == 0, f"counts.pools.{kind}.duplicates = {got.get('duplicates')} without replacement")
+            f.check(
+                got.get("duplicates") == 0,
+                f"counts.pools.{kind}.duplicates = {got.get('duplicates')} without replacement",
+            )
 
 
 def _check_meta(ref: Reference, meta: dict, f: _Failures) -> None:
@@ -752,7 +870,10 @@ def _check_meta(ref: Reference, meta: dict, f: _Failures) -> None:
             continue
         got = params[k]
         if isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool) and isinstance(got, float)):
-            f.check(got is not None and _close(got, v, 1e-12 * max(1.0, abs(v))), f"meta.parameters.{k} = {got!r}, expected {v!r}")
+            f.check(
+                got is not None and _close(got, v, 1e-12 * max(1.0, abs(v))),
+                f"meta.parameters.{k} = {got!r}, expected {v!r}",
+            )
         elif isinstance(v, (list, tuple)):
             f.check(list(got) == list(v), f"meta.parameters.{k} = {got!r}, expected {v!r}")
         else:
@@ -766,9 +887,18 @@ def _check_meta(ref: Reference, meta: dict, f: _Failures) -> None:
                 continue
             f.check(r.get("group") == rec.group, f"meta.recordings[{rid}].group {r.get('group')} != {rec.group}")
             f.check(r.get("n_samples") == rec.n, f"meta.recordings[{rid}].n_samples {r.get('n_samples')} != {rec.n}")
-            f.check(_close(r.get("t0_ms", float("nan")), rec.t0, 1e-6), f"meta.recordings[{rid}].t0_ms {r.get('t0_ms')} != {rec.t0}")
-            f.check(_close(r.get("end_ms", float("nan")), rec.last, 1e-6), f"meta.recordings[{rid}].end_ms {r.get('end_ms')} != {rec.last}")
-            f.check(r.get("channels") == rec.channels, f"meta.recordings[{rid}].channels {r.get('channels')} != {rec.channels}")
+            f.check(
+                _close(r.get("t0_ms", float("nan")), rec.t0, 1e-6),
+                f"meta.recordings[{rid}].t0_ms {r.get('t0_ms')} != {rec.t0}",
+            )
+            f.check(
+                _close(r.get("end_ms", float("nan")), rec.last, 1e-6),
+                f"meta.recordings[{rid}].end_ms {r.get('end_ms')} != {rec.last}",
+            )
+            f.check(
+                r.get("channels") == rec.channels,
+                f"meta.recordings[{rid}].channels {r.get('channels')} != {rec.channels}",
+            )
     for k in ("inputs", "versions"):
         f.check(k in meta, f"meta.json lacks {k!r}")
     vers = meta.get("versions", {})

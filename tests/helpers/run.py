@@ -13,18 +13,52 @@ SWITCHES = ("neg_match_pos_motion", "neg_with_replacement")
 
 #: the exact command of the issue's second "Done when" bullet (after LOGS... --events EVENTS.csv --out DIR)
 DONE_WHEN_OPTIONS = [
-    "--time-col", "t_ms", "--lead-ms", "100", "--window-ms", "500", "--min-event-gap-ms", "1000",
-    "--neg-strategy", "mixed", "--neg-mixed-near-frac", "0.6", "--neg-mult", "8",
-    "--neg-min-motion-quantile", "0.2", "--neg-match-pos-motion", "--neg-pos-motion-q", "0.05",
-    "--neg-min-sep-ms", "200", "--neg-with-replacement", "--neg-avoid-edges", "all",
-    "--neg-avoid-post-ms", "2000", "--seed", "0",
+    "--time-col",
+    "t_ms",
+    "--lead-ms",
+    "100",
+    "--window-ms",
+    "500",
+    "--min-event-gap-ms",
+    "1000",
+    "--neg-strategy",
+    "mixed",
+    "--neg-mixed-near-frac",
+    "0.6",
+    "--neg-mult",
+    "8",
+    "--neg-min-motion-quantile",
+    "0.2",
+    "--neg-match-pos-motion",
+    "--neg-pos-motion-q",
+    "0.05",
+    "--neg-min-sep-ms",
+    "200",
+    "--neg-with-replacement",
+    "--neg-avoid-edges",
+    "all",
+    "--neg-avoid-post-ms",
+    "2000",
+    "--seed",
+    "0",
 ]
 
 #: the same, as reference-checker parameters
 DONE_WHEN_PARAMS = dict(
-    lead_ms=100, window_ms=500, min_event_gap_ms=1000, neg_strategy="mixed", neg_mixed_near_frac=0.6,
-    neg_mult=8, neg_min_motion_quantile=0.2, neg_match_pos_motion=True, neg_pos_motion_q=0.05,
-    neg_min_sep_ms=200, neg_with_replacement=True, neg_avoid_edges="all", neg_avoid_post_ms=2000, seed=0,
+    lead_ms=100,
+    window_ms=500,
+    min_event_gap_ms=1000,
+    neg_strategy="mixed",
+    neg_mixed_near_frac=0.6,
+    neg_mult=8,
+    neg_min_motion_quantile=0.2,
+    neg_match_pos_motion=True,
+    neg_pos_motion_q=0.05,
+    neg_min_sep_ms=200,
+    neg_with_replacement=True,
+    neg_avoid_edges="all",
+    neg_avoid_post_ms=2000,
+    seed=0,
 )
 
 
@@ -79,7 +113,9 @@ def run_cli(args: list[str], *, cwd=None, timeout: float = 120) -> subprocess.Co
     )
 
 
-def sample_cli(log_paths, events_path, out, options: list[str], *, extra: list[str] = ()) -> subprocess.CompletedProcess:
+def sample_cli(
+    log_paths, events_path, out, options: list[str], *, extra: list[str] = ()
+) -> subprocess.CompletedProcess:
     return run_cli(["sample", *map(str, log_paths), "--events", str(events_path), "--out", str(out), *options, *extra])
 
 

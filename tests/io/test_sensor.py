@@ -208,7 +208,12 @@ def test_auto_channels_skip_time_recording_group_marker_and_text(tmp_path):
 def test_explicit_channels_keep_their_order(tmp_path, suffix):
     n = 20
     rng = np.random.default_rng(4)
-    cols = {"t_ms": grid(n, 100.0), "ax": rng.standard_normal(n), "ay": rng.standard_normal(n), "az": rng.standard_normal(n)}
+    cols = {
+        "t_ms": grid(n, 100.0),
+        "ax": rng.standard_normal(n),
+        "ay": rng.standard_normal(n),
+        "az": rng.standard_normal(n),
+    }
     path = write_log(tmp_path / f"c{suffix}", cols)
     (recording,), _ = read_sensor_logs([path], channels=["az", "ax"])
     assert recording.channels == ["az", "ax"]
@@ -564,7 +569,9 @@ def test_empty_parquet_is_named(tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "csv_in_parquet", "flipped_pages"])
 def test_corrupt_parquet_is_named(tmp_path, damage):
-    good = write_log(tmp_path / "good.parquet", {"t_ms": grid(2000, 100.0), "ax": np.random.default_rng(0).random(2000)})
+    good = write_log(
+        tmp_path / "good.parquet", {"t_ms": grid(2000, 100.0), "ax": np.random.default_rng(0).random(2000)}
+    )
     data = good.read_bytes()
     if damage == "truncated":
         data = data[: len(data) // 2]
@@ -606,7 +613,7 @@ def test_missing_file_is_named(tmp_path):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     fs=st.sampled_from([1.0, 25.0, 100.0, 128.0, 250.0, 360.0, 1000.0, 1024.0]),
-    t0=st.integers(-10**6, 10**7).map(lambda v: v / 8.0),
+    t0=st.integers(-(10**6), 10**7).map(lambda v: v / 8.0),
     n=st.integers(2, 120),
     n_channels=st.integers(1, 4),
     suffix=st.sampled_from(FORMATS),

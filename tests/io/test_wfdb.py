@@ -139,8 +139,23 @@ def test_damaged_record_is_named(tmp_path):
 
 def run_sample(records: list[str], out: Path) -> subprocess.CompletedProcess:
     args = [f"{RELATIVE_MITDB}/{name}.hea" for name in records]
-    command = [sys.executable, "-m", "hardneg", "sample", *args, "--event-symbols", "V", "--align", "center",
-               "--window-ms", "600", "--neg-strategy", "mixed", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "hardneg",
+        "sample",
+        *args,
+        "--event-symbols",
+        "V",
+        "--align",
+        "center",
+        "--window-ms",
+        "600",
+        "--neg-strategy",
+        "mixed",
+        "--out",
+        str(out),
+    ]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
@@ -149,8 +164,11 @@ def fitting_v_beats(name: str) -> tuple[list[int], np.ndarray, int]:
     annotation = wfdb.rdann(str(MITDB / name), "atr")
     length = wfdb.rdheader(str(MITDB / name)).sig_len
     samples = np.asarray(annotation.sample)
-    index = [k for k, symbol in enumerate(annotation.symbol) if symbol == "V" and samples[k] - HALF >= 0
-             and samples[k] + HALF <= length]
+    index = [
+        k
+        for k, symbol in enumerate(annotation.symbol)
+        if symbol == "V" and samples[k] - HALF >= 0 and samples[k] + HALF <= length
+    ]
     n_v = sum(symbol == "V" for symbol in annotation.symbol)
     return index, samples, n_v
 
@@ -190,7 +208,9 @@ def test_cli_v_beat_dataset_on_two_records(tmp_path, two_records):
         for row in negatives.itertuples():
             first = int(round(row.start_ms * FS / 1000.0))
             assert first * 1000.0 / FS == pytest.approx(row.start_ms, abs=1e-6)
-            np.testing.assert_array_equal(windows[row.window_id], record.p_signal[first : first + T].T.astype(np.float32))
+            np.testing.assert_array_equal(
+                windows[row.window_id], record.p_signal[first : first + T].T.astype(np.float32)
+            )
             overlaps = (row.start_ms < v_t + 300.0) & (v_t - 300.0 < row.end_ms)
             assert not overlaps.any()
     assert ds.meta["counts"]["positives"] == total == len(positives)

@@ -9,6 +9,7 @@ from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_wit
 from hardneg.sample.candidates import StartGrid
 from hardneg.sample.motion import WindowStatistics
 
+
 @settings(max_examples=60, deadline=None)
 @given(
     rate=st.sampled_from([100.0, 360.0, 1000.0, 44100.0 / 441]),
@@ -68,7 +69,9 @@ def test_draw_without_replacement_is_a_random_order_prefix_and_respects_separati
     rng = np.random.default_rng(3)
     starts = np.arange(1000, dtype=float) * 10.0
     recordings = np.zeros(1000, dtype=np.int32)
-    chosen, rejected = draw_without_replacement(rng, 1000, 50, lambda p: (recordings[p], starts[p]), SeparationGuard(35.0))
+    chosen, rejected = draw_without_replacement(
+        rng, 1000, 50, lambda p: (recordings[p], starts[p]), SeparationGuard(35.0)
+    )
     assert len(chosen) == 50 and len(set(chosen.tolist())) == 50
     picked = np.sort(starts[chosen])
     assert np.all(np.diff(picked) >= 35.0)

@@ -34,7 +34,11 @@ from hardneg.sample import SamplingConfig, sample_windows
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 #: examples per property; raise it for a deep run: HARDNEG_PROPERTY_EXAMPLES=2000 pytest tests/sample
-SCALE = max(1, int(os.environ.get("HARDNEG_PROPERTY_EXAMPLES", "0")) // 40) if os.environ.get("HARDNEG_PROPERTY_EXAMPLES") else 1
+SCALE = (
+    max(1, int(os.environ.get("HARDNEG_PROPERTY_EXAMPLES", "0")) // 40)
+    if os.environ.get("HARDNEG_PROPERTY_EXAMPLES")
+    else 1
+)
 
 
 @st.composite
@@ -57,7 +61,9 @@ def worlds(draw):
             a = int(draw(st.integers(0, max(0, n - 1))))
             ch[channels[draw(st.integers(0, len(channels) - 1))]][a : a + int(draw(st.integers(1, 40)))] = np.nan
         logs[rid] = (t, ch)
-        recordings.append(Recording(rid, f"g{r % 2}", t0, fs, list(channels), [ch[c] for c in channels], f"{rid}.parquet"))
+        recordings.append(
+            Recording(rid, f"g{r % 2}", t0, fs, list(channels), [ch[c] for c in channels], f"{rid}.parquet")
+        )
         n_events = draw(st.integers(0 if r else 1, 8))
         for _ in range(n_events):
             rows.append((rid, round(float(rng.uniform(t0 - 1000, t[-1] + 1000)), 3)))
@@ -158,12 +164,18 @@ def test_same_seed_same_windows(world, params, seed):
 
 
 @settings(max_examples=25 * SCALE, **SETTINGS)
-@given(world=worlds(), seed=st.integers(0, 10_000), strategy=st.sampled_from(["near", "far", "mixed", "uniform"]),
-       replacement=st.booleans())
+@given(
+    world=worlds(),
+    seed=st.integers(0, 10_000),
+    strategy=st.sampled_from(["near", "far", "mixed", "uniform"]),
+    replacement=st.booleans(),
+)
 def test_different_seed_different_negatives(world, seed, strategy, replacement):
     """With a pool far larger than the draw, another seed draws another set of negatives."""
     recordings, events, logs, groups, fs = world
-    params = dict(neg_strategy=strategy, neg_mult=3, neg_with_replacement=replacement, near_max_ms=3000.0, far_min_ms=500.0)
+    params = dict(
+        neg_strategy=strategy, neg_mult=3, neg_with_replacement=replacement, near_max_ms=3000.0, far_min_ms=500.0
+    )
     try:
         a = _sample(recordings, events, params, seed)
     except InputError:

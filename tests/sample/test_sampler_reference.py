@@ -111,7 +111,10 @@ def test_done_when_command_api_matches_cli(w1k, tmp_path):
     b = pq.read_table(out_api / "index.parquet").to_pandas()
     pd.testing.assert_frame_equal(a, b)
     assert (out_cli / "windows.npy").read_bytes() == (out_api / "windows.npy").read_bytes()
-    assert json.loads((out_cli / "meta.json").read_text())["counts"] == json.loads((out_api / "meta.json").read_text())["counts"]
+    assert (
+        json.loads((out_cli / "meta.json").read_text())["counts"]
+        == json.loads((out_api / "meta.json").read_text())["counts"]
+    )
 
 
 def test_done_when_command_on_csv_logs(w1k_csv, tmp_path):
@@ -167,7 +170,11 @@ def test_api_1khz(w1k, tmp_path, case):
     if params.get("neg_mult", 4) > 0:
         expected = {"mixed": ("near", "far"), "near": ("near",), "far": ("far",), "uniform": ("uniform",)}[strategy]
         frac = params.get("neg_mixed_near_frac", 0.5)
-        expected = tuple(k for k in expected if not (strategy == "mixed" and ((k == "near" and frac == 0) or (k == "far" and frac == 1))))
+        expected = tuple(
+            k
+            for k in expected
+            if not (strategy == "mixed" and ((k == "near" and frac == 0) or (k == "far" and frac == 1)))
+        )
         for kind in expected:
             assert ref.achieved[kind] > 0, f"{case}: no {kind} negative drawn, the case checks nothing"
     if case == "sep-large-shortfall":
@@ -301,8 +308,12 @@ def test_360hz_edge_boundary_candidate_is_kept(tmp_path):
     t = t0 + np.arange(n) * (1000.0 / fs)
     ch = synth.imu_channels(n, fs, np.random.default_rng(0), ["u", "v"])
     rec = Recording("rec0", "rec0", t0, fs, ["u", "v"], [ch["u"], ch["v"]], "rec0.parquet")
-    events = pd.DataFrame({"recording": ["rec0"], "t_ms": [3000.4], "end_ms": [3000.4], "label": [None], "event_id": [0]})
-    params = dict(window_ms=200.0, lead_ms=0.0, neg_avoid_edges="end", edge_ms=500.0, neg_strategy="uniform", neg_mult=1)
+    events = pd.DataFrame(
+        {"recording": ["rec0"], "t_ms": [3000.4], "end_ms": [3000.4], "label": [None], "event_id": [0]}
+    )
+    params = dict(
+        window_ms=200.0, lead_ms=0.0, neg_avoid_edges="end", edge_ms=500.0, neg_strategy="uniform", neg_mult=1
+    )
     config = SamplingConfig(**params)
     sampled = sample_windows([rec], events, config, seed=0)
     write_dataset(tmp_path / "ds", sampled, [rec], meta={"parameters": {**config.to_dict(), "seed": 0}, "inputs": []})
@@ -327,8 +338,15 @@ def test_cli_center_360_csv(w360, tmp_path):
 
 
 def test_cli_uniform_hop_edges(w1k, tmp_path):
-    params = dict(neg_strategy="uniform", neg_candidate_hop_ms=25, neg_avoid_edges="start", edge_ms=3000,
-                  neg_mult=5, neg_min_sep_ms=50, seed=11)
+    params = dict(
+        neg_strategy="uniform",
+        neg_candidate_hop_ms=25,
+        neg_avoid_edges="start",
+        edge_ms=3000,
+        neg_mult=5,
+        neg_min_sep_ms=50,
+        seed=11,
+    )
     out = tmp_path / "ds"
     proc = run.sample_cli(w1k.log_paths, w1k.events_path, out, [*run.params_to_cli(params), "--quiet"])
     assert proc.returncode == 0, proc.stderr

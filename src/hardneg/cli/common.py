@@ -70,7 +70,9 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None) -> N
         console.print(f"recordings too short for a window: {', '.join(counts['recordings_too_short'])}")
     candidates = counts["candidates"]
     removed = ", ".join(f"{name.replace('_', ' ')} {count}" for name, count in candidates["removed"].items())
-    console.print(f"candidate negative windows: {candidates['total']}; removed by {removed}; {candidates['remaining']} left")
+    console.print(
+        f"candidate negative windows: {candidates['total']}; removed by {removed}; {candidates['remaining']} left"
+    )
     for kind, pool in counts["pools"].items():
         parts = [f"{pool['qualifying']} qualify"]
         parts += [f"{count} removed by {name.replace('_', ' ')}" for name, count in pool["removed"].items()]

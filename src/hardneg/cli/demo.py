@@ -14,9 +14,16 @@ from hardneg.demo.run import describe_world, run_demo
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the synthetic world and the dataset (replaced if an earlier demo made it).")] = Path("hardneg-demo"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder for the synthetic world and the dataset (replaced if an earlier demo made it)."
+        ),
+    ] = Path("hardneg-demo"),
     seed: Annotated[int, typer.Option(help="Random seed for the world and the sampling.")] = 0,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out even if it was not made by the demo.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace --out even if it was not made by the demo.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Build a shot-anticipation dataset from a synthetic IMU world, start to finish.

@@ -33,72 +33,164 @@ def sample(
         typer.Option(help="Events CSV with columns recording,t_ms (optional end_ms,label).", rich_help_panel=INPUT),
     ] = None,
     event_col: Annotated[
-        Optional[str], typer.Option(help="Marker column in the logs: an event at each rising edge of a non-zero value.", rich_help_panel=INPUT)
+        Optional[str],
+        typer.Option(
+            help="Marker column in the logs: an event at each rising edge of a non-zero value.", rich_help_panel=INPUT
+        ),
     ] = None,
     event_symbols: Annotated[
-        Optional[str], typer.Option(help="WFDB annotation symbols that are events, comma-separated (e.g. V).", rich_help_panel=INPUT)
+        Optional[str],
+        typer.Option(help="WFDB annotation symbols that are events, comma-separated (e.g. V).", rich_help_panel=INPUT),
     ] = None,
     annotation_ext: Annotated[str, typer.Option(help="WFDB annotation file suffix.", rich_help_panel=INPUT)] = "atr",
     time_col: Annotated[str, typer.Option(help="Timestamp column of the logs.", rich_help_panel=INPUT)] = "t_ms",
     time_unit: Annotated[str, typer.Option(help="Unit of --time-col: ms, s or us.", rich_help_panel=INPUT)] = "ms",
     recording_col: Annotated[
-        Optional[str], typer.Option(help="Column holding the recording id when one file holds several recordings.", rich_help_panel=INPUT)
+        Optional[str],
+        typer.Option(
+            help="Column holding the recording id when one file holds several recordings.", rich_help_panel=INPUT
+        ),
     ] = None,
     channels: Annotated[
         Optional[str],
-        typer.Option(help="Channel columns (or WFDB signals), comma-separated, in this order. Default: every numeric column but time/recording/group/marker.", rich_help_panel=INPUT),
+        typer.Option(
+            help="Channel columns (or WFDB signals), comma-separated, in this order. Default: every numeric column but time/recording/group/marker.",
+            rich_help_panel=INPUT,
+        ),
     ] = None,
-    group_col: Annotated[Optional[str], typer.Option(help="Column holding each recording's group (session, subject).", rich_help_panel=INPUT)] = None,
-    groups: Annotated[Optional[Path], typer.Option(help="CSV with columns recording,group. Default group = recording.", rich_help_panel=INPUT)] = None,
+    group_col: Annotated[
+        Optional[str],
+        typer.Option(help="Column holding each recording's group (session, subject).", rich_help_panel=INPUT),
+    ] = None,
+    groups: Annotated[
+        Optional[Path],
+        typer.Option(help="CSV with columns recording,group. Default group = recording.", rich_help_panel=INPUT),
+    ] = None,
     resample_hz: Annotated[
-        Optional[float], typer.Option(help="Interpolate logs onto a fixed grid at this rate (needed for jittery timestamps).", rich_help_panel=INPUT)
+        Optional[float],
+        typer.Option(
+            help="Interpolate logs onto a fixed grid at this rate (needed for jittery timestamps).",
+            rich_help_panel=INPUT,
+        ),
     ] = None,
-    sort_time: Annotated[bool, typer.Option("--sort-time", help="Sort rows by time instead of refusing a log whose timestamps decrease.", rich_help_panel=INPUT)] = False,
+    sort_time: Annotated[
+        bool,
+        typer.Option(
+            "--sort-time",
+            help="Sort rows by time instead of refusing a log whose timestamps decrease.",
+            rich_help_panel=INPUT,
+        ),
+    ] = False,
     align: Annotated[
-        str, typer.Option(help="end: window [t-lead-window, t-lead) before the event; center: [t-window/2, t+window/2).", rich_help_panel=POSITIVES)
+        str,
+        typer.Option(
+            help="end: window [t-lead-window, t-lead) before the event; center: [t-window/2, t+window/2).",
+            rich_help_panel=POSITIVES,
+        ),
     ] = "end",
     window_ms: Annotated[float, typer.Option(help="Window length in ms.", rich_help_panel=POSITIVES)] = 500.0,
-    lead_ms: Annotated[float, typer.Option(help="Gap between a positive window's end and its event (--align end).", rich_help_panel=POSITIVES)] = 100.0,
+    lead_ms: Annotated[
+        float,
+        typer.Option(
+            help="Gap between a positive window's end and its event (--align end).", rich_help_panel=POSITIVES
+        ),
+    ] = 100.0,
     min_event_gap_ms: Annotated[
-        float, typer.Option(help="Drop an event whose previous event on the same recording is closer than this.", rich_help_panel=POSITIVES)
+        float,
+        typer.Option(
+            help="Drop an event whose previous event on the same recording is closer than this.",
+            rich_help_panel=POSITIVES,
+        ),
     ] = 0.0,
     neg_strategy: Annotated[
         str,
-        typer.Option(help="near: just before an event; far: at least --far-min-ms from every event; mixed: both; uniform: anywhere allowed.", rich_help_panel=NEGATIVES),
+        typer.Option(
+            help="near: just before an event; far: at least --far-min-ms from every event; mixed: both; uniform: anywhere allowed.",
+            rich_help_panel=NEGATIVES,
+        ),
     ] = "mixed",
     neg_mult: Annotated[float, typer.Option(help="Negatives per positive.", rich_help_panel=NEGATIVES)] = 4,
-    neg_mixed_near_frac: Annotated[float, typer.Option(help="Share of near negatives with --neg-strategy mixed.", rich_help_panel=NEGATIVES)] = 0.5,
+    neg_mixed_near_frac: Annotated[
+        float, typer.Option(help="Share of near negatives with --neg-strategy mixed.", rich_help_panel=NEGATIVES)
+    ] = 0.5,
     near_max_ms: Annotated[
-        float, typer.Option(help="A near negative ends at most this long before its event's positive window.", rich_help_panel=NEGATIVES)
+        float,
+        typer.Option(
+            help="A near negative ends at most this long before its event's positive window.", rich_help_panel=NEGATIVES
+        ),
     ] = 3000.0,
-    far_min_ms: Annotated[float, typer.Option(help="A far negative keeps at least this far from every event.", rich_help_panel=NEGATIVES)] = 3000.0,
+    far_min_ms: Annotated[
+        float, typer.Option(help="A far negative keeps at least this far from every event.", rich_help_panel=NEGATIVES)
+    ] = 3000.0,
     neg_avoid_post_ms: Annotated[
-        float, typer.Option(help="Extend every event's exclusion zone this far past the event.", rich_help_panel=NEGATIVES)
+        float,
+        typer.Option(help="Extend every event's exclusion zone this far past the event.", rich_help_panel=NEGATIVES),
     ] = 0.0,
     neg_avoid_edges: Annotated[
-        str, typer.Option(help="Keep negatives --edge-ms away from recording edges: none, start, end or all.", rich_help_panel=NEGATIVES)
+        str,
+        typer.Option(
+            help="Keep negatives --edge-ms away from recording edges: none, start, end or all.",
+            rich_help_panel=NEGATIVES,
+        ),
     ] = "none",
-    edge_ms: Annotated[float, typer.Option(help="Distance from the edges for --neg-avoid-edges.", rich_help_panel=NEGATIVES)] = 1000.0,
+    edge_ms: Annotated[
+        float, typer.Option(help="Distance from the edges for --neg-avoid-edges.", rich_help_panel=NEGATIVES)
+    ] = 1000.0,
     neg_candidate_hop_ms: Annotated[
-        Optional[float], typer.Option(help="Candidate negatives start every this many ms (default: every sample).", rich_help_panel=NEGATIVES)
+        Optional[float],
+        typer.Option(
+            help="Candidate negatives start every this many ms (default: every sample).", rich_help_panel=NEGATIVES
+        ),
     ] = None,
     neg_min_motion_quantile: Annotated[
-        Optional[float], typer.Option(help="Keep negatives at or above this quantile of motion over all candidates.", rich_help_panel=NEGATIVES)
+        Optional[float],
+        typer.Option(
+            help="Keep negatives at or above this quantile of motion over all candidates.", rich_help_panel=NEGATIVES
+        ),
     ] = None,
     neg_match_pos_motion: Annotated[
-        bool, typer.Option("--neg-match-pos-motion", help="Keep negatives within the positives' [q, 1-q] motion quantiles.", rich_help_panel=NEGATIVES)
+        bool,
+        typer.Option(
+            "--neg-match-pos-motion",
+            help="Keep negatives within the positives' [q, 1-q] motion quantiles.",
+            rich_help_panel=NEGATIVES,
+        ),
     ] = False,
-    neg_pos_motion_q: Annotated[float, typer.Option(help="q for --neg-match-pos-motion.", rich_help_panel=NEGATIVES)] = 0.05,
-    neg_min_sep_ms: Annotated[float, typer.Option(help="No two negatives of a recording start closer than this.", rich_help_panel=NEGATIVES)] = 0.0,
+    neg_pos_motion_q: Annotated[
+        float, typer.Option(help="q for --neg-match-pos-motion.", rich_help_panel=NEGATIVES)
+    ] = 0.05,
+    neg_min_sep_ms: Annotated[
+        float, typer.Option(help="No two negatives of a recording start closer than this.", rich_help_panel=NEGATIVES)
+    ] = 0.0,
     neg_with_replacement: Annotated[
-        bool, typer.Option("--neg-with-replacement", help="Draw twice the count with replacement, drop repeats, then enforce the separation.", rich_help_panel=NEGATIVES)
+        bool,
+        typer.Option(
+            "--neg-with-replacement",
+            help="Draw twice the count with replacement, drop repeats, then enforce the separation.",
+            rich_help_panel=NEGATIVES,
+        ),
     ] = False,
-    motion_accel_weight: Annotated[float, typer.Option(help="Weight of the accelerometer-magnitude variance in the motion score.", rich_help_panel=NEGATIVES)] = 0.1,
-    gyro_cols: Annotated[Optional[str], typer.Option(help="Gyroscope x,y,z columns (default gx,gy,gz).", rich_help_panel=NEGATIVES)] = None,
-    accel_cols: Annotated[Optional[str], typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=NEGATIVES)] = None,
-    seed: Annotated[int, typer.Option(help="Random seed: same inputs and seed, same bytes out.", rich_help_panel=OUTPUT)] = 0,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing non-empty --out.", rich_help_panel=OUTPUT)] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.", rich_help_panel=OUTPUT)] = False,
+    motion_accel_weight: Annotated[
+        float,
+        typer.Option(
+            help="Weight of the accelerometer-magnitude variance in the motion score.", rich_help_panel=NEGATIVES
+        ),
+    ] = 0.1,
+    gyro_cols: Annotated[
+        Optional[str], typer.Option(help="Gyroscope x,y,z columns (default gx,gy,gz).", rich_help_panel=NEGATIVES)
+    ] = None,
+    accel_cols: Annotated[
+        Optional[str], typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=NEGATIVES)
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: same inputs and seed, same bytes out.", rich_help_panel=OUTPUT)
+    ] = 0,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing non-empty --out.", rich_help_panel=OUTPUT)
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.", rich_help_panel=OUTPUT)
+    ] = False,
 ) -> None:
     """Cut labelled windows out of continuous recordings: one positive per event, negatives by strategy.
 

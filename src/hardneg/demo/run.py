@@ -58,7 +58,11 @@ def prepare_demo_dir(out: Path, overwrite: bool) -> Path:
 
 
 def run_demo(
-    out: str | Path = "hardneg-demo", *, seed: int = 0, overwrite: bool = False, progress: ProgressReporter | None = None
+    out: str | Path = "hardneg-demo",
+    *,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: ProgressReporter | None = None,
 ) -> DemoResult:
     """Generate the synthetic world under ``out/world`` and build ``out/dataset`` from it.
 
@@ -102,6 +106,7 @@ def describe_world(world: WorldFiles) -> dict:
         "aim_no_shot_holds": int((shot_holds["kind"] == "aim_no_shot").sum()),
         "no_shot_sessions": len(world.no_shot_logs),
         "minutes": float(
-            (holds["end_ms"] - holds["start_ms"])[holds["recording"].isin([path.stem for path in world.logs])].sum() / 60000.0
+            (holds["end_ms"] - holds["start_ms"])[holds["recording"].isin([path.stem for path in world.logs])].sum()
+            / 60000.0
         ),
     }

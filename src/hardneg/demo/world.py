@@ -475,7 +475,9 @@ def generate_world(
     fs = float(sample_rate_hz)
     n = int(round(session_minutes * 60.0 * fs))
     if n < 2:
-        raise InputError(f"demo world: a {session_minutes} min session at {fs} Hz has fewer than 2 samples; make it longer")
+        raise InputError(
+            f"demo world: a {session_minutes} min session at {fs} Hz has fewer than 2 samples; make it longer"
+        )
 
     root = Path(out_dir)
     (root / "logs").mkdir(parents=True, exist_ok=True)

@@ -75,9 +75,7 @@ def read_events_csv(path: str | Path, recordings: Sequence[Recording]) -> pd.Dat
         raise InputError(f"{path}: missing t_ms at {describe_row(path, row)}; fill or drop that row")
     if (end_ms < t_ms).any():
         row = int(np.flatnonzero(end_ms < t_ms)[0])
-        raise InputError(
-            f"{path}: end_ms {end_ms[row]:g} is before t_ms {t_ms[row]:g} at {describe_row(path, row)}"
-        )
+        raise InputError(f"{path}: end_ms {end_ms[row]:g} is before t_ms {t_ms[row]:g} at {describe_row(path, row)}")
     known = {r.id for r in recordings}
     unknown = ~np.isin(recording.astype(str), np.array(sorted(known), dtype=str))
     if unknown.any():
@@ -100,7 +98,11 @@ def read_events_csv(path: str | Path, recordings: Sequence[Recording]) -> pd.Dat
 
 def _event_times(table: pa.Table, name: str, path: Path) -> np.ndarray:
     values = column_as_float(
-        table.column(name), path, name, what="column", hint="event times are milliseconds on the recording's clock",
+        table.column(name),
+        path,
+        name,
+        what="column",
+        hint="event times are milliseconds on the recording's clock",
         temporal=True,
     )
     infinite = np.isinf(values)

@@ -335,7 +335,9 @@ def _on_fixed_grid(
             # A marker is an instant: put each rising edge on the nearest grid sample.
             grid_markers = np.zeros(n_grid)
             edges = rising_edges(markers)
-            grid_markers[np.clip(np.rint((times[edges] - t0) * resample_hz / 1000.0).astype(np.int64), 0, n_grid - 1)] = 1
+            grid_markers[
+                np.clip(np.rint((times[edges] - t0) * resample_hz / 1000.0).astype(np.int64), 0, n_grid - 1)
+            ] = 1
         return t0, float(resample_hz), resampled, grid_markers
     if n < 2:
         # One sample has no rate; the sampler counts it as too short for any window.

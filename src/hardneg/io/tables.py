@@ -109,9 +109,7 @@ def require_columns(table, path: Path, required: tuple[str, ...], what: str) -> 
     """Refuse a table that lacks one of ``required``, naming the file, the column and what it has."""
     for name in required:
         if name not in table.column_names:
-            raise InputError(
-                f"{path}: {what}; {name!r} not found among: {', '.join(table.column_names)}"
-            )
+            raise InputError(f"{path}: {what}; {name!r} not found among: {', '.join(table.column_names)}")
 
 
 def describe_row(path: Path, row: int) -> str:
@@ -128,7 +126,9 @@ def is_temporal(data_type: pa.DataType) -> bool:
     return pa.types.is_timestamp(data_type) or pa.types.is_duration(data_type)
 
 
-def column_as_float(column: pa.ChunkedArray, path: Path, name: str, *, what: str, hint: str, temporal: bool = False) -> np.ndarray:
+def column_as_float(
+    column: pa.ChunkedArray, path: Path, name: str, *, what: str, hint: str, temporal: bool = False
+) -> np.ndarray:
     """A column as float64 (nulls as NaN), or an InputError naming the first value that is not a number.
 
     With ``temporal=True``, date-time and duration columns become milliseconds
@@ -154,5 +154,7 @@ def column_as_float(column: pa.ChunkedArray, path: Path, name: str, *, what: str
     bad = np.flatnonzero(np.isnan(values) & pd.notna(raw) & (text != "").to_numpy())
     if len(bad):
         row = int(bad[0])
-        raise InputError(f"{path}: non-numeric value {str(raw[row])!r} in {what} {name!r} at {describe_row(path, row)}; {hint}")
+        raise InputError(
+            f"{path}: non-numeric value {str(raw[row])!r} in {what} {name!r} at {describe_row(path, row)}; {hint}"
+        )
     return values

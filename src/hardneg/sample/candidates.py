@@ -52,7 +52,9 @@ class StartGrid:
         """Start time of the windows starting at these samples: exactly ``Recording.sample_time_ms``."""
         return self.t0_ms + np.asarray(sample_index, dtype=np.float64) * self.step_ms
 
-    def first_position(self, predicate: Callable[[np.ndarray, np.ndarray], np.ndarray], guess_ms: np.ndarray) -> np.ndarray:
+    def first_position(
+        self, predicate: Callable[[np.ndarray, np.ndarray], np.ndarray], guess_ms: np.ndarray
+    ) -> np.ndarray:
         """For each query k, the first candidate position whose start makes ``predicate(start_ms, k)`` True.
 
         ``guess_ms`` is roughly the start time where the predicate turns True;

@@ -64,7 +64,9 @@ class SamplingConfig:
         if self.neg_min_motion_quantile is not None:
             check_fraction("--neg-min-motion-quantile", self.neg_min_motion_quantile, low_open=False, high_open=False)
         if not 0.0 <= self.neg_pos_motion_q < 0.5:
-            raise InputError(f"--neg-pos-motion-q must be in [0, 0.5) so that [q, 1-q] is a range, got {self.neg_pos_motion_q}")
+            raise InputError(
+                f"--neg-pos-motion-q must be in [0, 0.5) so that [q, 1-q] is a range, got {self.neg_pos_motion_q}"
+            )
         check_non_negative("--neg-min-sep-ms", self.neg_min_sep_ms)
         check_non_negative("--motion-accel-weight", self.motion_accel_weight)
         for option, columns in (("--gyro-cols", self.gyro_cols), ("--accel-cols", self.accel_cols)):
@@ -76,8 +78,10 @@ class SamplingConfig:
         """Parameters as stored in ``meta.json``; numbers as floats, so the CLI and the API write the same bytes."""
         values = asdict(self)
         for item in fields(self):
-            if "float" in str(item.type) and isinstance(values[item.name], (int, float)) and not isinstance(
-                values[item.name], bool
+            if (
+                "float" in str(item.type)
+                and isinstance(values[item.name], (int, float))
+                and not isinstance(values[item.name], bool)
             ):
                 values[item.name] = float(values[item.name])
         for key in ("gyro_cols", "accel_cols"):

@@ -87,9 +87,7 @@ class SampledWindows:
         codes, ids = pd.factorize(self.index["recording"], sort=False)
         starts = self.index["start_sample"].to_numpy(np.int64)
         offsets = np.arange(length, dtype=np.int64)
-        work = [
-            (by_id[recording_id], np.flatnonzero(codes == code)) for code, recording_id in enumerate(ids)
-        ]
+        work = [(by_id[recording_id], np.flatnonzero(codes == code)) for code, recording_id in enumerate(ids)]
         chunks = [(rec, rows[i : i + chunk_windows]) for rec, rows in work for i in range(0, len(rows), chunk_windows)]
         for recording, rows in resolve(progress).track(chunks, total=len(chunks), description="Writing windows"):
             sample_index = starts[rows, None] + offsets
@@ -187,7 +185,8 @@ def check_recordings(recordings: Sequence[Recording], window_ms: float) -> tuple
         layouts.setdefault(",".join(recording.channels), []).append(recording.id)
     if len(layouts) > 1:
         described = "; ".join(
-            f"{names} in {len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})" for names, ids in layouts.items()
+            f"{names} in {len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+            for names, ids in layouts.items()
         )
         warnings.append(
             f"channel names differ across recordings and windows stack channels by position: {described}; "
@@ -241,7 +240,7 @@ def _candidate_starts(recording: Recording, n_starts: int, hop_ms: float | None)
     return starts[starts < n_starts]
 
 
-def _empty_report(config: SamplingConfig, recordings: Sequence[Recording]) -> dict:
+def _empty_report(recordings: Sequence[Recording]) -> dict:
     return {
         "recordings": len(recordings),
         "recordings_too_short": [],
@@ -265,7 +264,7 @@ def _sample(
     warnings: list[str],
     progress: ProgressReporter,
 ) -> SampledWindows:
-    report = _empty_report(config, recordings)
+    report = _empty_report(recordings)
     report["warnings"] = list(warnings)
     report["events"]["total"] = len(events)
     events_by_recording = {key: frame for key, frame in events.groupby("recording", sort=False)}
@@ -280,7 +279,6 @@ def _sample(
         end_ms = frame["end_ms"].to_numpy(np.float64)
         event_ids = frame["event_id"].to_numpy(np.int64)
         window_start, window_end = _positive_bounds(t_ms, config)
-        zone_start = window_start
         zone_end = np.maximum(np.maximum(window_end, t_ms), end_ms) + config.neg_avoid_post_ms
 
         n_samples = recording.n_samples
@@ -300,37 +298,25 @@ def _sample(
         report.setdefault("motion_formula", statistics.formula)
         del statistics  # the prefix sums are the largest arrays; free them before the candidates
 
-        # Positives: one per event that survives the gap rule, fits the recording and holds no NaN.
-        too_close = np.zeros(len(t_ms), dtype=bool)
-        if config.min_event_gap_ms > 0 and len(t_ms) > 1:
-            too_close[1:] = np.diff(t_ms) < config.min_event_gap_ms - SAMPLE_TOLERANCE * recording.step_ms
-        first_sample = recording.first_sample_at_or_after(window_start)
-        fits = (first_sample >= 0) & (first_sample + length <= n_samples)
-        usable = ~too_close & fits
-        if nan_free_by_start is not None:
-            has_nan = usable.copy()
-            has_nan[usable] = ~nan_free_by_start[first_sample[usable]]
-        else:
-            has_nan = np.zeros(len(t_ms), dtype=bool)
-        keep = usable & ~has_nan
-        report["events"]["dropped_min_gap"] += int(too_close.sum())
-        report["events"]["outside_recording"] += int((~too_close & ~fits).sum())
-        report["events"]["contains_nan"] += int(has_nan.sum())
         positives.append(
-            {
-                "recording": np.full(int(keep.sum()), recording_index, dtype=np.int64),
-                "start_ms": window_start[keep],
-                "end_ms": window_end[keep],
-                "start_sample": first_sample[keep],
-                "motion": motion_by_start[first_sample[keep]],
-                "event_id": event_ids[keep],
-                "event_t_ms": t_ms[keep],
-            }
+            _positive_windows(
+                recording,
+                recording_index,
+                frame,
+                window_start,
+                length,
+                motion_by_start,
+                nan_free_by_start,
+                config,
+                report["events"],
+            )
         )
 
         # Candidate negatives: windows starting on a sample, filtered in a fixed, reported order.
-        starts = None if config.neg_candidate_hop_ms is None else _candidate_starts(
-            recording, n_starts, config.neg_candidate_hop_ms
+        starts = (
+            None
+            if config.neg_candidate_hop_ms is None
+            else _candidate_starts(recording, n_starts, config.neg_candidate_hop_ms)
         )
         report["candidates"]["total"] += n_starts if starts is None else len(starts)
         survivors = filter_candidates(
@@ -338,7 +324,7 @@ def _sample(
             starts,
             n_starts,
             nan_free_by_start,
-            EventGeometry(t_ms, end_ms, event_ids, window_start, zone_start, zone_end),
+            EventGeometry(t_ms, end_ms, event_ids, window_start, window_start, zone_end),
             window_ms=config.window_ms,
             avoid_edges=config.neg_avoid_edges,
             edge_ms=config.edge_ms,
@@ -356,20 +342,7 @@ def _sample(
     report["events"]["used"] = n_positive
     report["positives"] = n_positive
     if n_positive == 0:
-        skipped = report["events"]
-        where = ""
-        if len(events) and skipped["outside_recording"] == skipped["total"]:
-            span = f"{min(r.t0_ms for r in recordings):g}..{max(r.end_ms for r in recordings):g}"
-            where = (
-                f" (events at {events['t_ms'].min():g}..{events['t_ms'].max():g} ms, recordings span {span} ms: "
-                "are both on the same clock and unit?)"
-            )
-        raise InputError(
-            f"no positive window: {skipped['total']} events, {skipped['dropped_min_gap']} dropped by "
-            f"--min-event-gap-ms, {skipped['outside_recording']} with a window outside their recording, "
-            f"{skipped['contains_nan']} with NaN in their window{where}; check --events/--event-col/--event-symbols, "
-            "--window-ms, --lead-ms and --align"
-        )
+        raise _no_positive_error(report["events"], events, recordings)
     candidate = CandidatePool(candidates, list(recordings))
     del candidates
     report["candidates"]["remaining"] = len(candidate)
@@ -387,6 +360,59 @@ def _sample(
         sample_rate_hz=rate,
         channels=list(recordings[0].channels),
         report=report,
+    )
+
+
+def _positive_windows(
+    recording: Recording,
+    recording_index: int,
+    events: pd.DataFrame,
+    window_start: np.ndarray,
+    length: int,
+    motion_by_start: np.ndarray,
+    nan_free_by_start: np.ndarray | None,
+    config: SamplingConfig,
+    counts: dict,
+) -> dict:
+    """One window per event that survives the gap rule, fits the recording and holds no NaN; the rest counted."""
+    t_ms = events["t_ms"].to_numpy(np.float64)
+    too_close = np.zeros(len(t_ms), dtype=bool)
+    if config.min_event_gap_ms > 0 and len(t_ms) > 1:
+        too_close[1:] = np.diff(t_ms) < config.min_event_gap_ms - SAMPLE_TOLERANCE * recording.step_ms
+    first_sample = recording.first_sample_at_or_after(window_start)
+    fits = (first_sample >= 0) & (first_sample + length <= recording.n_samples)
+    usable = ~too_close & fits
+    has_nan = np.zeros(len(t_ms), dtype=bool)
+    if nan_free_by_start is not None:
+        has_nan[usable] = ~nan_free_by_start[first_sample[usable]]
+    keep = usable & ~has_nan
+    counts["dropped_min_gap"] += int(too_close.sum())
+    counts["outside_recording"] += int((~too_close & ~fits).sum())
+    counts["contains_nan"] += int(has_nan.sum())
+    return {
+        "recording": np.full(int(keep.sum()), recording_index, dtype=np.int64),
+        "start_ms": window_start[keep],
+        "end_ms": window_start[keep] + config.window_ms,
+        "start_sample": first_sample[keep],
+        "motion": motion_by_start[first_sample[keep]],
+        "event_id": events["event_id"].to_numpy(np.int64)[keep],
+        "event_t_ms": t_ms[keep],
+    }
+
+
+def _no_positive_error(counts: dict, events: pd.DataFrame, recordings: Sequence[Recording]) -> InputError:
+    where = ""
+    if len(events) and counts["outside_recording"] == counts["total"]:
+        span = f"{min(r.t0_ms for r in recordings):g}..{max(r.end_ms for r in recordings):g}"
+        where = (
+            f" (events at {events['t_ms'].min():g}..{events['t_ms'].max():g} ms, recordings span {span} ms: "
+            "are both on the same clock and unit?)"
+        )
+    return InputError(
+        f"no positive window: {counts['total']} events, {counts['dropped_min_gap']} dropped by "
+        f"--min-event-gap-ms, {counts['outside_recording']} with a window outside their recording, "
+        f"{counts['contains_nan']} with NaN in their window{where}; check --events/--event-col/--event-symbols, "
+        "--window-ms, --lead-ms and --align"
     )
 
 
