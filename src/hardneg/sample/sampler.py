@@ -231,9 +231,10 @@ def _positive_bounds(t_ms: np.ndarray, config: SamplingConfig) -> tuple[np.ndarr
     return start, start + config.window_ms
 
 
-def _candidate_starts(recording: Recording, n_starts: int, hop_ms: float | None) -> np.ndarray:
+def _candidate_starts(recording: Recording, n_starts: int, hop_ms: float | None) -> np.ndarray | None:
+    """Start samples of candidate windows every ``hop_ms``; None for every sample (kept implicit: no array)."""
     if hop_ms is None:
-        return np.arange(n_starts, dtype=np.int64)
+        return None
     last_start_ms = recording.sample_time_ms(n_starts - 1)
     steps = int(np.floor((last_start_ms - recording.t0_ms) / hop_ms + SAMPLE_TOLERANCE)) + 1
     starts = np.unique(recording.first_sample_at_or_after(recording.t0_ms + np.arange(steps) * hop_ms))
@@ -313,11 +314,7 @@ def _sample(
         )
 
         # Candidate negatives: windows starting on a sample, filtered in a fixed, reported order.
-        starts = (
-            None
-            if config.neg_candidate_hop_ms is None
-            else _candidate_starts(recording, n_starts, config.neg_candidate_hop_ms)
-        )
+        starts = _candidate_starts(recording, n_starts, config.neg_candidate_hop_ms)
         report["candidates"]["total"] += n_starts if starts is None else len(starts)
         survivors = filter_candidates(
             recording,
