@@ -33,6 +33,7 @@ class InputOptions:
     annotation_ext: str = "atr"
     resample_hz: float | None = None
     sort_time: bool = False
+    skip_bad_files: bool = False
 
     def to_dict(self) -> dict:
         values = dict(self.__dict__)
@@ -49,9 +50,15 @@ class InputOptions:
 
 
 def read_inputs(
-    paths: Sequence[str | Path], options: InputOptions, progress: ProgressReporter | None = None
+    paths: Sequence[str | Path],
+    options: InputOptions,
+    progress: ProgressReporter | None = None,
+    skipped: list[dict] | None = None,
 ) -> tuple[list[Recording], pd.DataFrame]:
     """Read sensor logs or WFDB records (by suffix) and their events.
+
+    With ``options.skip_bad_files``, a file that cannot be used is left out and
+    ``{"path", "error"}`` appended to ``skipped``; otherwise it raises.
 
     Examples
     --------
@@ -69,6 +76,13 @@ def read_inputs(
         raise InputError("mix of WFDB records and CSV/Parquet logs; build one dataset per kind of input")
     if options.event_col and options.events:
         raise InputError("pass either --events or --event-col, not both")
+    on_bad_file = None
+    if options.skip_bad_files:
+        skipped = skipped if skipped is not None else []
+
+        def on_bad_file(path: Path, message: str) -> None:
+            skipped.append({"path": str(path), "error": message})
+
     if wfdb_paths:
         if options.events is None and not options.event_symbols:
             raise InputError("WFDB records need --event-symbols (e.g. V) or --events to say what the events are")
@@ -78,6 +92,7 @@ def read_inputs(
             annotation_extension=options.annotation_ext,
             channels=options.channels,
             groups=options.groups,
+            on_bad_file=on_bad_file,
             progress=progress,
         )
     else:
@@ -96,6 +111,7 @@ def read_inputs(
             event_col=options.event_col,
             resample_hz=options.resample_hz,
             sort_time=options.sort_time,
+            on_bad_file=on_bad_file,
             progress=progress,
         )
     if options.events is not None:
@@ -125,7 +141,8 @@ def build_dataset(
     check_output_dir(out, overwrite)
     input_files = _input_files(paths, inputs)
     fingerprints = fingerprint_in_background(input_files)
-    recordings, events = read_inputs(paths, inputs, progress=progress)
+    skipped: list[dict] = []
+    recordings, events = read_inputs(paths, inputs, progress=progress, skipped=skipped)
     sampled = sample_windows(recordings, events, config, seed=seed, progress=progress)
     meta = {
         "created_by": "hardneg sample",
@@ -133,6 +150,7 @@ def build_dataset(
         "parameters": {**config.to_dict(), "seed": seed},
         "input_options": inputs.to_dict(),
         "inputs": fingerprints.result(),
+        "skipped_files": skipped,
     }
     return write_dataset(out, sampled, recordings, meta=meta, overwrite=overwrite, progress=progress)
 

@@ -82,6 +82,8 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None) -> N
         if pool.get("rejected_min_separation"):
             parts.append(f"{pool['rejected_min_separation']} draws too close to another (--neg-min-sep-ms)")
         console.print(f"  {kind} pool: " + ", ".join(parts))
+    for skipped in meta.get("skipped_files", []):
+        console.print(f"[red]skipped file:[/red] {skipped['error']}", highlight=False)
     for warning in counts.get("warnings", [])[:10]:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     if len(counts.get("warnings", [])) > 10:

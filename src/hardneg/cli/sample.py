@@ -81,6 +81,15 @@ def sample(
             rich_help_panel=INPUT,
         ),
     ] = False,
+    skip_bad_files: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad-files",
+            help="Leave out an input file that cannot be read or used (listed in meta.json and the summary) "
+            "instead of stopping.",
+            rich_help_panel=INPUT,
+        ),
+    ] = False,
     align: Annotated[
         str,
         typer.Option(
@@ -214,6 +223,7 @@ def sample(
             annotation_ext=annotation_ext,
             resample_hz=resample_hz,
             sort_time=sort_time,
+            skip_bad_files=skip_bad_files,
         )
         config = SamplingConfig(
             window_ms=window_ms,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ def read_sensor_logs(
     event_col: str | None = None,
     resample_hz: float | None = None,
     sort_time: bool = False,
+    on_bad_file: Callable[[Path, str], None] | None = None,
     progress: ProgressReporter | None = None,
 ) -> tuple[list[Recording], pd.DataFrame]:
     """Read sensor logs into Recordings, and events from a marker column.
@@ -66,6 +67,9 @@ def read_sensor_logs(
         logs whose timestamps are not on a fixed grid (they are refused otherwise).
     sort_time : bool
         Sort rows by time instead of refusing a log whose timestamps decrease.
+    on_bad_file : callable, optional
+        Called with ``(path, message)`` for a file that cannot be used, which is
+        then left out; without it such a file raises :class:`InputError`.
 
     Returns
     -------
@@ -90,17 +94,9 @@ def read_sensor_logs(
     channel_reference: tuple[str, list[str]] | None = None
     for path in resolve(progress).track(paths, total=len(paths), description="Reading logs"):
         path = Path(path)
-        # One recording per Parquet file: read column by column so the log is never held twice.
-        table = open_columns(path, whole=recording_col is not None)
-        if table.num_rows == 0:
-            raise InputError(f"{path}: no data rows; remove the file or fill it")
-        parts = _split_by_recording(table, path, recording_col)
-        del table
-        for recording_id, part in parts:
-            recording, events = _recording_from_table(
-                part,
-                path=path,
-                recording_id=recording_id,
+        try:
+            read = _read_log(
+                path,
                 time_col=time_col,
                 time_scale=TIME_UNITS[time_unit],
                 recording_col=recording_col,
@@ -110,15 +106,24 @@ def read_sensor_logs(
                 resample_hz=resample_hz,
                 sort_time=sort_time,
             )
-            if channel_reference is None:
-                channel_reference = (str(path), recording.channels)
-            elif recording.channels != channel_reference[1]:
-                raise InputError(
-                    f"{path}: channels {recording.channels} differ from {channel_reference[1]} in "
-                    f"{channel_reference[0]}; name the channels every log shares with --channels"
-                )
+            for recording, _ in read:
+                if channel_reference is not None and recording.channels != channel_reference[1]:
+                    raise InputError(
+                        f"{path}: channels {recording.channels} differ from {channel_reference[1]} in "
+                        f"{channel_reference[0]}; name the channels every log shares with --channels"
+                    )
+        except InputError as error:
+            if on_bad_file is None:
+                raise
+            on_bad_file(path, str(error))
+            continue
+        if channel_reference is None and read:
+            channel_reference = (str(path), read[0][0].channels)
+        for recording, events in read:
             recordings.append(recording)
             event_frames.append(events)
+    if not recordings:
+        raise InputError(f"none of the {len(paths)} logs could be read; see the errors above")
     _check_unique_ids(recordings)
     resolve_groups(recordings, groups)
     events = pd.concat(event_frames, ignore_index=True) if event_frames else empty_events()
@@ -126,6 +131,20 @@ def read_sensor_logs(
         # Marker events get ids in input order, so they are stable across runs.
         events["event_id"] = np.arange(len(events), dtype=np.int64)
     return recordings, events[EVENT_COLUMNS]
+
+
+def _read_log(path: Path, *, recording_col: str | None, **options) -> list[tuple[Recording, pd.DataFrame]]:
+    """The recordings of one log file with their marker events."""
+    # One recording per Parquet file: read column by column so the log is never held twice.
+    table = open_columns(path, whole=recording_col is not None)
+    if table.num_rows == 0:
+        raise InputError(f"{path}: no data rows; remove the file or fill it")
+    parts = _split_by_recording(table, path, recording_col)
+    del table
+    return [
+        _recording_from_table(part, path=path, recording_id=recording_id, recording_col=recording_col, **options)
+        for recording_id, part in parts
+    ]
 
 
 def _check_unique_ids(recordings: Sequence[Recording]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ def read_wfdb_records(
     annotation_extension: str = "atr",
     channels: Sequence[str] | None = None,
     groups: Mapping[str, str] | str | Path | None = None,
+    on_bad_file: Callable[[Path, str], None] | None = None,
     progress: ProgressReporter | None = None,
 ) -> tuple[list[Recording], pd.DataFrame]:
     """Read WFDB records; annotations with the given symbols become events.
@@ -41,6 +42,9 @@ def read_wfdb_records(
         Annotation file suffix (``atr`` for reference annotations).
     channels : sequence of str, optional
         Signal names to keep, in this order (records lacking one are refused).
+    on_bad_file : callable, optional
+        Called with ``(path, message)`` for a record that cannot be used, which is
+        then left out; without it such a record raises :class:`InputError`.
 
     Examples
     --------
@@ -57,44 +61,62 @@ def read_wfdb_records(
     recordings: list[Recording] = []
     event_frames: list[pd.DataFrame] = []
     for path in resolve(progress).track(paths, total=len(paths), description="Reading WFDB records"):
-        path = Path(path)
-        record_path = path.with_suffix("") if path.suffix == ".hea" else path
-        header = record_path.with_suffix(".hea")
-        if not header.is_file():
-            raise InputError(f"{header}: WFDB header not found")
         try:
-            record = wfdb.rdrecord(str(record_path))
-        except Exception as error:  # wfdb raises many types for a damaged record; name it and stop
-            raise InputError(f"{header}: cannot read WFDB record ({type(error).__name__}: {error})") from None
-        if record.p_signal is None or record.p_signal.shape[0] == 0:
-            raise InputError(f"{header}: WFDB record has no samples")
-        names = list(record.sig_name)
-        if channels:
-            missing = [name for name in channels if name not in names]
-            if missing:
-                raise InputError(
-                    f"{header}: signal(s) {', '.join(missing)} not in this record (it has {', '.join(names)}); "
-                    "choose signals every record has with --channels"
-                )
-            keep = [names.index(name) for name in channels]
-        else:
-            keep = list(range(len(names)))
-        signal = np.ascontiguousarray(record.p_signal[:, keep].T)
-        recording = Recording(
-            id=record.record_name,
-            group=record.record_name,
-            t0_ms=0.0,
-            sample_rate_hz=float(record.fs),
-            channels=[names[i] for i in keep],
-            data=list(signal),
-            source=str(header),
-        )
+            recording, events = _read_record(wfdb, Path(path), event_symbols, annotation_extension, channels)
+        except InputError as error:
+            if on_bad_file is None:
+                raise
+            on_bad_file(Path(path), str(error))
+            continue
         recordings.append(recording)
-        if event_symbols:
-            event_frames.append(_annotation_events(wfdb, record_path, annotation_extension, recording, event_symbols))
+        event_frames.append(events)
+    if not recordings:
+        raise InputError(f"none of the {len(paths)} WFDB records could be read; see the errors above")
     resolve_groups(recordings, groups)
     events = pd.concat(event_frames, ignore_index=True) if event_frames else empty_events()
     return recordings, events[EVENT_COLUMNS]
+
+
+def _read_record(
+    wfdb, path: Path, event_symbols, annotation_extension: str, channels
+) -> tuple[Recording, pd.DataFrame]:
+    record_path = path.with_suffix("") if path.suffix == ".hea" else path
+    header = record_path.with_suffix(".hea")
+    if not header.is_file():
+        raise InputError(f"{header}: WFDB header not found")
+    try:
+        record = wfdb.rdrecord(str(record_path))
+    except Exception as error:  # wfdb raises many types for a damaged record; name it and stop
+        raise InputError(f"{header}: cannot read WFDB record ({type(error).__name__}: {error})") from None
+    if record.p_signal is None or record.p_signal.shape[0] == 0:
+        raise InputError(f"{header}: WFDB record has no samples")
+    names = list(record.sig_name)
+    if channels:
+        missing = [name for name in channels if name not in names]
+        if missing:
+            raise InputError(
+                f"{header}: signal(s) {', '.join(missing)} not in this record (it has {', '.join(names)}); "
+                "choose signals every record has with --channels"
+            )
+        keep = [names.index(name) for name in channels]
+    else:
+        keep = list(range(len(names)))
+    signal = np.ascontiguousarray(record.p_signal[:, keep].T)
+    recording = Recording(
+        id=record.record_name,
+        group=record.record_name,
+        t0_ms=0.0,
+        sample_rate_hz=float(record.fs),
+        channels=[names[i] for i in keep],
+        data=list(signal),
+        source=str(header),
+    )
+    events = (
+        _annotation_events(wfdb, record_path, annotation_extension, recording, event_symbols)
+        if event_symbols
+        else empty_events()
+    )
+    return recording, events
 
 
 def _annotation_events(wfdb, record_path: Path, extension: str, recording: Recording, symbols) -> pd.DataFrame:
