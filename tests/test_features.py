@@ -1,0 +1,232 @@
+"""Feature sets against a brute-force loop over windows, chunking, memmaps, constant channels and speed."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from hardneg.errors import InputError
+from hardneg.features import FEATURE_SETS, compute_features, feature_names
+
+
+def _crossings(values: np.ndarray) -> int:
+    # 0 counts as the positive side, as documented in hardneg.features
+    return sum(1 for a, b in itertools.pairwise(values) if (a >= 0) != (b >= 0))
+
+
+def _band_shares(values: np.ndarray) -> list[float]:
+    """Relative energy per band from the two-sided FFT, binned by |frequency| as a fraction of Nyquist."""
+    centred = values - values.mean()
+    power = np.abs(np.fft.fft(centred)) ** 2
+    fraction = np.abs(np.fft.fftfreq(len(values))) / 0.5
+    shares = [0.0] * 4
+    total = power[fraction > 0].sum()
+    if total == 0:
+        return shares
+    for f, p in zip(fraction, power):
+        if f == 0:
+            continue
+        for band in range(4):
+            if band / 4 < f <= (band + 1) / 4:
+                shares[band] += p / total
+    return shares
+
+
+def brute_force(windows: np.ndarray, name: str, sample_rate_hz: float | None = None) -> dict[str, np.ndarray]:
+    """Every feature of every window, one window and one channel at a time, keyed by column name."""
+    n, n_channels, n_samples = windows.shape
+    columns: dict[str, list[float]] = {}
+
+    def put(key, value):
+        columns.setdefault(key, []).append(float(value))
+
+    for i in range(n):
+        for c in range(n_channels):
+            v = windows[i, c].astype(np.float64)
+            constant = v.min() == v.max()
+            put(f"ch{c}_mean", np.mean(v))
+            put(f"ch{c}_std", 0.0 if constant else np.std(v))
+            put(f"ch{c}_min", np.min(v))
+            put(f"ch{c}_max", np.max(v))
+            put(f"ch{c}_energy", np.mean(v**2))
+            if name != "rich":
+                continue
+            for q in (10, 25, 50, 75, 90):
+                put(f"ch{c}_p{q}", np.percentile(v, q))
+            put(f"ch{c}_skew", 0.0 if constant else scipy.stats.skew(v))
+            put(f"ch{c}_kurtosis", 0.0 if constant else scipy.stats.kurtosis(v))
+            pairs = max(n_samples - 1, 1)
+            put(f"ch{c}_zero_cross_rate", _crossings(v) / pairs)
+            put(f"ch{c}_mean_cross_rate", 0.0 if constant else _crossings(v - v.mean()) / pairs)
+            for band, share in enumerate(_band_shares(v) if not constant else [0.0] * 4):
+                put(f"ch{c}_band{band}", share)
+            jerk = np.mean([abs(b - a) for a, b in itertools.pairwise(v)]) if n_samples > 1 else 0.0
+            put(f"ch{c}_jerk", jerk * (sample_rate_hz or 1.0))
+        if name == "rich":
+            for a in range(n_channels):
+                for b in range(a + 1, n_channels):
+                    va, vb = windows[i, a].astype(np.float64), windows[i, b].astype(np.float64)
+                    flat = va.min() == va.max() or vb.min() == vb.max()
+                    put(f"corr_ch{a}_ch{b}", 0.0 if flat else np.corrcoef(va, vb)[0, 1])
+    return {key: np.array(values) for key, values in columns.items()}
+
+
+def make_windows(n=37, n_channels=4, n_samples=25, seed=0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    windows = rng.normal(size=(n, n_channels, n_samples)).astype(np.float32)
+    windows[:, 1] = np.float32(0.3)  # constant, non-zero: x - mean leaves a rounding residue
+    windows[:, 2] = rng.integers(-2, 3, size=(n, n_samples))  # exact zeros between signs
+    windows[:5, 3] = 0.0  # all-zero in a few windows only
+    windows[5:9, 0] = np.float32(-1.7)
+    return windows
+
+
+@pytest.mark.parametrize("name", FEATURE_SETS)
+@pytest.mark.parametrize("n_samples", [25, 32, 3, 1])
+def test_every_feature_matches_a_per_window_loop(name, n_samples):
+    windows = make_windows(n_samples=n_samples)
+    features, names = compute_features(windows, name, chunk_windows=10)
+    expected = brute_force(windows, name)
+    assert features.dtype == np.float64
+    assert features.shape == (len(windows), len(names))
+    assert sorted(names) == sorted(expected) and len(set(names)) == len(names)
+    for column, key in enumerate(names):
+        np.testing.assert_allclose(features[:, column], expected[key], rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+def test_sample_rate_puts_jerk_per_second_and_changes_nothing_else():
+    windows = make_windows()
+    per_sample, names = compute_features(windows, "rich")
+    per_second, _ = compute_features(windows, "rich", sample_rate_hz=250.0)
+    expected = brute_force(windows, "rich", sample_rate_hz=250.0)
+    jerk = np.array(["_jerk" in key for key in names])
+    np.testing.assert_array_equal(per_sample[:, ~jerk], per_second[:, ~jerk])
+    for column in np.flatnonzero(jerk):
+        np.testing.assert_allclose(per_second[:, column], expected[names[column]], rtol=1e-9)
+
+
+def test_constant_and_zero_channels_give_zeros_not_nan():
+    windows = make_windows()
+    features, names = compute_features(windows, "rich")
+    assert np.isfinite(features).all()
+    spread = ("std", "skew", "kurtosis", "mean_cross_rate", "band0", "band1", "band2", "band3")
+    for stat in spread + ("zero_cross_rate", "jerk"):
+        assert (features[:, names.index(f"ch1_{stat}")] == 0).all(), stat
+    for stat in spread:
+        assert (features[:5, names.index(f"ch3_{stat}")] == 0).all(), stat
+    assert (features[:, names.index("ch1_mean")] == np.float32(0.3)).all()
+    for key in ("corr_ch0_ch1", "corr_ch1_ch2", "corr_ch1_ch3"):
+        assert (features[:, names.index(key)] == 0).all(), key
+    assert (features[:5, names.index("corr_ch0_ch3")] == 0).all()
+
+
+def test_all_zero_input_is_all_zero():
+    features, _ = compute_features(np.zeros((3, 2, 8), dtype=np.float32), "rich")
+    assert (features == 0).all()
+
+
+@pytest.mark.parametrize("name", FEATURE_SETS)
+def test_chunk_size_does_not_change_a_single_bit(name):
+    windows = make_windows(n=101, seed=3)
+    whole, _ = compute_features(windows, name)
+    for chunk in (1, 7, 100, 101, 5000):
+        np.testing.assert_array_equal(compute_features(windows, name, chunk_windows=chunk)[0], whole)
+
+
+def test_memmap_input_is_read_and_gives_the_in_memory_result(tmp_path):
+    windows = make_windows(n=50, seed=4)
+    path = tmp_path / "windows.npy"
+    stored = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=windows.shape)
+    stored[:] = windows
+    stored.flush()
+    del stored
+    mapped = np.load(path, mmap_mode="r")
+    assert isinstance(mapped, np.memmap)
+    for name in FEATURE_SETS:
+        from_map, _ = compute_features(mapped, name, chunk_windows=16)
+        np.testing.assert_array_equal(from_map, compute_features(windows, name)[0])
+
+
+def test_summary_columns_are_the_first_rich_columns():
+    windows = make_windows()
+    summary, summary_names = compute_features(windows, "summary")
+    rich, rich_names = compute_features(windows, "rich")
+    assert rich_names[: len(summary_names)] == summary_names
+    np.testing.assert_array_equal(rich[:, : summary.shape[1]], summary)
+
+
+def test_names_are_unique_and_counted_per_channel():
+    for n_channels in (1, 2, 6):
+        summary = feature_names("summary", n_channels)
+        rich = feature_names("rich", n_channels)
+        assert len(summary) == 5 * n_channels
+        assert len(rich) == (5 + 5 + 2 + 2 + 4 + 1) * n_channels + n_channels * (n_channels - 1) // 2
+        assert len(set(rich)) == len(rich)
+
+
+def test_band_energy_of_pure_tones_lands_in_their_band():
+    t = np.arange(64)
+    # bin k of 64 samples sits at 2k/64 of Nyquist: k=5 -> 0.16 (band 0), k=20 -> 0.62 (band 2), k=32 -> Nyquist (band 3)
+    tones = np.stack([np.cos(2 * np.pi * k * t / 64) for k in (5, 20, 32)])[:, None, :]
+    features, names = compute_features(tones, "rich")
+    bands = features[:, [names.index(f"ch0_band{b}") for b in range(4)]]
+    np.testing.assert_allclose(bands, np.eye(4)[[0, 2, 3]], atol=1e-12)
+
+
+def test_crossing_rates_by_hand():
+    windows = np.array([[[1.0, -1.0, 1.0, -1.0, 1.0], [0.0, 2.0, 2.0, 4.0, 2.0]]])
+    features, names = compute_features(windows, "rich")
+    row = dict(zip(names, features[0]))
+    assert row["ch0_zero_cross_rate"] == 1.0
+    assert row["ch1_zero_cross_rate"] == 0.0  # 0 counts as positive
+    assert row["ch1_mean_cross_rate"] == 0.25  # minus the mean 2: -2, 0, 0, 2, 0 changes side once in 4 steps
+    assert row["ch1_jerk"] == 1.5
+    assert row["ch0_kurtosis"] == pytest.approx(scipy.stats.kurtosis(windows[0, 0]))
+
+
+def test_empty_and_integer_input():
+    features, names = compute_features(np.zeros((0, 3, 10), dtype=np.float32), "rich")
+    assert features.shape == (0, len(names)) and features.dtype == np.float64
+    integers = np.arange(24, dtype=np.int16).reshape(2, 2, 6)
+    np.testing.assert_array_equal(
+        compute_features(integers, "rich")[0], compute_features(integers.astype(np.float64), "rich")[0]
+    )
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda w: compute_features(w, "fancy"), "unknown feature set 'fancy'; use one of: summary, rich"),
+        (lambda w: compute_features(w[0], "summary"), "must be a 3-D array"),
+        (lambda w: compute_features(w[:, :0], "summary"), "at least one channel"),
+        (lambda w: compute_features(w, "summary", chunk_windows=0), "chunk_windows must be a positive integer"),
+        (lambda w: compute_features(w, "rich", sample_rate_hz=-5.0), "sample_rate_hz must be a positive number"),
+    ],
+)
+def test_bad_input_is_named(call, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call(make_windows(n=4))
+
+
+def test_a_nan_sample_names_its_window():
+    windows = make_windows(n=20)
+    windows[13, 2, 4] = np.nan
+    with pytest.raises(InputError, match="window 13 holds a NaN or infinite sample"):
+        compute_features(windows, "summary", chunk_windows=8)
+
+
+def test_five_thousand_windows_take_well_under_a_second():
+    windows = np.random.default_rng(5).normal(size=(5000, 6, 50)).astype(np.float32)
+    compute_features(windows[:10], "rich")  # warm imports and caches
+    best = min(_timed(lambda: compute_features(windows, "rich")) for _ in range(3))
+    assert best < 0.5, f"rich features of 5,000 windows took {best:.3f} s"
+
+
+def _timed(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
