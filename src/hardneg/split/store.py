@@ -1,0 +1,213 @@
+"""Saved splits: ``DIR/splits/NAME.parquet`` (the frame) and ``DIR/splits/NAME.json`` (what it is), written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hardneg.errors import InputError
+
+SPLITS_DIR = "splits"
+FRAME_COLUMNS = ("fold", "window_id", "subset", "copies")
+SUBSETS = ("train", "val", "test")
+_SCHEMA = pa.schema([("fold", pa.int32()), ("window_id", pa.int64()), ("subset", pa.string()), ("copies", pa.int32())])
+# Letters, digits, '-' and '_': names become file names, and NAME.audit.json must not collide with another split.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def check_split_frame(frame) -> pd.DataFrame:
+    """Check a split frame and return it with the schema's dtypes.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``fold``, ``window_id``, ``subset`` (train, val, test), ``copies`` (>= 1, > 1 only in train); no
+        window twice in one fold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fold`` int32, ``window_id`` int64, ``subset`` str, ``copies`` int32, in the given row order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_split_frame(pd.DataFrame({"fold": [0], "window_id": [3], "subset": ["dev"], "copies": [1]}))
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: split frame: subset must be one of train, val, test; got 'dev'
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"split frame: expected a DataFrame, got {type(frame).__name__}")
+    missing = [column for column in FRAME_COLUMNS if column not in frame.columns]
+    if missing:
+        raise InputError(
+            f"split frame: column {missing[0]!r} missing; a split frame has columns {', '.join(FRAME_COLUMNS)}"
+        )
+    if len(frame) == 0:
+        raise InputError("split frame: no rows")
+    for column in ("fold", "window_id", "copies"):
+        values = frame[column]
+        if values.isna().any() or not pd.api.types.is_integer_dtype(values.dtype):
+            raise InputError(f"split frame: column {column!r} must hold whole numbers, got dtype {values.dtype}")
+    bad = ~frame["subset"].isin(SUBSETS)
+    if bad.any():
+        raise InputError(
+            f"split frame: subset must be one of {', '.join(SUBSETS)}; got {frame['subset'][bad].iloc[0]!r}"
+        )
+    if (frame["fold"] < 0).any() or (frame["window_id"] < 0).any():
+        raise InputError("split frame: fold and window_id must be >= 0")
+    if (frame["copies"] < 1).any():
+        raise InputError("split frame: copies must be >= 1")
+    if ((frame["copies"] > 1) & (frame["subset"] != "train")).any():
+        raise InputError("split frame: copies > 1 outside the train subset; oversampling applies to training only")
+    duplicated = frame.duplicated(["fold", "window_id"])
+    if duplicated.any():
+        row = frame[duplicated].iloc[0]
+        raise InputError(f"split frame: window {int(row['window_id'])} appears twice in fold {int(row['fold'])}")
+    return pd.DataFrame(
+        {
+            "fold": frame["fold"].to_numpy(np.int32),
+            "window_id": frame["window_id"].to_numpy(np.int64),
+            "subset": pd.array(frame["subset"].astype(str).to_numpy(), dtype="str"),
+            "copies": frame["copies"].to_numpy(np.int32),
+        }
+    )
+
+
+def check_split_name(name) -> str:
+    """A split name is a file stem: letters, digits, ``-`` and ``_``, starting with a letter or digit."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InputError(
+            f"--name {name!r}: use letters, digits, '-' and '_' only (starting with a letter or digit), e.g. ds1-ds2"
+        )
+    return name
+
+
+def split_paths(dataset_dir, name: str) -> tuple[Path, Path]:
+    """``(DIR/splits/NAME.parquet, DIR/splits/NAME.json)``."""
+    folder = Path(dataset_dir) / SPLITS_DIR
+    return folder / f"{name}.parquet", folder / f"{name}.json"
+
+
+def save_split(dataset_dir, name: str, frame: pd.DataFrame, info: dict) -> Path:
+    """Write a split under ``DIR/splits/``, replacing one of the same name.
+
+    Both files are written beside their final names and renamed into place,
+    the JSON first, so an existing ``NAME.parquet`` always has its ``NAME.json``
+    and a crash never leaves a half-written file under a final name.
+
+    Parameters
+    ----------
+    dataset_dir : path
+        Dataset directory (holds ``index.parquet``).
+    name : str
+        Split name (letters, digits, ``-``, ``_``).
+    frame : pandas.DataFrame
+        Split frame from :func:`~hardneg.split.make_split`.
+    info : dict
+        Its description; stored with ``name`` set to ``name``.
+
+    Returns
+    -------
+    Path
+        ``DIR/splits/NAME.parquet``.
+
+    Examples
+    --------
+    >>> frame, info = make_split(dataset, "group", test_groups=DS2)  # doctest: +SKIP
+    >>> save_split(dataset.path, "ds1-ds2", frame, info)  # doctest: +SKIP
+    PosixPath('mitdb-v/splits/ds1-ds2.parquet')
+    """
+    name = check_split_name(name)
+    dataset_dir = Path(dataset_dir)
+    index_path = dataset_dir / "index.parquet"
+    if not index_path.is_file():
+        raise InputError(
+            f"{dataset_dir}: not a hardneg dataset (index.parquet missing); build one with `hardneg sample`"
+        )
+    frame = check_split_frame(frame)
+    n_windows = pq.ParquetFile(index_path).metadata.num_rows
+    if int(frame["window_id"].max()) >= n_windows:
+        raise InputError(
+            f"split {name}: names window {int(frame['window_id'].max())} but {dataset_dir} has {n_windows} windows; "
+            "was it made from another dataset?"
+        )
+    parquet_path, json_path = split_paths(dataset_dir, name)
+    parquet_path.parent.mkdir(parents=True, exist_ok=True)
+    document = {**info, "name": name}
+    text = json.dumps(document, indent=2, allow_nan=False, default=_json_default) + "\n"
+    staged_json = json_path.with_name(f".{json_path.name}.{os.getpid()}.partial")
+    staged_parquet = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.partial")
+    try:
+        staged_json.write_text(text)
+        table = pa.Table.from_pandas(frame, schema=_SCHEMA, preserve_index=False)
+        pq.write_table(table, staged_parquet)
+        os.replace(staged_json, json_path)
+        os.replace(staged_parquet, parquet_path)
+    finally:
+        for staged in (staged_json, staged_parquet):
+            staged.unlink(missing_ok=True)
+    return parquet_path
+
+
+def load_split(dataset_dir, name: str) -> tuple[pd.DataFrame, dict]:
+    """Read a split saved by :func:`save_split` (``hardneg split``).
+
+    Parameters
+    ----------
+    dataset_dir : path
+    name : str
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        ``fold`` int32, ``window_id`` int64, ``subset`` str, ``copies`` int32.
+    info : dict
+        ``name``, ``strategy``, ``parameters``, ``gap_ms``, ``measures``, ``counts``.
+
+    Examples
+    --------
+    >>> frame, info = load_split("mitdb-v", "ds1-ds2")  # doctest: +SKIP
+    >>> info["measures"]  # doctest: +SKIP
+    """
+    parquet_path, json_path = split_paths(dataset_dir, name)
+    if not parquet_path.is_file():
+        saved = (
+            sorted(path.stem for path in parquet_path.parent.glob("*.parquet")) if parquet_path.parent.is_dir() else []
+        )
+        raise InputError(
+            f"--split {name}: {parquet_path} not found (saved splits: {', '.join(saved) or 'none'}); make one with "
+            f"`hardneg split {dataset_dir} --strategy S --name {name}`"
+        )
+    if not json_path.is_file():
+        raise InputError(
+            f"--split {name}: {json_path} missing next to {parquet_path.name}; re-create it with `hardneg split`"
+        )
+    frame = check_split_frame(pq.read_table(parquet_path).to_pandas())
+    try:
+        info = json.loads(json_path.read_text())
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"--split {name}: {json_path} is not valid JSON ({error}); re-create it with `hardneg split`"
+        ) from None
+    return frame, info
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, (np.ndarray, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in a split's JSON")
