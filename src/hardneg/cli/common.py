@@ -88,3 +88,26 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None) -> N
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     if len(counts.get("warnings", [])) > 10:
         console.print(f"[yellow]... and {len(counts['warnings']) - 10} more warnings in meta.json[/yellow]")
+
+
+VERDICT_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "SKIP": "dim"}
+
+
+def print_audit(json_path, console: Console | None = None) -> str:
+    """Print an audit JSON as a table (check, verdict, explanation); return the worst verdict."""
+    import json
+    from pathlib import Path
+
+    console = console or Console()
+    audit = json.loads(Path(json_path).read_text())
+    table = Table(title=f"Audit of split {audit.get('split', '')}", title_justify="left", show_lines=True)
+    table.add_column("check")
+    table.add_column("verdict")
+    table.add_column("what it means")
+    for check in audit["checks"]:
+        style = VERDICT_STYLE.get(check["verdict"], "")
+        table.add_row(check["check"], f"[{style}]{check['verdict']}[/{style}]", check["explanation"])
+    console.print(table)
+    markdown = str(json_path)[: -len(".json")] + ".md"
+    console.print(f"full numbers: {json_path} and {markdown}")
+    return audit.get("verdict", "PASS")

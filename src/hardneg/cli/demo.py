@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,11 @@ def demo(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace --out even if it was not made by the demo.")
     ] = False,
+    bench: Annotated[
+        bool, typer.Option("--bench/--no-bench", help="Benchmark models on random, group and time splits.")
+    ] = True,
+    seeds: Annotated[int, typer.Option(help="Seeds for the benchmark.")] = 30,
+    jobs: Annotated[int, typer.Option(help="Parallel workers for the benchmark (default: every core, up to 2).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Build a shot-anticipation dataset from a synthetic IMU world, start to finish.
@@ -35,7 +41,14 @@ def demo(
     console = Console()
     with input_errors_exit_2():
         with RichProgress(enabled=not quiet) as progress:
-            result = run_demo(out, seed=seed, overwrite=overwrite, progress=progress)
+            result = run_demo(
+                out,
+                seed=seed,
+                overwrite=overwrite,
+                bench_seeds=seeds if bench else 0,
+                jobs=jobs or min(2, os.cpu_count() or 1),
+                progress=progress,
+            )
         world = describe_world(result.world)
         console.print(
             f"[bold]World[/bold] {result.world.root}: {world['sessions']} sessions by {world['shooters']} shooters, "
@@ -49,3 +62,8 @@ def demo(
         console.print(
             f"Load it in Python: [cyan]from hardneg import Dataset; ds = Dataset.load('{result.dataset.path}')[/cyan]"
         )
+        if result.bench is not None:
+            from hardneg.cli.bench import print_bench_summary
+
+            console.print()
+            print_bench_summary(result.bench, console)

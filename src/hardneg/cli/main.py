@@ -6,8 +6,12 @@ import sys
 
 import typer
 
+from hardneg.cli.audit import audit
+from hardneg.cli.bench import bench
 from hardneg.cli.demo import demo
 from hardneg.cli.sample import sample
+from hardneg.cli.split import split
+from hardneg.cli.train import predict, train
 
 app = typer.Typer(
     name="hardneg",
@@ -20,6 +24,11 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command(no_args_is_help=True)(sample)
+app.command(no_args_is_help=True)(split)
+app.command(no_args_is_help=True)(audit)
+app.command(no_args_is_help=True)(bench)
+app.command(no_args_is_help=True)(train)
+app.command(no_args_is_help=True)(predict)
 app.command()(demo)
 
 

@@ -35,12 +35,17 @@ DEMO_CONFIG = dict(
 )
 
 
+#: The demo benchmark: every built-in model and feature set on a random, a group and a time split.
+DEMO_BENCH = dict(models=("logreg", "et", "mlp"), features=("summary", "rich"), splits=("random", "group", "time"))
+
+
 @dataclass
 class DemoResult:
     root: Path
     world: WorldFiles
     dataset: Dataset
     command: str
+    bench: object | None = None
 
 
 def prepare_demo_dir(out: Path, overwrite: bool) -> Path:
@@ -62,9 +67,13 @@ def run_demo(
     *,
     seed: int = 0,
     overwrite: bool = False,
+    bench_seeds: int = 0,
+    jobs: int = 1,
     progress: ProgressReporter | None = None,
 ) -> DemoResult:
-    """Generate the synthetic world under ``out/world`` and build ``out/dataset`` from it.
+    """Generate the synthetic world under ``out/world``, build ``out/dataset``, and bench it into ``out/bench``.
+
+    ``bench_seeds=0`` skips the benchmark.
 
     Examples
     --------
@@ -90,7 +99,12 @@ def run_demo(
         seed=seed,
         progress=progress,
     )
-    return DemoResult(root=root, world=world, dataset=dataset, command=command)
+    bench = None
+    if bench_seeds > 0:
+        from hardneg.bench.runner import run_bench
+
+        bench = run_bench(dataset.path, root / "bench", seeds=bench_seeds, jobs=jobs, progress=progress, **DEMO_BENCH)
+    return DemoResult(root=root, world=world, dataset=dataset, command=command, bench=bench)
 
 
 def describe_world(world: WorldFiles) -> dict:

@@ -1,0 +1,310 @@
+"""The benchmark: models x feature sets x splits x seeds, in parallel, resumable, with baselines."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hardneg._progress import ProgressReporter, resolve
+from hardneg.bench.metrics import choose_threshold, metric_rows
+from hardneg.dataset import Dataset
+from hardneg.errors import InputError
+from hardneg.features import FEATURE_SETS, compute_features
+from hardneg.models import BASELINES, MODELS, make_model
+from hardneg.split import STRATEGIES, load_split, make_split
+
+RESULT_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "metric", "value"]
+SCORE_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score"]
+
+
+@dataclass
+class SplitSource:
+    """A split named on the command line: a strategy drawn anew per seed, or a split saved under DIR/splits/."""
+
+    name: str
+    saved: tuple[pd.DataFrame, dict] | None = None
+    options: dict = field(default_factory=dict)
+
+    def frame(self, dataset: Dataset, seed: int) -> tuple[pd.DataFrame, dict]:
+        if self.saved is not None:
+            return self.saved
+        return make_split(dataset, self.name, seed=seed, **self.options)
+
+
+def resolve_splits(dataset: Dataset, names: Sequence[str], options: dict | None = None) -> list[SplitSource]:
+    """Each name is a split saved under ``DIR/splits/`` or a strategy name (saved splits win)."""
+    sources = []
+    for name in names:
+        if (dataset.path / "splits" / f"{name}.parquet").is_file():
+            sources.append(SplitSource(name, saved=load_split(dataset.path, name)))
+        elif name in STRATEGIES:
+            sources.append(SplitSource(name, options=dict(options or {})))
+        else:
+            saved = sorted(path.stem for path in (dataset.path / "splits").glob("*.parquet"))
+            raise InputError(
+                f"--splits: {name!r} is neither a strategy ({', '.join(STRATEGIES)}) nor a split saved under "
+                f"{dataset.path / 'splits'} ({', '.join(saved) or 'none saved'}); create it with `hardneg split`"
+            )
+    return sources
+
+
+def check_names(option: str, names: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    unknown = [name for name in names if name not in allowed]
+    if unknown or not names:
+        raise InputError(f"{option}: unknown {', '.join(unknown) or '(empty)'}; choose from {', '.join(allowed)}")
+    return list(dict.fromkeys(names))
+
+
+def _fit_and_score(
+    model_name: str,
+    seed: int,
+    features: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    frame: pd.DataFrame,
+    keys: dict,
+) -> tuple[list[dict], list[pd.DataFrame]]:
+    """Fit on each fold's train rows (repeated by ``copies``), pick the threshold on val, score val and test."""
+    results: list[dict] = []
+    scores: list[pd.DataFrame] = []
+    for fold, rows in frame.groupby("fold", sort=True):
+        train = rows[rows["subset"] == "train"]
+        train_ids = np.repeat(train["window_id"].to_numpy(), train["copies"].to_numpy())
+        if len(np.unique(labels[train_ids])) < 2:
+            continue  # a fold whose training rows hold one class cannot fit a classifier; the audit reports it
+        model = make_model(model_name, seed)
+        model.fit(features[train_ids], labels[train_ids])
+        subset_scores = {}
+        for subset in ("val", "test"):
+            ids = rows.loc[rows["subset"] == subset, "window_id"].to_numpy()
+            if len(ids):
+                subset_scores[subset] = (ids, model.predict_proba(features[ids])[:, 1])
+        # Threshold on validation; without a validation subset, on the training rows (stated in the report).
+        if "val" in subset_scores:
+            val_ids, val_scores = subset_scores["val"]
+        else:
+            val_ids = np.unique(train_ids)
+            val_scores = model.predict_proba(features[val_ids])[:, 1]
+        threshold = choose_threshold(labels[val_ids], val_scores)
+        if not np.isfinite(threshold):  # validation held one class: no F1 to maximise
+            threshold = 0.5
+        for subset, (ids, score) in subset_scores.items():
+            for metric, value in metric_rows(labels[ids], score, threshold).items():
+                results.append({**keys, "fold": int(fold), "subset": subset, "metric": metric, "value": float(value)})
+            scores.append(
+                pd.DataFrame(
+                    {
+                        **{key: [value] * len(ids) for key, value in keys.items()},
+                        "fold": np.full(len(ids), int(fold)),
+                        "subset": subset,
+                        "window_id": ids,
+                        "label": labels[ids],
+                        "group": groups[ids],
+                        "score": score,
+                    }
+                )
+            )
+    return results, scores
+
+
+def _task(
+    model_name: str, feature_name: str, split_name: str, seed: int, features, labels, groups, frame, part_path: str
+) -> str:
+    """One (model, features, split, seed) combination; writes its part file atomically and returns its path."""
+    keys = {"model": model_name, "features": feature_name, "split": split_name, "seed": seed}
+    results, scores = _fit_and_score(model_name, seed, features, labels, groups, frame, keys)
+    result_frame = pd.DataFrame(results, columns=RESULT_COLUMNS)
+    score_frame = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS)
+    part = Path(part_path)
+    staging = part.with_name(f".{part.name}.{os.getpid()}.partial")
+    result_frame.to_parquet(staging.with_suffix(".results"), index=False)
+    score_frame[SCORE_COLUMNS].to_parquet(staging.with_suffix(".scores"), index=False)
+    os.replace(staging.with_suffix(".scores"), part.with_suffix(".scores.parquet"))
+    os.replace(staging.with_suffix(".results"), part)  # the results file last: its presence marks the part done
+    return part_path
+
+
+@dataclass
+class BenchResult:
+    results: pd.DataFrame
+    scores: pd.DataFrame
+    audits: dict
+    meta: dict
+    out: Path
+
+
+def run_bench(
+    dataset_dir: str | Path,
+    out: str | Path,
+    *,
+    models: Sequence[str] = MODELS,
+    features: Sequence[str] = ("summary",),
+    splits: Sequence[str] = ("random", "group"),
+    seeds: int = 5,
+    jobs: int = 1,
+    split_options: dict | None = None,
+    overwrite: bool = False,
+    progress: ProgressReporter | None = None,
+) -> BenchResult:
+    """Benchmark every combination with the baselines, resuming from finished parts in ``out``.
+
+    Parameters
+    ----------
+    dataset_dir : path
+        A dataset built by ``hardneg sample``.
+    out : path
+        Output folder: ``results.parquet``, ``scores.parquet``, ``report.md``, ``report.html``,
+        ``audits/``, and ``parts/`` (one file per finished combination, so a killed run resumes).
+    models, features : sequence of str
+        Model and feature-set names; the baselines prior, stratified and majority are always added.
+    splits : sequence of str
+        Strategy names (drawn anew for every seed) or names of splits saved under ``DIR/splits/``.
+    seeds : int
+        Seeds 0..seeds-1 (model seed, and split seed for strategies).
+    jobs : int
+        Parallel worker processes (joblib).
+
+    Examples
+    --------
+    >>> result = run_bench("shots", "bench", models=["logreg", "et"], splits=["random", "group"], seeds=10, jobs=2)  # doctest: +SKIP
+    >>> result.results.query("metric == 'roc_auc' and subset == 'test'").groupby("split").value.mean()  # doctest: +SKIP
+    """
+    from joblib import Parallel, delayed
+
+    from hardneg.audit import AuditContext, run_audit, write_audit
+    from hardneg.report import write_bench_report
+
+    started = time.perf_counter()
+    dataset = Dataset.load(dataset_dir)
+    models = check_names("--models", list(models), MODELS + BASELINES)
+    feature_names = check_names("--features", list(features), FEATURE_SETS)
+    if seeds < 1:
+        raise InputError(f"--seeds must be >= 1, got {seeds}")
+    if jobs < 1:
+        raise InputError(f"--jobs must be >= 1, got {jobs}")
+    sources = resolve_splits(dataset, splits, split_options)
+    out = Path(out)
+    parameters = {
+        "dataset": str(dataset.path),
+        "dataset_windows": len(dataset),
+        "models": models,
+        "features": feature_names,
+        "split_names": [source.name for source in sources],
+        "seeds": seeds,
+        "split_options": split_options or {},
+    }
+    _prepare_out(out, parameters, overwrite)
+    parts_dir = out / "parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
+
+    reporter = resolve(progress)
+    labels = dataset.index["label"].to_numpy().astype(np.int64)
+    groups = dataset.index["group"].astype(str).to_numpy()
+    matrices = {
+        name: compute_features(dataset.windows, name, sample_rate_hz=dataset.meta.get("sample_rate_hz"))[0]
+        for name in reporter.track(feature_names, total=len(feature_names), description="Computing features")
+    }
+    all_models = models + [name for name in BASELINES if name not in models]
+    frames = {(source.name, seed): source.frame(dataset, seed)[0] for source in sources for seed in range(seeds)}
+
+    audits, split_descriptions = {}, {}
+    (out / "audits").mkdir(exist_ok=True)
+    for source in sources:
+        frame, info = source.frame(dataset, 0)
+        split_descriptions[source.name] = {"strategy": info.get("strategy"), "measures": info.get("measures", "")}
+        report = run_audit(AuditContext(dataset, frame, info))
+        write_audit(report, out / "audits" / f"{source.name}.audit.json", out / "audits" / f"{source.name}.audit.md")
+        audits[source.name] = json.loads((out / "audits" / f"{source.name}.audit.json").read_text())
+
+    tasks = []
+    for source in sources:
+        for seed in range(seeds):
+            for feature_name in feature_names:
+                for model_name in all_models:
+                    key = f"{model_name}|{feature_name}|{source.name}|{seed}"
+                    part = parts_dir / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.parquet"
+                    if not part.is_file():
+                        tasks.append((model_name, feature_name, source.name, seed, str(part)))
+    total = len(sources) * seeds * len(feature_names) * len(all_models)
+    if tasks:
+        parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", max_nbytes="1M")
+        calls = (
+            delayed(_task)(
+                model_name, feature_name, split_name, seed, matrices[feature_name], labels, groups,
+                frames[(split_name, seed)], part,
+            )
+            for model_name, feature_name, split_name, seed, part in tasks
+        )  # fmt: skip
+        for _ in reporter.track(
+            parallel(calls), total=len(tasks), description=f"Fitting ({total - len(tasks)} of {total} done before)"
+        ):
+            pass
+
+    results, scores = _collect(parts_dir, sources, all_models, feature_names, seeds)
+    _atomic_parquet(results, out / "results.parquet")
+    _atomic_parquet(scores, out / "scores.parquet")
+    meta = {
+        **parameters,
+        "baselines": list(BASELINES),
+        "jobs": jobs,
+        "combinations": total,
+        "resumed_parts": total - len(tasks),
+        "seconds": round(time.perf_counter() - started, 2),
+        "dataset_counts": {"windows": len(dataset), "positives": int(labels.sum())},
+        "splits": split_descriptions,
+    }
+    # The wall time goes to bench.json only, so the same run writes the same report bytes.
+    write_bench_report(out, results, scores, audits, {key: value for key, value in meta.items() if key != "seconds"})
+    (out / "bench.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return BenchResult(results, scores, audits, meta, out)
+
+
+def _prepare_out(out: Path, parameters: dict, overwrite: bool) -> None:
+    """Resume into ``out`` only when it was made by a bench with the same parameters."""
+    stamp = out / "bench.parameters.json"
+    if out.exists() and any(out.iterdir()):
+        if overwrite:
+            import shutil
+
+            shutil.rmtree(out)
+        elif not stamp.is_file():
+            raise InputError(f"--out {out}: exists, is not empty and is not a bench folder; pass --overwrite")
+        elif json.loads(stamp.read_text()) != parameters:
+            raise InputError(
+                f"--out {out}: holds a bench run with other parameters; pass --overwrite to start again, or the "
+                "same options to resume it"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps(parameters, indent=2) + "\n")
+
+
+def _collect(parts_dir: Path, sources, models, feature_names, seeds) -> tuple[pd.DataFrame, pd.DataFrame]:
+    results, scores = [], []
+    for source in sources:
+        for seed in range(seeds):
+            for feature_name in feature_names:
+                for model_name in models:
+                    key = f"{model_name}|{feature_name}|{source.name}|{seed}"
+                    part = parts_dir / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.parquet"
+                    results.append(pd.read_parquet(part))
+                    scores.append(pd.read_parquet(part.with_suffix(".scores.parquet")))
+    result_frame = pd.concat(results, ignore_index=True)[RESULT_COLUMNS]
+    score_frame = pd.concat(scores, ignore_index=True)[SCORE_COLUMNS]
+    order = ["split", "features", "model", "seed", "fold", "subset"]
+    result_frame = result_frame.sort_values([*order, "metric"], kind="stable").reset_index(drop=True)
+    score_frame = score_frame.sort_values([*order, "window_id"], kind="stable").reset_index(drop=True)
+    return result_frame, score_frame
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    staging = path.with_name(f".{path.name}.partial")
+    frame.to_parquet(staging, index=False)
+    os.replace(staging, path)

@@ -1,0 +1,91 @@
+"""``hardneg bench``: models x feature sets x splits x seeds, with baselines, intervals and an audit per split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from hardneg.cli.common import input_errors_exit_2, split_names
+
+
+def bench(
+    dataset: Annotated[Path, typer.Argument(help="Dataset directory made by `hardneg sample`.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed when it holds the same run).")],
+    models: Annotated[str, typer.Option(help="Comma-separated: logreg, et, mlp (baselines are always added).")] = (
+        "logreg,et,mlp"
+    ),
+    features: Annotated[str, typer.Option(help="Comma-separated feature sets: summary, rich.")] = "summary,rich",
+    splits: Annotated[
+        str, typer.Option(help="Comma-separated strategies (random, group, time, ...) or names of saved splits.")
+    ] = "random,group,time",
+    seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1) per combination.")] = 30,
+    jobs: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
+    test_size: Annotated[float, typer.Option(help="Test share for strategy splits.")] = 0.2,
+    val_size: Annotated[float, typer.Option(help="Validation share for strategy splits.")] = 0.2,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Start again in a non-empty --out.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Benchmark every combination against the prior/stratified/majority baselines.
+
+    Writes OUT/results.parquet (model, features, split, seed, fold, subset, metric, value), OUT/scores.parquet,
+    OUT/report.md and OUT/report.html (mean ± std, 95% bootstrap intervals, gain over the best baseline, each
+    split's audit verdict, plots). A killed run resumes where it stopped when run again with the same options.
+    """
+    from hardneg._progress import RichProgress
+    from hardneg.bench.runner import run_bench
+
+    with input_errors_exit_2():
+        with RichProgress(enabled=not quiet) as progress:
+            result = run_bench(
+                dataset,
+                out,
+                models=list(split_names(models) or ()),
+                features=list(split_names(features) or ()),
+                splits=list(split_names(splits) or ()),
+                seeds=seeds,
+                jobs=jobs,
+                split_options={"test_size": test_size, "val_size": val_size},
+                overwrite=overwrite,
+                progress=progress,
+            )
+        print_bench_summary(result, Console())
+
+
+def print_bench_summary(result, console: Console) -> None:
+    """Mean test ROC AUC and AP per split for each model and the best baseline, with the split's audit verdict."""
+    from rich.table import Table
+
+    from hardneg.models import BASELINES
+
+    test = result.results[(result.results["subset"] == "test")]
+    summary = (
+        test[test["metric"].isin(["roc_auc", "average_precision"])]
+        .groupby(["split", "model", "features", "metric"])["value"]
+        .mean()
+        .unstack("metric")
+        .reset_index()
+    )
+    is_baseline = summary["model"].isin(BASELINES)
+    best_baselines = (
+        summary[is_baseline].sort_values("average_precision", ascending=False).groupby("split", sort=False).head(1)
+    )
+    rows = pd.concat([summary[~is_baseline], best_baselines.assign(features="(best baseline)")])
+    table = Table(title="Test scores, mean over seeds and folds (intervals in the report)", title_justify="left")
+    for column in ("split", "audit", "model", "features", "ROC AUC", "AP"):
+        table.add_column(column)
+    for split_name, block in rows.groupby("split", sort=True):
+        verdict = result.audits.get(split_name, {}).get("verdict", "?")
+        marker = "[bold red]FAIL ⚠[/bold red]" if verdict == "FAIL" else verdict
+        for row in block.itertuples(index=False):
+            table.add_row(split_name, marker, row.model, row.features, f"{row.roc_auc:.3f}", f"{row.average_precision:.3f}")
+            split_name, marker = "", ""
+    console.print(table)
+    console.print(
+        f"{result.meta['combinations']} combinations in {result.meta['seconds']:.1f} s "
+        f"({result.meta['resumed_parts']} resumed). A split marked FAIL has an audit check that says its scores are "
+        f"inflated; see {result.out / 'report.html'} (or report.md) for intervals, plots and the audit."
+    )
