@@ -8,7 +8,8 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from hardneg.bench.runner import RESULT_COLUMNS, run_bench
-from hardneg.bench.train import predict, read_predictions, train_model
+from hardneg.audit import AuditContext, read_predictions
+from hardneg.bench.train import predict, train_model
 from hardneg.dataset import Dataset
 from hardneg.demo.run import run_demo
 from hardneg.errors import InputError
@@ -104,7 +105,8 @@ def test_train_saves_a_card_and_predict_scores_every_window(demo_dataset, tmp_pa
     assert predictions["score"].between(0, 1).all()
     path = tmp_path / "predictions.parquet"
     predictions.to_parquet(path)
-    assert len(read_predictions(path, dataset)) == len(dataset)
+    frame, info = make_split(dataset, "group", seed=0)
+    assert len(AuditContext(dataset, frame, info, predictions=read_predictions(path)).scored) > 0
     predictions.assign(score=predictions["score"] + 2).to_parquet(path)
-    with pytest.raises(InputError, match="not a probability"):
-        read_predictions(path, dataset)
+    with pytest.raises(InputError):
+        AuditContext(dataset, frame, info, predictions=read_predictions(path))

@@ -154,23 +154,3 @@ def predict(model_dir: str | Path, dataset_dir: str | Path) -> pd.DataFrame:
         {"window_id": dataset.index["window_id"].to_numpy(np.int64), "score": estimator.predict_proba(matrix)[:, 1]}
     )
 
-
-def read_predictions(path: str | Path, dataset: Dataset) -> pd.DataFrame:
-    """Read ``window_id, score`` (optional ``fold``) predictions and check them against the dataset."""
-    from hardneg.io.tables import read_table, require_columns
-
-    path = Path(path)
-    table = read_table(path)
-    require_columns(table, path, ("window_id", "score"), "predictions need columns window_id,score")
-    frame = table.to_pandas()
-    scores = frame["score"].to_numpy(np.float64)
-    if not np.isfinite(scores).all() or (scores < 0).any() or (scores > 1).any():
-        row = int(np.flatnonzero(~(np.isfinite(scores) & (scores >= 0) & (scores <= 1)))[0])
-        raise InputError(f"{path}: score {scores[row]} at row {row} is not a probability in [0, 1]")
-    unknown = ~frame["window_id"].isin(dataset.index["window_id"])
-    if unknown.any():
-        raise InputError(
-            f"{path}: window_id {int(frame.loc[unknown, 'window_id'].iloc[0])} is not in {dataset.path}; "
-            "were the predictions made on another dataset?"
-        )
-    return frame

@@ -25,15 +25,14 @@ def audit(
     Writes DIR/splits/NAME.audit.json and NAME.audit.md; each check has a verdict (PASS, WARN, FAIL, SKIP),
     its numbers and an explanation.
     """
-    from hardneg.audit import AuditContext, run_audit, write_audit
-    from hardneg.bench.train import read_predictions
+    from hardneg.audit import AuditContext, read_predictions, run_audit, write_audit
     from hardneg.dataset import Dataset
     from hardneg.split import load_split
 
     with input_errors_exit_2():
         loaded = Dataset.load(dataset)
         frame, info = load_split(loaded.path, split)
-        scored = read_predictions(predictions, loaded) if predictions is not None else None
+        scored = read_predictions(predictions) if predictions is not None else None
         report = run_audit(AuditContext(loaded, frame, info, predictions=scored, seed=seed))
         json_path = loaded.path / "splits" / f"{split}.audit.json"
         write_audit(report, json_path, loaded.path / "splits" / f"{split}.audit.md")

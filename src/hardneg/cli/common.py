@@ -106,7 +106,10 @@ def print_audit(json_path, console: Console | None = None) -> str:
     table.add_column("what it means")
     for check in audit["checks"]:
         style = VERDICT_STYLE.get(check["verdict"], "")
-        table.add_row(check["check"], f"[{style}]{check['verdict']}[/{style}]", check["explanation"])
+        explanation = check["explanation"]
+        if check["verdict"] in ("PASS", "SKIP"):  # the whole story only where something is wrong
+            explanation = explanation.split(". ")[0].rstrip(".") + "."
+        table.add_row(check["check"], f"[{style}]{check['verdict']}[/{style}]", explanation)
     console.print(table)
     markdown = str(json_path)[: -len(".json")] + ".md"
     console.print(f"full numbers: {json_path} and {markdown}")
