@@ -115,21 +115,52 @@ def _fit_and_score(
     return results, scores
 
 
+def _audit_task(dataset_dir: str, name: str, frame: pd.DataFrame, info: dict, audits_dir: str) -> tuple[str, dict]:
+    """Audit one split into ``audits_dir/NAME.audit.{json,md}``; return its JSON."""
+    from hardneg.audit import AuditContext, run_audit, write_audit
+
+    json_path = Path(audits_dir) / f"{name}.audit.json"
+    report = run_audit(AuditContext(Dataset.load(dataset_dir), frame, info))
+    write_audit(report, json_path, Path(audits_dir) / f"{name}.audit.md")
+    return name, json.loads(json_path.read_text())
+
+
+def _part_path(parts_dir: Path, model_name: str, feature_name: str, split_name: str, seed: int) -> Path:
+    key = f"{model_name}|{feature_name}|{split_name}|{seed}"
+    return parts_dir / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.parquet"
+
+
 def _task(
-    model_name: str, feature_name: str, split_name: str, seed: int, features, labels, groups, frame, part_path: str
-) -> str:
-    """One (model, features, split, seed) combination; writes its part file atomically and returns its path."""
-    keys = {"model": model_name, "features": feature_name, "split": split_name, "seed": seed}
-    results, scores = _fit_and_score(model_name, seed, features, labels, groups, frame, keys)
-    result_frame = pd.DataFrame(results, columns=RESULT_COLUMNS)
-    score_frame = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS)
-    part = Path(part_path)
-    staging = part.with_name(f".{part.name}.{os.getpid()}.partial")
-    result_frame.to_parquet(staging.with_suffix(".results"), index=False)
-    score_frame[SCORE_COLUMNS].to_parquet(staging.with_suffix(".scores"), index=False)
-    os.replace(staging.with_suffix(".scores"), part.with_suffix(".scores.parquet"))
-    os.replace(staging.with_suffix(".results"), part)  # the results file last: its presence marks the part done
-    return part_path
+    model_names: list[str],
+    feature_name: str,
+    split_name: str,
+    seed: int,
+    features,
+    labels,
+    groups,
+    frame,
+    parts_dir: str,
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Every model of one (features, split, seed); each model's part is written atomically as it finishes.
+
+    Grouping the models means the feature matrix and the split travel to a worker once, not once per model.
+    """
+    finished = []
+    for model_name in model_names:
+        keys = {"model": model_name, "features": feature_name, "split": split_name, "seed": seed}
+        results, scores = _fit_and_score(model_name, seed, features, labels, groups, frame, keys)
+        result_frame = pd.DataFrame(results, columns=RESULT_COLUMNS)
+        score_frame = (pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS))[
+            SCORE_COLUMNS
+        ]
+        part = _part_path(Path(parts_dir), model_name, feature_name, split_name, seed)
+        staging = part.with_name(f".{part.name}.{os.getpid()}.partial")
+        result_frame.to_parquet(staging.with_suffix(".results"), index=False)
+        score_frame.to_parquet(staging.with_suffix(".scores"), index=False)
+        os.replace(staging.with_suffix(".scores"), part.with_suffix(".scores.parquet"))
+        os.replace(staging.with_suffix(".results"), part)  # the results file last: its presence marks the part done
+        finished.append((result_frame, score_frame))
+    return finished
 
 
 @dataclass
@@ -179,7 +210,6 @@ def run_bench(
     """
     from joblib import Parallel, delayed
 
-    from hardneg.audit import AuditContext, run_audit, write_audit
     from hardneg.report import write_bench_report
 
     started = time.perf_counter()
@@ -208,6 +238,7 @@ def run_bench(
     reporter = resolve(progress)
     labels = dataset.index["label"].to_numpy().astype(np.int64)
     groups = dataset.index["group"].astype(str).to_numpy()
+    timings = {"start": round(time.perf_counter() - started, 2)}
     matrices = {
         name: compute_features(dataset.windows, name, sample_rate_hz=dataset.meta.get("sample_rate_hz"))[0]
         for name in reporter.track(feature_names, total=len(feature_names), description="Computing features")
@@ -215,40 +246,53 @@ def run_bench(
     all_models = models + [name for name in BASELINES if name not in models]
     frames = {(source.name, seed): source.frame(dataset, seed)[0] for source in sources for seed in range(seeds)}
 
-    audits, split_descriptions = {}, {}
+    timings["features"] = round(time.perf_counter() - started, 2)
+    # Each split is audited once (seed 0's draw), as a task in the same worker pool as the fits, so the audits
+    # overlap with fitting instead of adding to the wall time.
+    split_descriptions, audit_calls = {}, []
     (out / "audits").mkdir(exist_ok=True)
     for source in sources:
         frame, info = source.frame(dataset, 0)
         split_descriptions[source.name] = {"strategy": info.get("strategy"), "measures": info.get("measures", "")}
-        report = run_audit(AuditContext(dataset, frame, info))
-        write_audit(report, out / "audits" / f"{source.name}.audit.json", out / "audits" / f"{source.name}.audit.md")
-        audits[source.name] = json.loads((out / "audits" / f"{source.name}.audit.json").read_text())
+        audit_calls.append((source.name, frame, info))
 
-    tasks = []
+    tasks, done = [], []
     for source in sources:
         for seed in range(seeds):
             for feature_name in feature_names:
+                missing = []
                 for model_name in all_models:
-                    key = f"{model_name}|{feature_name}|{source.name}|{seed}"
-                    part = parts_dir / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.parquet"
-                    if not part.is_file():
-                        tasks.append((model_name, feature_name, source.name, seed, str(part)))
+                    part = _part_path(parts_dir, model_name, feature_name, source.name, seed)
+                    if part.is_file():
+                        done.append((pd.read_parquet(part), pd.read_parquet(part.with_suffix(".scores.parquet"))))
+                    else:
+                        missing.append(model_name)
+                if missing:
+                    tasks.append((missing, feature_name, source.name, seed))
     total = len(sources) * seeds * len(feature_names) * len(all_models)
-    if tasks:
-        parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", max_nbytes="1M")
-        calls = (
-            delayed(_task)(
-                model_name, feature_name, split_name, seed, matrices[feature_name], labels, groups,
-                frames[(split_name, seed)], part,
-            )
-            for model_name, feature_name, split_name, seed, part in tasks
-        )  # fmt: skip
-        for _ in reporter.track(
-            parallel(calls), total=len(tasks), description=f"Fitting ({total - len(tasks)} of {total} done before)"
-        ):
-            pass
+    resumed = len(done)
+    audits: dict[str, dict] = {}
+    # Arrays above 64 kB go to workers as one shared memory map instead of a pickle per task.
+    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", max_nbytes="64K")
+    calls = [
+        delayed(_audit_task)(str(dataset.path), name, frame, info, str(out / "audits"))
+        for name, frame, info in audit_calls
+    ] + [
+        delayed(_task)(
+            missing, feature_name, split_name, seed, matrices[feature_name], labels, groups,
+            frames[(split_name, seed)], str(parts_dir),
+        )
+        for missing, feature_name, split_name, seed in tasks
+    ]  # fmt: skip
+    description = f"Auditing and fitting ({resumed} of {total} fits done before)"
+    for finished in reporter.track(parallel(calls), total=len(calls), description=description):
+        if isinstance(finished, tuple):  # an audit: (split name, audit JSON)
+            audits[finished[0]] = finished[1]
+        else:
+            done.extend(finished)
 
-    results, scores = _collect(parts_dir, sources, all_models, feature_names, seeds)
+    timings["fits"] = round(time.perf_counter() - started, 2)
+    results, scores = _collect(done)
     _atomic_parquet(results, out / "results.parquet")
     _atomic_parquet(scores, out / "scores.parquet")
     meta = {
@@ -256,13 +300,16 @@ def run_bench(
         "baselines": list(BASELINES),
         "jobs": jobs,
         "combinations": total,
-        "resumed_parts": total - len(tasks),
+        "resumed_parts": resumed,
         "seconds": round(time.perf_counter() - started, 2),
         "dataset_counts": {"windows": len(dataset), "positives": int(labels.sum())},
         "splits": split_descriptions,
     }
     # The wall time goes to bench.json only, so the same run writes the same report bytes.
+    timings["collected"] = round(time.perf_counter() - started, 2)
     write_bench_report(out, results, scores, audits, {key: value for key, value in meta.items() if key != "seconds"})
+    timings["report"] = round(time.perf_counter() - started, 2)
+    meta["seconds_elapsed_after"] = timings  # cumulative, for finding what a slow run spends its time on
     (out / "bench.json").write_text(json.dumps(meta, indent=2) + "\n")
     return BenchResult(results, scores, audits, meta, out)
 
@@ -286,18 +333,10 @@ def _prepare_out(out: Path, parameters: dict, overwrite: bool) -> None:
     stamp.write_text(json.dumps(parameters, indent=2) + "\n")
 
 
-def _collect(parts_dir: Path, sources, models, feature_names, seeds) -> tuple[pd.DataFrame, pd.DataFrame]:
-    results, scores = [], []
-    for source in sources:
-        for seed in range(seeds):
-            for feature_name in feature_names:
-                for model_name in models:
-                    key = f"{model_name}|{feature_name}|{source.name}|{seed}"
-                    part = parts_dir / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.parquet"
-                    results.append(pd.read_parquet(part))
-                    scores.append(pd.read_parquet(part.with_suffix(".scores.parquet")))
-    result_frame = pd.concat(results, ignore_index=True)[RESULT_COLUMNS]
-    score_frame = pd.concat(scores, ignore_index=True)[SCORE_COLUMNS]
+def _collect(done: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All parts in one canonical order, so a resumed or parallel run writes the same bytes as a serial one."""
+    result_frame = pd.concat([results for results, _ in done], ignore_index=True)[RESULT_COLUMNS]
+    score_frame = pd.concat([scores for _, scores in done], ignore_index=True)[SCORE_COLUMNS]
     order = ["split", "features", "model", "seed", "fold", "subset"]
     result_frame = result_frame.sort_values([*order, "metric"], kind="stable").reset_index(drop=True)
     score_frame = score_frame.sort_values([*order, "window_id"], kind="stable").reset_index(drop=True)
