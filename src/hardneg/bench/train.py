@@ -71,7 +71,9 @@ def train_model(
         split_name = split
     frame = frame[frame["fold"] == frame["fold"].min()]
     labels = dataset.index["label"].to_numpy().astype(np.int64)
-    matrix, feature_names = compute_features(dataset.windows, features, sample_rate_hz=dataset.meta.get("sample_rate_hz"))
+    matrix, feature_names = compute_features(
+        dataset.windows, features, sample_rate_hz=dataset.meta.get("sample_rate_hz")
+    )
     train = frame[frame["subset"] == "train"]
     train_ids = np.repeat(train["window_id"].to_numpy(), train["copies"].to_numpy())
     if len(np.unique(labels[train_ids])) < 2:
@@ -153,4 +155,3 @@ def predict(model_dir: str | Path, dataset_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(
         {"window_id": dataset.index["window_id"].to_numpy(np.int64), "score": estimator.predict_proba(matrix)[:, 1]}
     )
-
