@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -124,7 +125,10 @@ def _annotation_events(wfdb, record_path: Path, extension: str, recording: Recor
     if not annotation_file.is_file():
         raise InputError(f"{annotation_file}: annotation file not found; pass --annotation-ext with the right suffix")
     try:
-        annotation = wfdb.rdann(str(record_path), extension)
+        with warnings.catch_warnings():
+            # wfdb 4.3 calls a pandas API that pandas 3 deprecates; the notice is for wfdb, not for our users
+            warnings.filterwarnings("ignore", message=".*inplace keyword.*", category=Warning)
+            annotation = wfdb.rdann(str(record_path), extension)
     except Exception as error:  # as above: a damaged annotation file, named and refused
         raise InputError(f"{annotation_file}: cannot read annotations ({type(error).__name__}: {error})") from None
     symbol = np.asarray(annotation.symbol, dtype=object)
