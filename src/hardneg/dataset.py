@@ -124,7 +124,8 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _json_default(value):
+def json_default(value):
+    """``json.dumps(default=...)`` for numpy scalars and arrays, tuples and paths."""
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -133,7 +134,7 @@ def _json_default(value):
         return list(value)
     if isinstance(value, Path):
         return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} in meta.json")
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
 def write_dataset(
@@ -201,7 +202,7 @@ def write_dataset(
                 "versions": package_versions(),
             }
         )
-        (staging / META_FILE).write_text(json.dumps(full_meta, indent=2, default=_json_default, allow_nan=False) + "\n")
+        (staging / META_FILE).write_text(json.dumps(full_meta, indent=2, default=json_default, allow_nan=False) + "\n")
         _commit(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

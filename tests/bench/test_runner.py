@@ -66,11 +66,15 @@ def test_prior_baseline_scores_chance(bench):
 
 def test_rerun_resumes_everything_and_a_lost_part_is_redone(bench, demo_dataset):
     before = (bench.out / "results.parquet").read_bytes()
-    again = run_bench(demo_dataset, bench.out, models=["logreg"], features=["summary"], splits=["random", "group"], seeds=2)
+    again = run_bench(
+        demo_dataset, bench.out, models=["logreg"], features=["summary"], splits=["random", "group"], seeds=2
+    )
     assert again.meta["resumed_parts"] == again.meta["combinations"]
     parts = sorted((bench.out / "parts").glob("*[0-9a-f].parquet"))
     parts[0].unlink()
-    third = run_bench(demo_dataset, bench.out, models=["logreg"], features=["summary"], splits=["random", "group"], seeds=2)
+    third = run_bench(
+        demo_dataset, bench.out, models=["logreg"], features=["summary"], splits=["random", "group"], seeds=2
+    )
     assert third.meta["resumed_parts"] == third.meta["combinations"] - 1
     assert (bench.out / "results.parquet").read_bytes() == before
 
@@ -82,7 +86,13 @@ def test_other_parameters_in_the_same_folder_are_refused(bench, demo_dataset):
 
 def test_two_jobs_give_the_same_results_as_one(bench, demo_dataset, tmp_path):
     parallel = run_bench(
-        demo_dataset, tmp_path / "p", models=["logreg"], features=["summary"], splits=["random", "group"], seeds=2, jobs=2
+        demo_dataset,
+        tmp_path / "p",
+        models=["logreg"],
+        features=["summary"],
+        splits=["random", "group"],
+        seeds=2,
+        jobs=2,
     )
     pd.testing.assert_frame_equal(parallel.results, bench.results)
 

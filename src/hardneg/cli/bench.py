@@ -81,7 +81,9 @@ def print_bench_summary(result, console: Console) -> None:
         verdict = result.audits.get(split_name, {}).get("verdict", "?")
         marker = "[bold red]FAIL ⚠[/bold red]" if verdict == "FAIL" else verdict
         for row in block.itertuples(index=False):
-            table.add_row(split_name, marker, row.model, row.features, f"{row.roc_auc:.3f}", f"{row.average_precision:.3f}")
+            table.add_row(
+                split_name, marker, row.model, row.features, f"{row.roc_auc:.3f}", f"{row.average_precision:.3f}"
+            )
             split_name, marker = "", ""
     console.print(table)
     console.print(

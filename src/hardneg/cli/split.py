@@ -53,7 +53,9 @@ def split(
         loaded = Dataset.load(dataset)
         name = name or strategy
         if (loaded.path / "splits" / f"{name}.parquet").exists() and not overwrite:
-            raise InputError(f"--name {name}: a split of that name exists in {loaded.path / 'splits'}; pass --overwrite")
+            raise InputError(
+                f"--name {name}: a split of that name exists in {loaded.path / 'splits'}; pass --overwrite"
+            )
         groups = split_names(test_groups)
         frame, info = make_split(
             loaded,

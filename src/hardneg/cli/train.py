@@ -28,7 +28,9 @@ def train(
     with input_errors_exit_2():
         trained = train_model(dataset, out, model=model, features=features, split=split, seed=seed, overwrite=overwrite)
         card = trained.card
-        metrics = {name: ("n/a" if value is None else f"{value:.3f}") for name, value in card["validation_metrics"].items()}
+        metrics = {
+            name: ("n/a" if value is None else f"{value:.3f}") for name, value in card["validation_metrics"].items()
+        }
         Console().print(
             f"saved {trained.path}: {card['model']} on {card['features']} features, threshold {card['threshold']:.3f} "
             f"(chosen on {card['threshold_chosen_on']}); validation ROC AUC {metrics['roc_auc']}, "

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hardneg.dataset import json_default
 from hardneg.errors import InputError
 
 SPLITS_DIR = "splits"
@@ -143,7 +144,7 @@ def save_split(dataset_dir, name: str, frame: pd.DataFrame, info: dict) -> Path:
     parquet_path, json_path = split_paths(dataset_dir, name)
     parquet_path.parent.mkdir(parents=True, exist_ok=True)
     document = {**info, "name": name}
-    text = json.dumps(document, indent=2, allow_nan=False, default=_json_default) + "\n"
+    text = json.dumps(document, indent=2, allow_nan=False, default=json_default) + "\n"
     staged_json = json_path.with_name(f".{json_path.name}.{os.getpid()}.partial")
     staged_parquet = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.partial")
     try:
@@ -199,15 +200,3 @@ def load_split(dataset_dir, name: str) -> tuple[pd.DataFrame, dict]:
             f"--split {name}: {json_path} is not valid JSON ({error}); re-create it with `hardneg split`"
         ) from None
     return frame, info
-
-
-def _json_default(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, (np.ndarray, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} in a split's JSON")
