@@ -19,6 +19,9 @@ def audit(
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 when any check FAILs.")] = False,
     seed: Annotated[int, typer.Option(help="Seed for the checks' own cross-validation and bootstrap.")] = 0,
+    confidence: Annotated[
+        float, typer.Option(help="Confidence level of the intervals (test-set size, AUC and gap checks).")
+    ] = 0.95,
 ) -> None:
     """Say, with numbers, whether scores on this split can be trusted.
 
@@ -33,7 +36,7 @@ def audit(
         loaded = Dataset.load(dataset)
         frame, info = load_split(loaded.path, split)
         scored = read_predictions(predictions) if predictions is not None else None
-        report = run_audit(AuditContext(loaded, frame, info, predictions=scored, seed=seed))
+        report = run_audit(AuditContext(loaded, frame, info, predictions=scored, seed=seed, confidence=confidence))
         json_path = loaded.path / "splits" / f"{split}.audit.json"
         write_audit(report, json_path, loaded.path / "splits" / f"{split}.audit.md")
         verdict = print_audit(json_path, Console())
