@@ -9,6 +9,7 @@ import typer
 from hardneg.cli.audit import audit
 from hardneg.cli.bench import bench
 from hardneg.cli.demo import demo
+from hardneg.cli.mine import mine
 from hardneg.cli.sample import sample
 from hardneg.cli.split import split
 from hardneg.cli.train import predict, train
@@ -29,6 +30,7 @@ app.command(no_args_is_help=True)(audit)
 app.command(no_args_is_help=True)(bench)
 app.command(no_args_is_help=True)(train)
 app.command(no_args_is_help=True)(predict)
+app.command(no_args_is_help=True)(mine)
 app.command()(demo)
 
 

@@ -1,0 +1,157 @@
+"""``hardneg mine``: score a pool of recordings with a model and keep the hard negatives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from hardneg.cli.common import input_errors_exit_2, split_names
+
+SCORING = "Scoring"
+SELECTION = "Selection"
+POOL = "Pool"
+
+
+def mine(
+    pool: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Pool files or folders: logs (.csv, .parquet, .hea), audio (.wav, .flac), video, images.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    model: Annotated[
+        Optional[str],
+        typer.Option(
+            help="model.onnx, file.py:make or package.module:make, or a `hardneg train` folder (needs --trust-model).",
+            rich_help_panel=SCORING,
+        ),
+    ] = None,
+    scores: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Precomputed scores (item,start_ms,end_ms,score) instead of a model.", rich_help_panel=SCORING
+        ),
+    ] = None,
+    trust_model: Annotated[
+        bool,
+        typer.Option(
+            "--trust-model",
+            help="Allow loading a pickled scikit-learn model (unpickling runs code).",
+            rich_help_panel=SCORING,
+        ),
+    ] = False,
+    logits: Annotated[
+        bool, typer.Option("--logits", help="The model outputs logits: apply a sigmoid.", rich_help_panel=SCORING)
+    ] = False,
+    window_ms: Annotated[
+        float, typer.Option(help="Window (clip) length for logs and audio.", rich_help_panel=SCORING)
+    ] = 1000.0,
+    hop_ms: Annotated[
+        Optional[float], typer.Option(help="Step between windows (default: half the window).", rich_help_panel=SCORING)
+    ] = None,
+    stride: Annotated[int, typer.Option(help="Video: score every N-th frame.", rich_help_panel=SCORING)] = 1,
+    short_items: Annotated[
+        str,
+        typer.Option(
+            help="An item shorter than one window: pad (score once, zero-padded) or skip.", rich_help_panel=SCORING
+        ),
+    ] = "pad",
+    batch_size: Annotated[int, typer.Option(help="Windows per scorer call.", rich_help_panel=SCORING)] = 256,
+    min_score: Annotated[
+        float, typer.Option(help="Keep windows scoring at least this.", rich_help_panel=SELECTION)
+    ] = 0.5,
+    max_score: Annotated[
+        Optional[float],
+        typer.Option(
+            help="Hardness band cap: leave out windows above it (likely unlabelled positives).",
+            rich_help_panel=SELECTION,
+        ),
+    ] = None,
+    nms_ms: Annotated[
+        Optional[float],
+        typer.Option(
+            help="No two kept candidates of an item start closer than this (default: the window).",
+            rich_help_panel=SELECTION,
+        ),
+    ] = None,
+    max_per_item: Annotated[
+        Optional[int], typer.Option(help="Keep at most this many candidates per item.", rich_help_panel=SELECTION)
+    ] = None,
+    topk: Annotated[
+        int, typer.Option(help="items.parquet topk_mean averages this many best windows.", rich_help_panel=SELECTION)
+    ] = 5,
+    tiers: Annotated[
+        str, typer.Option(help="Confidence tiers of items by max score, comma-separated.", rich_help_panel=SELECTION)
+    ] = "0.5,0.85,0.99",
+    group_regex: Annotated[
+        Optional[str],
+        typer.Option(help="Group = first capture group of this regex in the file name.", rich_help_panel=POOL),
+    ] = None,
+    groups: Annotated[
+        Optional[Path], typer.Option(help="CSV recording,group mapping item ids to groups.", rich_help_panel=POOL)
+    ] = None,
+    exclude_groups_from: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Leave out items whose group is in this dataset (keeps the pool disjoint).", rich_help_panel=POOL
+        ),
+    ] = None,
+    split: Annotated[
+        Optional[str], typer.Option(help="With --exclude-groups-from: only that split's groups.", rich_help_panel=POOL)
+    ] = None,
+    time_col: Annotated[str, typer.Option(help="Timestamp column of log files.", rich_help_panel=POOL)] = "t_ms",
+    channels: Annotated[
+        Optional[str], typer.Option(help="Channel columns of log files, comma-separated.", rich_help_panel=POOL)
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run in --out (same options).")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty --out.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a model over a pool of negative (or unlabelled) recordings and keep what it wrongly finds.
+
+    Writes OUT/candidates.parquet (windows scoring >= --min-score after temporal NMS), OUT/items.parquet
+    (per item: max, mean, top-k mean score), OUT/tiers/conf_min_*.csv, OUT/stats.json, OUT/stats.md and
+    OUT/errors.csv (items that could not be read or scored; the run goes on). A killed run continues with --resume.
+    """
+    from hardneg._progress import RichProgress
+    from hardneg.errors import InputError
+    from hardneg.mine.engine import MineOptions, mine as run_mine
+
+    with input_errors_exit_2():
+        try:
+            tier_values = tuple(float(value) for value in split_names(tiers) or ())
+        except ValueError:
+            raise InputError(f"--tiers must be numbers separated by commas, got {tiers!r}") from None
+        options = MineOptions(
+            model=model, scores=str(scores) if scores else None, window_ms=window_ms, hop_ms=hop_ms, stride=stride,
+            short_items=short_items, batch_size=batch_size, min_score=min_score, max_score=max_score, nms_ms=nms_ms,
+            max_per_item=max_per_item, topk=topk, tiers=tier_values, logits=logits, group_regex=group_regex,
+            groups=str(groups) if groups else None,
+            exclude_groups_from=str(exclude_groups_from) if exclude_groups_from else None, exclude_split=split,
+            time_col=time_col, channels=split_names(channels),
+        )  # fmt: skip
+        with RichProgress(enabled=not quiet) as progress:
+            result = run_mine(
+                pool, out, options, resume=resume, overwrite=overwrite, trust_model=trust_model, progress=progress
+            )
+        console = Console()
+        stats = result.stats
+        console.print(
+            f"mined {stats.get('pool_items', 0) - stats.get('excluded_items', 0)} items "
+            f"({stats.get('excluded_items', 0)} excluded by group, {len(result.errors)} failed: see {out / 'errors.csv'}); "
+            f"{len(result.candidates)} candidates in {out / 'candidates.parquet'}"
+        )
+        for tier in stats.get("tiers", []):
+            console.print(
+                f"  tier {tier['label']}: {tier['items']} items reach it, {tier['windows']} windows score at least it"
+            )
+        top = result.items.sort_values(["max_score", "item"], ascending=[False, True]).head(10)
+        for row in top.itertuples(index=False):
+            console.print(f"  {row.item} ({row.group}): max {row.max_score:.3f} at {row.argmax_ms:.0f} ms")

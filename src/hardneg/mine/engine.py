@@ -1,0 +1,271 @@
+"""Mining a pool: score every window of every item, one shard per item, resumable, then select and tier.
+
+Each item's scored windows are written to ``OUT/shards/`` under a name derived
+from the item, atomically; an item that could not be read or scored leaves an
+error record instead. A killed run therefore resumes by skipping items that
+already have a shard or an error, and the final files (built from the shards
+in item order) are the same bytes as an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hardneg._progress import ProgressReporter, resolve
+from hardneg.errors import InputError
+
+WINDOW_COLUMNS = ["item", "group", "start_ms", "end_ms", "score"]
+OPTIONS_FILE = "mine.json"
+
+
+@dataclass(frozen=True)
+class MineOptions:
+    """Everything that changes the output; a resumed run must use the same values."""
+
+    model: str | None = None
+    scores: str | None = None
+    window_ms: float = 1000.0
+    hop_ms: float | None = None
+    stride: int = 1
+    short_items: str = "pad"
+    batch_size: int = 256
+    min_score: float = 0.5
+    max_score: float | None = None
+    nms_ms: float | None = None
+    max_per_item: int | None = None
+    topk: int = 5
+    tiers: tuple[float, ...] = (0.5, 0.85, 0.99)
+    logits: bool = False
+    group_regex: str | None = None
+    groups: str | None = None
+    exclude_groups_from: str | None = None
+    exclude_split: str | None = None
+    time_col: str = "t_ms"
+    channels: tuple[str, ...] | None = None
+
+    def validate(self) -> "MineOptions":
+        if (self.model is None) == (self.scores is None):
+            raise InputError("pass exactly one of --model (a scorer) or --scores (precomputed scores)")
+        if not self.window_ms > 0:
+            raise InputError(f"--window-ms must be > 0, got {self.window_ms}")
+        if self.hop_ms is not None and not self.hop_ms > 0:
+            raise InputError(f"--hop-ms must be > 0, got {self.hop_ms}")
+        if self.stride < 1:
+            raise InputError(f"--stride must be >= 1, got {self.stride}")
+        if self.short_items not in ("pad", "skip"):
+            raise InputError(f"--short-items must be pad or skip, got {self.short_items!r}")
+        if self.batch_size < 1:
+            raise InputError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if not 0.0 <= self.min_score <= 1.0:
+            raise InputError(f"--min-score must be in [0, 1], got {self.min_score}")
+        if self.max_score is not None and not self.min_score <= self.max_score <= 1.0:
+            raise InputError(f"--max-score must be in [--min-score, 1], got {self.max_score}")
+        if self.max_per_item is not None and self.max_per_item < 1:
+            raise InputError(f"--max-per-item must be >= 1, got {self.max_per_item}")
+        if self.topk < 1:
+            raise InputError(f"--topk must be >= 1, got {self.topk}")
+        if any(not 0.0 <= tier <= 1.0 for tier in self.tiers):
+            raise InputError(f"--tiers must be scores in [0, 1], got {','.join(map(str, self.tiers))}")
+        return self
+
+    def fingerprint(self) -> dict:
+        values = asdict(self)
+        values["tiers"] = list(self.tiers)
+        values["channels"] = list(self.channels) if self.channels else None
+        return values
+
+
+@dataclass
+class MineResult:
+    out: Path
+    candidates: pd.DataFrame
+    items: pd.DataFrame
+    errors: pd.DataFrame
+    stats: dict = field(default_factory=dict)
+
+
+def _shard_name(item_id: str, path: str) -> str:
+    return hashlib.sha1(f"{item_id}\0{path}".encode()).hexdigest()[:20]
+
+
+def _prepare_out(out: Path, options: MineOptions, resume: bool, overwrite: bool) -> None:
+    stamp = out / OPTIONS_FILE
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a directory; choose another path")
+    if out.is_dir() and any(out.iterdir()):
+        if resume:
+            if not stamp.is_file():
+                raise InputError(
+                    f"--out {out}: --resume needs a folder started by `hardneg mine`; {OPTIONS_FILE} missing"
+                )
+            before = json.loads(stamp.read_text())
+            if before != options.fingerprint():
+                changed = sorted(key for key in before.keys() | options.fingerprint().keys()
+                                 if before.get(key) != options.fingerprint().get(key))  # fmt: skip
+                raise InputError(
+                    f"--resume: {out} was started with other options ({', '.join('--' + k.replace('_', '-') for k in changed)}); "
+                    "resume with the same options, or pass --overwrite to start again"
+                )
+            return
+        if not overwrite:
+            raise InputError(
+                f"--out {out}: directory exists and is not empty; pass --resume to continue it or --overwrite"
+            )
+        shutil.rmtree(out)
+    (out / "shards").mkdir(parents=True, exist_ok=True)
+    staging = stamp.with_name(f".{stamp.name}.partial")
+    staging.write_text(json.dumps(options.fingerprint(), indent=2) + "\n")
+    os.replace(staging, stamp)
+
+
+def _excluded_groups(options: MineOptions) -> set[str]:
+    if options.exclude_groups_from is None:
+        return set()
+    from hardneg.dataset import Dataset
+
+    dataset = Dataset.load(options.exclude_groups_from)
+    if options.exclude_split is None:
+        return set(dataset.index["group"].astype(str))
+    from hardneg.split import load_split
+
+    frame, _ = load_split(dataset.path, options.exclude_split)
+    return set(dataset.index.loc[frame["window_id"].unique(), "group"].astype(str))
+
+
+def _score_item(item, scorer, options: MineOptions) -> pd.DataFrame:
+    """Scored windows of one item (the scorer sees batches; memory is bounded by the batch)."""
+    from hardneg.mine.pools import iter_windows
+
+    tables = []
+    for batch, table in iter_windows(
+        item,
+        window_ms=options.window_ms,
+        hop_ms=options.hop_ms,
+        stride=options.stride,
+        short_items=options.short_items,
+        batch_size=options.batch_size,
+        time_col=options.time_col,
+        channels=options.channels,
+    ):
+        scores = np.asarray(scorer(batch), dtype=np.float64)
+        if scores.shape != (len(table),):
+            raise InputError(f"{item.path}: the scorer returned shape {scores.shape} for {len(table)} windows")
+        tables.append(table.assign(score=scores))
+    if not tables:
+        return pd.DataFrame(columns=WINDOW_COLUMNS)
+    return pd.concat(tables, ignore_index=True)
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    staging = path.with_name(f".{path.name}.partial")
+    frame.to_parquet(staging, index=False)
+    os.replace(staging, path)
+
+
+def mine(
+    pool: Sequence[str | Path],
+    out: str | Path,
+    options: MineOptions,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    trust_model: bool = False,
+    progress: ProgressReporter | None = None,
+) -> MineResult:
+    """Score a pool of items with a model (or precomputed scores), keep the hard windows, tier the items.
+
+    Writes ``candidates.parquet``, ``items.parquet``, ``tiers/conf_min_*.csv``, ``stats.json``, ``stats.md``,
+    ``errors.csv`` and ``mine.json`` (the options) into ``out``.
+
+    Examples
+    --------
+    >>> result = mine(["pool/"], "mined", MineOptions(model="model.onnx", window_ms=500))  # doctest: +SKIP
+    >>> result.items.sort_values("max_score", ascending=False).head()  # doctest: +SKIP
+    """
+    from hardneg.mine.pools import discover_pool
+    from hardneg.mine.scorers import TableScores, load_scorer
+    from hardneg.mine.select import item_table, score_statistics, select_candidates, write_statistics, write_tiers
+
+    options = options.validate()
+    out = Path(out)
+    started = time.perf_counter()
+    items = discover_pool(pool, group_regex=options.group_regex, groups=options.groups)
+    excluded = _excluded_groups(options)
+    kept_items = [item for item in items if str(item.group) not in excluded]
+    if not kept_items:
+        raise InputError(f"no pool item left to mine ({len(items)} found, {len(items) - len(kept_items)} excluded)")
+    scorer = (
+        load_scorer(options.model, trust_model=trust_model, logits=options.logits, batch_size=options.batch_size)
+        if options.model is not None
+        else None
+    )
+    table = TableScores(options.scores, logits=options.logits) if options.scores is not None else None
+    _prepare_out(out, options, resume, overwrite)
+    shards = out / "shards"
+    scored_windows = 0
+    for item in resolve(progress).track(kept_items, total=len(kept_items), description="Mining items"):
+        name = _shard_name(item.id, str(item.path))
+        shard, error = shards / f"{name}.parquet", shards / f"{name}.error.json"
+        if shard.is_file() or error.is_file():
+            continue
+        try:
+            windows = table.lookup(item) if table is not None else _score_item(item, scorer, options)
+        except InputError as failure:
+            staging = error.with_name(f".{error.name}.partial")
+            staging.write_text(json.dumps({"item": item.id, "path": str(item.path), "error": str(failure)}) + "\n")
+            os.replace(staging, error)
+            continue
+        scored_windows += len(windows)
+        _write_atomic(windows, shard)
+
+    windows, errors = _gather(shards, kept_items)
+    nms_ms = options.nms_ms if options.nms_ms is not None else options.window_ms
+    candidates, counts = select_candidates(
+        windows, min_score=options.min_score, max_score=options.max_score, nms_ms=nms_ms,
+        max_per_item=options.max_per_item,
+    )  # fmt: skip
+    items_frame = item_table(windows, topk=options.topk)
+    _write_atomic(candidates, out / "candidates.parquet")
+    _write_atomic(items_frame, out / "items.parquet")
+    write_tiers(items_frame, out, tiers=options.tiers)
+    stats = score_statistics(windows, items_frame, options.tiers)
+    stats.update(
+        {
+            "pool_items": len(items),
+            "excluded_items": len(items) - len(kept_items),
+            "excluded_groups": sorted(excluded & {str(item.group) for item in items}),
+            "failed_items": len(errors),
+            "selection": counts,
+        }
+    )
+    write_statistics(stats, out)
+    staging = out / ".errors.csv.partial"
+    errors.to_csv(staging, index=False)
+    os.replace(staging, out / "errors.csv")
+    stats["seconds_this_run"] = round(time.perf_counter() - started, 2)
+    stats["windows_scored_this_run"] = scored_windows
+    return MineResult(out, candidates, items_frame, errors, stats)
+
+
+def _gather(shards: Path, items) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every item's windows in pool order, and the items that failed, from the shard folder."""
+    frames, failures = [], []
+    for item in items:
+        name = _shard_name(item.id, str(item.path))
+        if (shards / f"{name}.parquet").is_file():
+            frames.append(pd.read_parquet(shards / f"{name}.parquet"))
+        elif (shards / f"{name}.error.json").is_file():
+            failures.append(json.loads((shards / f"{name}.error.json").read_text()))
+    windows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=WINDOW_COLUMNS)
+    errors = pd.DataFrame(failures, columns=["item", "path", "error"])
+    return windows, errors
