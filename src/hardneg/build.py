@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from hardneg._progress import ProgressReporter
-from hardneg.dataset import Dataset, check_output_dir, fingerprint_in_background, write_dataset
+from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerprint_in_background, write_dataset
 from hardneg.errors import InputError
 from hardneg.io import read_events_csv, read_sensor_logs, read_wfdb_records
 from hardneg.io.recording import Recording
@@ -127,6 +127,9 @@ def build_dataset(
     config: SamplingConfig | None = None,
     seed: int = 0,
     overwrite: bool = False,
+    hard_negatives: str | Path | None = None,
+    hard_tier: float | None = None,
+    hard_max: int | None = None,
     progress: ProgressReporter | None = None,
 ) -> Dataset:
     """Build a window dataset directory from logs or WFDB records.
@@ -143,16 +146,58 @@ def build_dataset(
     fingerprints = fingerprint_in_background(input_files)
     skipped: list[dict] = []
     recordings, events = read_inputs(paths, inputs, progress=progress, skipped=skipped)
-    sampled = sample_windows(recordings, events, config, seed=seed, progress=progress)
+    hard, hard_files = None, []
+    if hard_negatives is not None:
+        hard, hard_files = _read_hard_negatives(hard_negatives, hard_tier, hard_max, recordings, inputs, progress)
+    sampled = sample_windows(recordings, events, config, seed=seed, progress=progress, hard=hard)
+    if hard is not None:
+        recordings = [*recordings, *[r for r in hard.recordings if r.id not in {x.id for x in recordings}]]
     meta = {
         "created_by": "hardneg sample",
         "seed": seed,
-        "parameters": {**config.to_dict(), "seed": seed},
+        "parameters": {
+            **config.to_dict(),
+            "seed": seed,
+            "hard_negatives": None if hard_negatives is None else str(hard_negatives),
+            "hard_tier": hard_tier,
+            "hard_max": hard_max,
+        },
         "input_options": inputs.to_dict(),
-        "inputs": fingerprints.result(),
+        "inputs": fingerprints.result() + [file_fingerprint(path) for path in hard_files],
         "skipped_files": skipped,
     }
     return write_dataset(out, sampled, recordings, meta=meta, overwrite=overwrite, progress=progress)
+
+
+def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: InputOptions, progress):
+    """The mined windows to add, and the pool recordings they come from that are not already inputs."""
+    from hardneg.sample.hard import HardNegatives, read_mined
+
+    windows, items = read_mined(mined_dir, tier=tier, max_windows=max_windows)
+    known = {recording.id for recording in recordings}
+    needed = items[items["item"].isin(set(windows["recording"]) - known)]
+    sources: list[Recording] = []
+    if len(needed):
+        # Pool items are read like the inputs, without events: they only give hard negatives.
+        pool_options = InputOptions(
+            time_col=inputs.time_col, time_unit=inputs.time_unit, channels=inputs.channels,
+            annotation_ext=inputs.annotation_ext, resample_hz=inputs.resample_hz, sort_time=inputs.sort_time,
+            event_col=None, events=None, event_symbols=None,
+        )  # fmt: skip
+        paths = [Path(path) for path in needed["path"]]
+        if all(path.suffix.lower() in (".hea", "") for path in paths):
+            sources, _ = read_wfdb_records(paths, event_symbols=None, channels=pool_options.channels, progress=progress)
+        else:
+            sources, _ = read_sensor_logs(
+                paths, time_col=pool_options.time_col, time_unit=pool_options.time_unit,
+                channels=pool_options.channels, resample_hz=pool_options.resample_hz,
+                sort_time=pool_options.sort_time, progress=progress,
+            )  # fmt: skip
+        group_of = dict(zip(needed["item"], needed["group"]))
+        for recording in sources:
+            recording.group = str(group_of.get(recording.id, recording.id))
+    files = [Path(mined_dir) / "candidates.parquet", *[Path(path) for path in needed["path"]]]
+    return HardNegatives(windows, sources), files
 
 
 def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path]:

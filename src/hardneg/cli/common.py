@@ -82,6 +82,17 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None) -> N
         if pool.get("rejected_min_separation"):
             parts.append(f"{pool['rejected_min_separation']} draws too close to another (--neg-min-sep-ms)")
         console.print(f"  {kind} pool: " + ", ".join(parts))
+    hard = counts.get("hard")
+    if hard:
+        dropped = ", ".join(
+            f"{hard[key]} {why}" for key, why in (("outside_recording", "outside their recording"),
+            ("contains_nan", "with NaN"), ("exclusion_zone", "in an event's exclusion zone"),
+            ("unknown_recording", "on unknown recordings")) if hard.get(key)
+        )  # fmt: skip
+        console.print(
+            f"hard negatives: {hard['added']} of {hard['requested']} mined windows added"
+            + (f" ({dropped} left out)" if dropped else "")
+        )
     for skipped in meta.get("skipped_files", []):
         console.print(f"[red]skipped file:[/red] {skipped['error']}", highlight=False)
     for warning in counts.get("warnings", [])[:10]:

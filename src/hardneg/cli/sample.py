@@ -191,6 +191,16 @@ def sample(
     accel_cols: Annotated[
         Optional[str], typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=NEGATIVES)
     ] = None,
+    hard_negatives: Annotated[
+        Optional[Path],
+        typer.Option(help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=NEGATIVES),
+    ] = None,
+    hard_tier: Annotated[
+        Optional[float], typer.Option(help="With --hard-negatives: only candidates scoring at least this.", rich_help_panel=NEGATIVES)
+    ] = None,
+    hard_max: Annotated[
+        Optional[int], typer.Option(help="With --hard-negatives: at most this many, highest scores first.", rich_help_panel=NEGATIVES)
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed: same inputs and seed, same bytes out.", rich_help_panel=OUTPUT)
     ] = 0,
@@ -250,7 +260,8 @@ def sample(
         )
         with RichProgress(enabled=not quiet) as progress:
             dataset = build_dataset(
-                inputs, out, inputs=input_options, config=config, seed=seed, overwrite=overwrite, progress=progress
-            )
+                inputs, out, inputs=input_options, config=config, seed=seed, overwrite=overwrite,
+                hard_negatives=hard_negatives, hard_tier=hard_tier, hard_max=hard_max, progress=progress,
+            )  # fmt: skip
         if not quiet:
             print_dataset_summary(dataset.meta, out)

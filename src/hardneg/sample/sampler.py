@@ -15,6 +15,7 @@ from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
 from hardneg.sample.config import SamplingConfig
 from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_without_replacement
 from hardneg.sample.candidates import CandidatePool, EventGeometry, filter_candidates
+from hardneg.sample.hard import HardNegatives, hard_windows
 from hardneg.sample.motion import WindowStatistics
 
 KINDS = ("pos", "near", "far", "uniform", "hard")
@@ -68,6 +69,7 @@ class SampledWindows:
     sample_rate_hz: float
     channels: list[str]
     report: dict = field(default_factory=dict)
+    recordings: list[str] = field(default_factory=list)  # ids of every recording the windows come from
 
     def __len__(self) -> int:
         return len(self.index)
@@ -125,16 +127,22 @@ class WindowSampler:
         self.seed = seed
 
     def sample(
-        self, recordings: Sequence[Recording], events: pd.DataFrame, progress: ProgressReporter | None = None
+        self,
+        recordings: Sequence[Recording],
+        events: pd.DataFrame,
+        progress: ProgressReporter | None = None,
+        hard: HardNegatives | None = None,
     ) -> SampledWindows:
-        """Validate the inputs, seed the generator and sample."""
+        """Validate the inputs, seed the generator and sample (adding mined ``hard`` negatives when given)."""
         config = self.config.validate()
         if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise InputError(f"--seed must be an integer >= 0, got {self.seed}")
-        rate, length, warnings = check_recordings(recordings, config.window_ms)
+        known = {recording.id for recording in recordings}
+        extra = [recording for recording in (hard.recordings if hard else []) if recording.id not in known]
+        rate, length, warnings = check_recordings([*recordings, *extra], config.window_ms)
         events = check_events(events, recordings)
         rng = np.random.default_rng(int(self.seed))
-        return _sample(recordings, events, config, rate, length, rng, warnings, resolve(progress))
+        return _sample(recordings, events, config, rate, length, rng, warnings, resolve(progress), hard, extra)
 
 
 def sample_windows(
@@ -144,6 +152,7 @@ def sample_windows(
     *,
     seed: int = 0,
     progress: ProgressReporter | None = None,
+    hard: HardNegatives | None = None,
 ) -> SampledWindows:
     """Sample positive and negative windows; see :class:`WindowSampler`.
 
@@ -154,7 +163,7 @@ def sample_windows(
     >>> events = read_events_csv("events.csv", recordings)  # doctest: +SKIP
     >>> windows = sample_windows(recordings, events, SamplingConfig(neg_mult=8), seed=0)  # doctest: +SKIP
     """
-    return WindowSampler(config, seed=seed).sample(recordings, events, progress=progress)
+    return WindowSampler(config, seed=seed).sample(recordings, events, progress=progress, hard=hard)
 
 
 def check_recordings(recordings: Sequence[Recording], window_ms: float) -> tuple[float, int, list[str]]:
@@ -264,6 +273,8 @@ def _sample(
     rng: np.random.Generator,
     warnings: list[str],
     progress: ProgressReporter,
+    hard: HardNegatives | None = None,
+    hard_only: Sequence[Recording] = (),
 ) -> SampledWindows:
     report = _empty_report(recordings)
     report["warnings"] = list(warnings)
@@ -344,7 +355,11 @@ def _sample(
     del candidates
     report["candidates"]["remaining"] = len(candidate)
     negatives = _draw_negatives(candidate, positive["motion"], n_positive, config, rate, rng, report)
-    index = _build_index(recordings, positive, candidate, negatives, config)
+    all_recordings = [*recordings, *hard_only]
+    extra_parts = []
+    if hard is not None:
+        extra_parts, report["hard"] = hard_windows(all_recordings, hard, events, config, length)
+    index = _build_index(all_recordings, positive, candidate, negatives, config, extra_parts)
     report["windows"] = len(index)
     report["negatives"]["achieved"] = {
         kind: int((index["kind"] == kind).sum()) for kind in KINDS[1:] if (index["kind"] == kind).any()
@@ -357,6 +372,7 @@ def _sample(
         sample_rate_hz=rate,
         channels=list(recordings[0].channels),
         report=report,
+        recordings=[recording.id for recording in all_recordings],
     )
 
 
@@ -496,6 +512,7 @@ def _build_index(
     candidate: CandidatePool,
     negatives: dict,
     config: SamplingConfig,
+    extra_parts: Sequence[dict] = (),
 ) -> pd.DataFrame:
     parts = [
         {
@@ -530,6 +547,7 @@ def _build_index(
                 "start_sample": candidate.start_sample[positions].astype(np.int64),
             }
         )
+    parts.extend(extra_parts)
     columns = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     kind_rank = pd.Series(columns["kind"]).map({kind: rank for rank, kind in enumerate(KINDS)}).to_numpy()
     order = np.lexsort((kind_rank, columns["start_ms"], columns["recording"]))
