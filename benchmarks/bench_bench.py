@@ -60,7 +60,10 @@ def main() -> None:
     ratio = times[1] / times[2]
     combos = args.seeds * 3 * 2 * 3
     rows = [
-        ("combinations (models x features x splits x seeds, + 3 baselines each)", f"{combos} + {args.seeds * 2 * 3 * 3}"),
+        (
+            "combinations (models x features x splits x seeds, + 3 baselines each)",
+            f"{combos} + {args.seeds * 2 * 3 * 3}",
+        ),
         ("`--jobs 1` wall time", f"{times[1]:.1f} s"),
         ("`--jobs 2` wall time", f"{times[2]:.1f} s (target < 120 s: {'meets' if times[2] < 120 else 'misses'})"),
         ("speed-up jobs 2 / jobs 1", f"{ratio:.2f}x (target >= 1.6x: {'meets' if ratio >= 1.6 else 'misses'})"),

@@ -106,7 +106,7 @@ def test_console_script_is_installed():
 
 
 def find_dataset(root: Path) -> Path:
-    found = sorted(path.parent for path in root.rglob("index.parquet"))
+    found = sorted(path.parent for path in root.rglob("index.parquet") if path.parent.name == "dataset")
     assert len(found) == 1, found
     return found[0]
 

@@ -36,3 +36,17 @@ def test_demo_dataset_uses_the_demo_settings_and_the_shooters_as_groups(tmp_path
     low, high = dataset.meta["counts"]["motion_thresholds"]["positive_band"]
     negatives = dataset.index[dataset.index["label"] == 0]
     assert negatives["motion"].between(low, high).all()
+
+
+def test_mining_step_finds_the_aiming_holds_and_adds_them(tmp_path):
+    result = run_demo(tmp_path / "demo", seed=0, mine=True)
+    step = result.mining
+    assert step["candidates"] > 0
+    # the aiming holds rise to the top: their share of the mined windows far exceeds their share of the time
+    assert step["candidates_in_aim_holds"] / step["candidates"] > 2 * step["aim_time_share"]
+    assert step["hard_added"] == step["candidates"]  # pool sessions have no events, so nothing is excluded
+    for when in ("before", "after"):
+        counts = step[when]
+        assert 0 <= counts["in_aim_holds"] <= counts["false_alarms"] <= counts["windows"]
+    hard = Dataset.load(result.root / "dataset-hard").index
+    assert set(hard.loc[hard["kind"] == "hard", "recording"]) <= {log.stem for log in result.world.no_shot_logs[:-1]}

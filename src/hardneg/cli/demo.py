@@ -29,6 +29,14 @@ def demo(
         bool, typer.Option("--bench/--no-bench", help="Benchmark models on random, group and time splits.")
     ] = True,
     seeds: Annotated[int, typer.Option(help="Seeds for the benchmark.")] = 30,
+    mine: Annotated[
+        bool,
+        typer.Option(
+            "--mine/--no-mine",
+            help="Also mine the no-shot sessions with a trained model, add the finds as hard negatives, retrain, and "
+            "count false alarms on a held-out session (work in progress: the effect varies with --seed).",
+        ),
+    ] = False,
     jobs: Annotated[int, typer.Option(help="Parallel workers for the benchmark (default: every core, up to 2).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -47,6 +55,7 @@ def demo(
                 overwrite=overwrite,
                 bench_seeds=seeds if bench else 0,
                 jobs=jobs or min(2, os.cpu_count() or 1),
+                mine=mine,
                 progress=progress,
             )
         world = describe_world(result.world)
@@ -62,6 +71,23 @@ def demo(
         console.print(
             f"Load it in Python: [cyan]from hardneg import Dataset; ds = Dataset.load('{result.dataset.path}')[/cyan]"
         )
+        if result.mining is not None:
+            step = result.mining
+            before, after = step["before"], step["after"]
+            console.print("\n[bold]Hard-negative mining[/bold]")
+            console.print(
+                f"A model trained on the dataset scored sessions {', '.join(step['mined_sessions'])} (aiming holds, no shot): "
+                f"{step['candidates']} windows (after NMS) reached its threshold {step['before']['threshold']:.2f}, "
+                f"{step['candidates_in_aim_holds']} of them inside aiming "
+                f"holds, which fill only {step['aim_time_share']:.0%} of the session: the holds rise to the top. "
+                f"{step['hard_added']} were added as kind=hard negatives and the model retrained."
+            )
+            console.print(
+                f"False alarms on held-out session {step['held_out_session']} ({before['windows']} windows, each model "
+                f"at the threshold that keeps {step['recall']:.0%} of held-out shots): before {before['false_alarms']} ({before['per_minute']:.1f}/min, "
+                f"{before['in_aim_holds']} in aiming holds), after {after['false_alarms']} "
+                f"({after['per_minute']:.1f}/min, {after['in_aim_holds']} in aiming holds)."
+            )
         if result.bench is not None:
             from hardneg.cli.bench import print_bench_summary
 

@@ -13,6 +13,7 @@ from hardneg.cli.common import input_errors_exit_2, split_names
 SCORING = "Scoring"
 SELECTION = "Selection"
 POOL = "Pool"
+ENGINE = "Engine"
 
 
 def mine(
@@ -108,23 +109,69 @@ def mine(
     channels: Annotated[
         Optional[str], typer.Option(help="Channel columns of log files, comma-separated.", rich_help_panel=POOL)
     ] = None,
+    snapshots: Annotated[
+        bool,
+        typer.Option(
+            "--snapshots",
+            help="Write OUT/snapshots/<item>/: a JPEG per video frame or image, a WAV and spectrogram PNG per audio "
+            "clip, a PNG plot per sensor window.",
+        ),
+    ] = False,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run in --out (same options).")
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty --out.")] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local (this process) or ray (Ray Data actors on a local or existing Ray cluster; same output).",
+            rich_help_panel=ENGINE,
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        Optional[str],
+        typer.Option(
+            help="With --engine ray: an existing cluster (auto, host:6379, ray://host:10001); default: start one here.",
+            rich_help_panel=ENGINE,
+        ),
+    ] = None,
+    num_workers: Annotated[
+        Optional[int],
+        typer.Option(
+            help="With --engine ray: scoring actors (default: the cluster's CPUs, or GPUs / --num-gpus-per-worker).",
+            rich_help_panel=ENGINE,
+        ),
+    ] = None,
+    num_gpus_per_worker: Annotated[
+        float,
+        typer.Option(
+            help="With --engine ray: GPUs per actor, for GPU scorers (ONNX models then run on CUDA).",
+            rich_help_panel=ENGINE,
+        ),
+    ] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run a model over a pool of negative (or unlabelled) recordings and keep what it wrongly finds.
 
     Writes OUT/candidates.parquet (windows scoring >= --min-score after temporal NMS), OUT/items.parquet
     (per item: max, mean, top-k mean score), OUT/tiers/conf_min_*.csv, OUT/stats.json, OUT/stats.md and
-    OUT/errors.csv (items that could not be read or scored; the run goes on). A killed run continues with --resume.
+    OUT/errors.csv (items that could not be read or scored; the run goes on), and with --snapshots OUT/snapshots/
+    for review. A killed run continues with --resume.
+    --engine ray scores the items on Ray Data (pip install 'hardneg[ray]') with the same output.
     """
     from hardneg._progress import RichProgress
     from hardneg.errors import InputError
     from hardneg.mine.engine import MineOptions, mine as run_mine
 
     with input_errors_exit_2():
+        if engine not in ("local", "ray"):
+            raise InputError(f"--engine must be local or ray, got {engine!r}")
+        if engine == "local" and (ray_address or num_workers is not None or num_gpus_per_worker):
+            raise InputError("--ray-address, --num-workers and --num-gpus-per-worker need --engine ray")
+        if engine == "ray":
+            from hardneg.mine.ray_engine import require_ray
+
+            require_ray()  # says "pip install 'hardneg[ray]'" when Ray is missing
         try:
             tier_values = tuple(float(value) for value in split_names(tiers) or ())
         except ValueError:
@@ -135,12 +182,14 @@ def mine(
             max_per_item=max_per_item, topk=topk, tiers=tier_values, logits=logits, group_regex=group_regex,
             groups=str(groups) if groups else None,
             exclude_groups_from=str(exclude_groups_from) if exclude_groups_from else None, exclude_split=split,
-            time_col=time_col, channels=split_names(channels),
+            time_col=time_col, channels=split_names(channels), snapshots=snapshots,
         )  # fmt: skip
         with RichProgress(enabled=not quiet) as progress:
             result = run_mine(
-                pool, out, options, resume=resume, overwrite=overwrite, trust_model=trust_model, progress=progress
-            )
+                pool, out, options, resume=resume, overwrite=overwrite, trust_model=trust_model, progress=progress,
+                engine=engine, ray_address=ray_address, num_workers=num_workers,
+                num_gpus_per_worker=num_gpus_per_worker,
+            )  # fmt: skip
         console = Console()
         stats = result.stats
         console.print(
@@ -148,6 +197,12 @@ def mine(
             f"({stats.get('excluded_items', 0)} excluded by group, {len(result.errors)} failed: see {out / 'errors.csv'}); "
             f"{len(result.candidates)} candidates in {out / 'candidates.parquet'}"
         )
+        if "snapshots" in stats:
+            shots = stats["snapshots"]
+            console.print(
+                f"  snapshots of {shots['written']} candidates in {out / 'snapshots'}"
+                + (f" ({shots['failed']} failed: see stats.json)" if shots["failed"] else "")
+            )
         for tier in stats.get("tiers", []):
             console.print(
                 f"  tier {tier['label']}: {tier['items']} items reach it, {tier['windows']} windows score at least it"

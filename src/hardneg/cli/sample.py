@@ -193,13 +193,17 @@ def sample(
     ] = None,
     hard_negatives: Annotated[
         Optional[Path],
-        typer.Option(help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=NEGATIVES),
+        typer.Option(
+            help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=NEGATIVES
+        ),
     ] = None,
     hard_tier: Annotated[
-        Optional[float], typer.Option(help="With --hard-negatives: only candidates scoring at least this.", rich_help_panel=NEGATIVES)
+        Optional[float],
+        typer.Option(help="With --hard-negatives: only candidates scoring at least this.", rich_help_panel=NEGATIVES),
     ] = None,
     hard_max: Annotated[
-        Optional[int], typer.Option(help="With --hard-negatives: at most this many, highest scores first.", rich_help_panel=NEGATIVES)
+        Optional[int],
+        typer.Option(help="With --hard-negatives: at most this many, highest scores first.", rich_help_panel=NEGATIVES),
     ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed: same inputs and seed, same bytes out.", rich_help_panel=OUTPUT)

@@ -6,6 +6,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hardneg._progress import ProgressReporter
@@ -46,6 +47,7 @@ class DemoResult:
     dataset: Dataset
     command: str
     bench: object | None = None
+    mining: dict | None = None
 
 
 def prepare_demo_dir(out: Path, overwrite: bool) -> Path:
@@ -69,6 +71,7 @@ def run_demo(
     overwrite: bool = False,
     bench_seeds: int = 0,
     jobs: int = 1,
+    mine: bool = False,
     progress: ProgressReporter | None = None,
 ) -> DemoResult:
     """Generate the synthetic world under ``out/world``, build ``out/dataset``, and bench it into ``out/bench``.
@@ -81,7 +84,7 @@ def run_demo(
     >>> result.dataset.index.kind.value_counts()  # doctest: +SKIP
     """
     root = prepare_demo_dir(Path(out), overwrite)
-    world = generate_world(root / "world", seed=seed)
+    world = generate_world(root / "world", seed=seed, n_no_shot_sessions=4)
     config_flags = " ".join(
         f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}") for key, value in DEMO_CONFIG.items()
     )
@@ -104,7 +107,109 @@ def run_demo(
         from hardneg.bench.runner import run_bench
 
         bench = run_bench(dataset.path, root / "bench", seeds=bench_seeds, jobs=jobs, progress=progress, **DEMO_BENCH)
-    return DemoResult(root=root, world=world, dataset=dataset, command=command, bench=bench)
+    mining = run_mining_step(root, world, dataset, seed=seed, progress=progress) if mine else None
+    return DemoResult(root=root, world=world, dataset=dataset, command=command, bench=bench, mining=mining)
+
+
+def _windows_in_holds(frame: pd.DataFrame, holds: pd.DataFrame, kind: str) -> np.ndarray:
+    """Whether each window's centre lies in a ground-truth segment of ``kind`` on its recording."""
+    inside = np.zeros(len(frame), dtype=bool)
+    centre = ((frame["start_ms"] + frame["end_ms"]) / 2.0).to_numpy()
+    item = frame["item"].astype(str).to_numpy()
+    for segment in holds[holds["kind"] == kind].itertuples(index=False):
+        inside |= (item == str(segment.recording)) & (centre >= segment.start_ms) & (centre < segment.end_ms)
+    return inside
+
+
+def false_alarms(
+    model_dir: Path, threshold: float, log: Path, holds: pd.DataFrame, *, window_ms: float = 500.0
+) -> dict:
+    """Windows of a session with no shot that a model scores at or above ``threshold``: false alarms."""
+    from hardneg.mine.pools import discover_pool, iter_windows
+    from hardneg.mine.scorers import load_scorer
+
+    scorer = load_scorer(str(model_dir), trust_model=True)  # made by this demo a moment ago
+    (item,) = discover_pool([log])
+    tables = []
+    for batch, table in iter_windows(item, window_ms=window_ms, hop_ms=window_ms / 2):
+        tables.append(table.assign(score=scorer(batch)))
+    scored = pd.concat(tables, ignore_index=True)
+    alarm = scored["score"].to_numpy() >= threshold
+    minutes = (scored["end_ms"].max() - scored["start_ms"].min()) / 60000.0
+    in_holds = _windows_in_holds(scored, holds, "aim_no_shot")
+    return {
+        "threshold": float(threshold),
+        "windows": int(len(scored)),
+        "false_alarms": int(alarm.sum()),
+        "per_minute": float(alarm.sum() / minutes),
+        "in_aim_holds": int((alarm & in_holds).sum()),
+    }
+
+
+#: Both models are compared at the same sensitivity: the threshold that keeps this share of validation shots.
+DEMO_RECALL = 0.8
+
+
+def _train_demo_model(dataset: Dataset, out: Path, seed: int) -> tuple[Path, float]:
+    """Train on a stratified window split; return the model folder and its threshold at DEMO_RECALL."""
+    from hardneg.bench.train import predict, train_model
+    from hardneg.split import make_split, save_split
+
+    frame, info = make_split(dataset, "stratified", test_size=0.1, val_size=0.3, seed=seed)
+    save_split(dataset.path, "demo-train", frame, info)
+    trained = train_model(dataset.path, out, model="et", features="rich", split="demo-train", seed=seed)
+    scores = predict(trained.path, dataset.path).set_index("window_id")["score"]
+    val_ids = frame.loc[frame["subset"] != "train", "window_id"].to_numpy()  # val and test: more positives
+    val_positive = val_ids[dataset.index["label"].to_numpy()[val_ids] == 1]
+    # Comparing each model at its own F1 threshold mixes two effects; at equal recall only the false alarms move.
+    return trained.path, float(np.quantile(scores.loc[val_positive].to_numpy(), 1.0 - DEMO_RECALL))
+
+
+def run_mining_step(root: Path, world: WorldFiles, dataset: Dataset, *, seed: int = 0, progress=None) -> dict:
+    """Train on the easy dataset, mine one no-shot session, add what was found, retrain; false alarms before/after.
+
+    The first pool session is mined; the second is held out to count false alarms, so the improvement is not
+    measured on the windows that were added.
+    """
+    from hardneg.mine.engine import MineOptions, mine
+    from hardneg.sample import SamplingConfig
+
+    holds = pd.read_csv(world.holds)
+    mined_logs, held_out = world.no_shot_logs[:-1], world.no_shot_logs[-1]
+    # Train on every shooter (a stratified window split): the question here is what the added hard negatives
+    # change, measured on a held-out session, not generalisation to a new shooter (the bench answers that).
+    easy_model, easy_threshold = _train_demo_model(dataset, root / "models" / "easy", seed)
+    mined = mine(
+        mined_logs, root / "mined",
+        # a false alarm is a window at or above the model's own operating threshold
+        MineOptions(
+            model=str(easy_model), window_ms=500.0, hop_ms=125.0, nms_ms=250.0, groups=str(world.groups),
+            min_score=round(easy_threshold, 6),
+        ),
+        trust_model=True, progress=progress,
+    )  # fmt: skip
+    candidates = mined.candidates
+    in_aim = _windows_in_holds(candidates, holds, "aim_no_shot")
+    own = holds[holds["recording"].isin([log.stem for log in mined_logs])]
+    duration = own["end_ms"] - own["start_ms"]
+    aim_share = float(duration[own["kind"] == "aim_no_shot"].sum() / duration.sum())
+    hard_dataset = build_dataset(
+        world.logs, root / "dataset-hard", inputs=InputOptions(events=world.events, groups=world.groups),
+        config=SamplingConfig(**DEMO_CONFIG), seed=seed, hard_negatives=root / "mined", progress=progress,
+    )  # fmt: skip
+    hard_model, hard_threshold = _train_demo_model(hard_dataset, root / "models" / "hard", seed)
+    return {
+        "mined_sessions": [log.stem for log in mined_logs],
+        "held_out_session": held_out.stem,
+        "candidates": int(len(candidates)),
+        "candidates_in_aim_holds": int(in_aim.sum()),
+        "aim_time_share": aim_share,
+        "top_items": mined.items[["item", "max_score"]].head(5).to_dict("records"),
+        "hard_added": int((hard_dataset.index["kind"] == "hard").sum()),
+        "recall": DEMO_RECALL,
+        "before": false_alarms(easy_model, easy_threshold, held_out, holds),
+        "after": false_alarms(hard_model, hard_threshold, held_out, holds),
+    }
 
 
 def describe_world(world: WorldFiles) -> dict:

@@ -52,6 +52,7 @@ class MineOptions:
     exclude_split: str | None = None
     time_col: str = "t_ms"
     channels: tuple[str, ...] | None = None
+    snapshots: bool = False
 
     def validate(self) -> "MineOptions":
         if (self.model is None) == (self.scores is None):
@@ -181,11 +182,21 @@ def mine(
     overwrite: bool = False,
     trust_model: bool = False,
     progress: ProgressReporter | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
+    num_workers: int | None = None,
+    num_gpus_per_worker: float = 0.0,
 ) -> MineResult:
     """Score a pool of items with a model (or precomputed scores), keep the hard windows, tier the items.
 
     Writes ``candidates.parquet``, ``items.parquet``, ``tiers/conf_min_*.csv``, ``stats.json``, ``stats.md``,
-    ``errors.csv`` and ``mine.json`` (the options) into ``out``.
+    ``errors.csv`` and ``mine.json`` (the options) into ``out``. With ``options.snapshots`` it also writes
+    ``snapshots/<item>/...`` (see :func:`hardneg.mine.snapshots.write_snapshots`) and adds a ``snapshot``
+    column (paths relative to ``out``; empty where a snapshot failed, the reason in ``stats.json``).
+
+    ``engine="ray"`` scores the items on Ray Data instead (a local instance, or the cluster at
+    ``ray_address``; ``num_workers`` actors with ``num_gpus_per_worker`` GPUs each): the shards, and so
+    every output file, are the same as with ``engine="local"``; see :mod:`hardneg.mine.ray_engine`.
 
     Examples
     --------
@@ -197,6 +208,12 @@ def mine(
     from hardneg.mine.select import item_table, score_statistics, select_candidates, write_statistics, write_tiers
 
     options = options.validate()
+    if engine not in ("local", "ray"):
+        raise InputError(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        from hardneg.mine.ray_engine import require_ray
+
+        require_ray()  # before anything is written, so a missing Ray leaves --out untouched
     out = Path(out)
     started = time.perf_counter()
     items = discover_pool(pool, group_regex=options.group_regex, groups=options.groups)
@@ -213,7 +230,18 @@ def mine(
     _prepare_out(out, options, resume, overwrite)
     shards = out / "shards"
     scored_windows = 0
-    for item in resolve(progress).track(kept_items, total=len(kept_items), description="Mining items"):
+    if engine == "ray":
+        from hardneg.mine.ray_engine import score_items_on_ray
+
+        status = score_items_on_ray(
+            kept_items, out, options, trust_model=trust_model, address=ray_address, num_workers=num_workers,
+            num_gpus_per_worker=num_gpus_per_worker, progress=progress,
+        )  # fmt: skip
+        scored_windows = int(status["windows"].sum())
+        local_items = []  # the shards are written; the loop below has nothing left
+    else:
+        local_items = kept_items
+    for item in resolve(progress).track(local_items, total=len(local_items), description="Mining items"):
         name = _shard_name(item.id, str(item.path))
         shard, error = shards / f"{name}.parquet", shards / f"{name}.error.json"
         if shard.is_file() or error.is_file():
@@ -235,6 +263,23 @@ def mine(
         max_per_item=options.max_per_item,
     )  # fmt: skip
     items_frame = item_table(windows, topk=options.topk)
+    # where each item was read from, so `hardneg sample --hard-negatives` can cut the mined windows out of it
+    items_frame["path"] = items_frame["item"].map({item.id: str(item.path) for item in kept_items})
+    snapshot_errors = []
+    if options.snapshots:
+        # Rebuilt from the final candidates every time, so a resumed run writes the same snapshots.
+        from hardneg.mine.snapshots import write_snapshots
+
+        shot = write_snapshots(
+            candidates, kept_items, out, window_ms=options.window_ms, time_col=options.time_col,
+            channels=options.channels,
+        )  # fmt: skip
+        failed = shot[shot["snapshot_error"].notna()]
+        snapshot_errors = [
+            {"item": row.item, "start_ms": float(row.start_ms), "error": row.snapshot_error}
+            for row in failed.itertuples(index=False)
+        ]
+        candidates = shot.drop(columns="snapshot_error")
     _write_atomic(candidates, out / "candidates.parquet")
     _write_atomic(items_frame, out / "items.parquet")
     write_tiers(items_frame, out, tiers=options.tiers)
@@ -248,6 +293,12 @@ def mine(
             "selection": counts,
         }
     )
+    if options.snapshots:
+        stats["snapshots"] = {
+            "written": int(candidates["snapshot"].notna().sum()),
+            "failed": len(snapshot_errors),
+            "errors": snapshot_errors[:100],
+        }
     write_statistics(stats, out)
     staging = out / ".errors.csv.partial"
     errors.to_csv(staging, index=False)

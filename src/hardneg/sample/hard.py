@@ -69,7 +69,9 @@ def hard_windows(
         if len(own):
             tolerance = SAMPLE_TOLERANCE * recording.step_ms
             t_ms = own["t_ms"].to_numpy(np.float64)
-            zone_start = t_ms - config.lead_ms - config.window_ms if config.align == "end" else t_ms - config.window_ms / 2
+            zone_start = (
+                t_ms - config.lead_ms - config.window_ms if config.align == "end" else t_ms - config.window_ms / 2
+            )
             zone_end = np.maximum.reduce(
                 [zone_start + config.window_ms, t_ms, own["end_ms"].to_numpy(np.float64)]
             ) + config.neg_avoid_post_ms  # fmt: skip
@@ -114,7 +116,9 @@ def read_mined(
     candidates = pd.read_parquet(mined_dir / "candidates.parquet")
     items = pd.read_parquet(mined_dir / "items.parquet")
     if "path" not in items.columns:
-        raise InputError(f"--hard-negatives {mined_dir}: items.parquet has no path column; mine again with this version")
+        raise InputError(
+            f"--hard-negatives {mined_dir}: items.parquet has no path column; mine again with this version"
+        )
     if tier is not None:
         if not 0.0 <= tier <= 1.0:
             raise InputError(f"--hard-tier must be in [0, 1], got {tier}")
