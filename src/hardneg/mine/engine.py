@@ -147,8 +147,8 @@ def _score_item(item, scorer, options: MineOptions) -> pd.DataFrame:
     """Scored windows of one item (the scorer sees batches; memory is bounded by the batch)."""
     from hardneg.mine.pools import iter_windows
 
-    tables = []
-    for batch, table in iter_windows(
+    starts, ends, frames, scores = [], [], [], []
+    for batch, span in iter_windows(
         item,
         window_ms=options.window_ms,
         hop_ms=options.hop_ms,
@@ -157,14 +157,31 @@ def _score_item(item, scorer, options: MineOptions) -> pd.DataFrame:
         batch_size=options.batch_size,
         time_col=options.time_col,
         channels=options.channels,
+        raw_spans=True,  # arrays per batch, one table per item: a DataFrame per batch cost more than the model
     ):
-        scores = np.asarray(scorer(batch), dtype=np.float64)
-        if scores.shape != (len(table),):
-            raise InputError(f"{item.path}: the scorer returned shape {scores.shape} for {len(table)} windows")
-        tables.append(table.assign(score=scores))
-    if not tables:
+        batch_scores = np.asarray(scorer(batch), dtype=np.float64)
+        if batch_scores.shape != (len(span.start_ms),):
+            raise InputError(
+                f"{item.path}: the scorer returned shape {batch_scores.shape} for {len(span.start_ms)} windows"
+            )
+        starts.append(span.start_ms)
+        ends.append(span.end_ms)
+        scores.append(batch_scores)
+        if span.frame is not None:
+            frames.append(span.frame)
+    if not starts:
         return pd.DataFrame(columns=WINDOW_COLUMNS)
-    return pd.concat(tables, ignore_index=True)
+    count = sum(len(part) for part in starts)
+    table = {
+        "item": pd.Series([item.id] * count, dtype=object),
+        "group": pd.Series([item.group] * count, dtype=object),
+        "start_ms": np.concatenate(starts).astype(np.float64),
+        "end_ms": np.concatenate(ends).astype(np.float64),
+    }
+    if frames:
+        table["frame"] = np.concatenate(frames).astype(np.int64)
+    table["score"] = np.concatenate(scores)
+    return pd.DataFrame(table)
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:

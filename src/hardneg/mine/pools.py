@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,7 @@ def iter_windows(
     batch_size: int = 256,
     time_col: str = "t_ms",
     channels: Sequence[str | int] | None = None,
+    raw_spans: bool = False,
     **reader_options,
 ) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
     """Stream one pool item as batches of windows with their window table.
@@ -220,6 +222,9 @@ def iter_windows(
         A bad option, or an item that cannot be read (naming its file). It can
         come after some batches were yielded, for a file damaged midway.
 
+    With ``raw_spans=True`` each batch comes with a :class:`WindowSpan` of arrays instead of a table, which
+    saves building a DataFrame per batch where only the arrays are needed (the mining engine).
+
     Examples
     --------
     >>> item = PoolItem("s01", "s01", Path("pool/s01.wav"), "audio")  # doctest: +SKIP
@@ -244,12 +249,16 @@ def iter_windows(
         if not hop_ms > 0:
             raise InputError(f"--hop-ms must be > 0, got {hop_ms}")
     if item.kind == "sensor":
-        return _sensor_windows(item, window_ms, hop_ms, short_items, batch_size, time_col, channels, reader_options)
-    if item.kind == "audio":
-        return _audio_windows(item, window_ms, hop_ms, short_items, batch_size, channels)
-    if item.kind == "video":
-        return _video_frames(item, stride, batch_size)
-    return _image_batches(item, batch_size)
+        spans = _sensor_windows(item, window_ms, hop_ms, short_items, batch_size, time_col, channels, reader_options)
+    elif item.kind == "audio":
+        spans = _audio_windows(item, window_ms, hop_ms, short_items, batch_size, channels)
+    elif item.kind == "video":
+        spans = _video_frames(item, stride, batch_size)
+    else:
+        spans = _image_batches(item, batch_size)
+    if raw_spans:
+        return spans
+    return ((batch, _window_table(item, *span)) for batch, span in spans)
 
 
 def image_files(folder: str | Path) -> list[Path]:
@@ -359,6 +368,14 @@ def _plan(n_samples: int, rate: float, window_ms: float, hop_ms: float, short_it
     return _Plan(length, hop, count, False)
 
 
+class WindowSpan(NamedTuple):
+    """Where a batch's windows lie: start and end (ms) and, for video and images, the frame index."""
+
+    start_ms: np.ndarray
+    end_ms: np.ndarray
+    frame: np.ndarray | None = None
+
+
 def _window_table(item: PoolItem, start_ms: np.ndarray, end_ms: np.ndarray, frame=None) -> pd.DataFrame:
     n = len(start_ms)
     table = {
@@ -409,7 +426,7 @@ def _sensor_windows(item, window_ms, hop_ms, short_items, batch_size, time_col, 
             for c, values in enumerate(data):
                 batch[0, c, :n_samples] = values
             start = np.array([recording.t0_ms])
-            yield batch, _window_table(item, start, start + window_ms)
+            yield batch, WindowSpan(start, start + window_ms)
         return
     offsets = np.arange(plan.length, dtype=np.int64)
     for first in range(0, plan.count, batch_size):
@@ -419,7 +436,7 @@ def _sensor_windows(item, window_ms, hop_ms, short_items, batch_size, time_col, 
         for c, values in enumerate(data):  # a loop over channels, not windows
             batch[:, c, :] = values[index]
         start_ms = recording.sample_time_ms(starts)
-        yield batch, _window_table(item, start_ms, start_ms + window_ms)
+        yield batch, WindowSpan(start_ms, start_ms + window_ms)
 
 
 # ----------------------------------------------------------------------------- audio
@@ -470,7 +487,7 @@ def _audio_batches(item, audio, plan: _Plan, rate, window_ms, batch_size, keep, 
             samples = samples[:, keep] if keep is not None else samples
             batch = np.zeros((1, samples.shape[1], plan.length), dtype=np.float32)
             batch[0, :, : len(samples)] = samples.T
-            yield batch, _window_table(item, np.zeros(1), np.full(1, float(window_ms)))
+            yield batch, WindowSpan(np.zeros(1), np.full(1, float(window_ms)))
         return
     # The buffer holds samples [buffer_start, buffer_start + len(buffer)) as read, frames by channels;
     # each batch reads only what its windows need beyond what is already there.
@@ -504,7 +521,7 @@ def _audio_batches(item, audio, plan: _Plan, rate, window_ms, batch_size, keep, 
         batch = buffer[(starts - buffer_start)[:, None] + offsets]  # (N, samples, channels)
         batch = np.ascontiguousarray(batch.transpose(0, 2, 1))
         start_ms = starts * (1000.0 / rate)
-        yield batch, _window_table(item, start_ms, start_ms + window_ms)
+        yield batch, WindowSpan(start_ms, start_ms + window_ms)
 
 
 # ----------------------------------------------------------------------------- video and images
@@ -550,7 +567,7 @@ def _video_frames(item, stride, batch_size):
 
 def _frame_batch(item, frames, index, times, frame_ms):
     start = np.asarray(times, dtype=np.float64)
-    return np.stack(frames), _window_table(item, start, start + frame_ms, frame=index)
+    return np.stack(frames), WindowSpan(start, start + frame_ms, index)
 
 
 def _image_batches(item, batch_size):
@@ -581,4 +598,4 @@ def _image_batches(item, batch_size):
 
 def _image_batch(item, frames, index):
     frame = np.asarray(index, dtype=np.int64)
-    return np.stack(frames), _window_table(item, frame.astype(np.float64), frame.astype(np.float64), frame=frame)
+    return np.stack(frames), WindowSpan(frame.astype(np.float64), frame.astype(np.float64), frame)
