@@ -184,6 +184,27 @@ def _score_item(item, scorer, options: MineOptions) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
+def score_and_write(item, scorer, table, options: MineOptions, shards: Path) -> tuple[str, int]:
+    """Score one item and write its shard, or its error record; skip an item already done (for --resume).
+
+    Both engines call this for every item, so their shard folders, and so their outputs, are the same.
+    Returns ``(status, windows scored)`` with status ``scored``, ``error`` or ``skipped``.
+    """
+    name = _shard_name(item.id, str(item.path))
+    shard, error = shards / f"{name}.parquet", shards / f"{name}.error.json"
+    if shard.is_file() or error.is_file():
+        return "skipped", 0
+    try:
+        windows = table.lookup(item) if table is not None else _score_item(item, scorer, options)
+    except InputError as failure:
+        staging = error.with_name(f".{error.name}.partial")
+        staging.write_text(json.dumps({"item": item.id, "path": str(item.path), "error": str(failure)}) + "\n")
+        os.replace(staging, error)
+        return "error", 0
+    _write_atomic(windows, shard)
+    return "scored", len(windows)
+
+
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     staging = path.with_name(f".{path.name}.partial")
     frame.to_parquet(staging, index=False)
@@ -259,19 +280,7 @@ def mine(
     else:
         local_items = kept_items
     for item in resolve(progress).track(local_items, total=len(local_items), description="Mining items"):
-        name = _shard_name(item.id, str(item.path))
-        shard, error = shards / f"{name}.parquet", shards / f"{name}.error.json"
-        if shard.is_file() or error.is_file():
-            continue
-        try:
-            windows = table.lookup(item) if table is not None else _score_item(item, scorer, options)
-        except InputError as failure:
-            staging = error.with_name(f".{error.name}.partial")
-            staging.write_text(json.dumps({"item": item.id, "path": str(item.path), "error": str(failure)}) + "\n")
-            os.replace(staging, error)
-            continue
-        scored_windows += len(windows)
-        _write_atomic(windows, shard)
+        scored_windows += score_and_write(item, scorer, table, options, shards)[1]
 
     windows, errors = _gather(shards, kept_items)
     nms_ms = options.nms_ms if options.nms_ms is not None else options.window_ms

@@ -15,7 +15,6 @@ storage.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -52,25 +51,6 @@ def _finished(shards: Path, item) -> bool:
     return (shards / f"{name}.parquet").is_file() or (shards / f"{name}.error.json").is_file()
 
 
-def _score_and_write(item, scorer, table, options, shards: Path) -> tuple[str, int]:
-    """Score one item and write its shard or error record, as the local engine's loop body does."""
-    from hardneg.mine.engine import _score_item, _shard_name, _write_atomic
-
-    name = _shard_name(item.id, str(item.path))
-    shard, error = shards / f"{name}.parquet", shards / f"{name}.error.json"
-    if shard.is_file() or error.is_file():
-        return "skipped", 0
-    try:
-        windows = table.lookup(item) if table is not None else _score_item(item, scorer, options)
-    except InputError as failure:
-        staging = error.with_name(f".{error.name}.partial")
-        staging.write_text(json.dumps({"item": item.id, "path": str(item.path), "error": str(failure)}) + "\n")
-        os.replace(staging, error)
-        return "error", 0
-    _write_atomic(windows, shard)
-    return "scored", len(windows)
-
-
 class _ItemScorer:
     """The Ray Data actor: loads the scorer once, then scores the pool items of each batch it is given."""
 
@@ -92,12 +72,13 @@ class _ItemScorer:
         self.table = TableScores(options.scores, logits=options.logits) if options.scores is not None else None
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        from hardneg.mine.engine import score_and_write
         from hardneg.mine.pools import PoolItem
 
         rows = []
         for row in batch.itertuples(index=False):
             item = PoolItem(str(row.id), str(row.group), Path(row.path), str(row.kind))
-            status, windows = _score_and_write(item, self.scorer, self.table, self.options, self.shards)
+            status, windows = score_and_write(item, self.scorer, self.table, self.options, self.shards)
             rows.append((item.id, status, windows))
         return pd.DataFrame(rows, columns=STATUS_COLUMNS).astype({"windows": "int64"})
 
