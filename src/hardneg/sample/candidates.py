@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
 
@@ -28,6 +29,23 @@ class EventGeometry:
     positive_start_ms: np.ndarray  # start of each event's positive window (sorted with t_ms)
     zone_start_ms: np.ndarray  # exclusion zone [start, end)
     zone_end_ms: np.ndarray
+
+
+def event_geometry(events: pd.DataFrame, config) -> EventGeometry:
+    """Positive windows and exclusion zones of one recording's events (sorted by time).
+
+    The positive window is ``[t - lead - window, t - lead)`` (``align="end"``) or ``[t - window/2,
+    t + window/2)`` (``"center"``); the zone is ``[window start, max(window end, t, end_ms) + post)``.
+    """
+    t_ms = events["t_ms"].to_numpy(np.float64)
+    end_ms = events["end_ms"].to_numpy(np.float64)
+    if config.align == "end":
+        window_start = t_ms - config.lead_ms - config.window_ms
+    else:
+        window_start = t_ms - config.window_ms / 2.0
+    window_end = window_start + config.window_ms
+    zone_end = np.maximum(np.maximum(window_end, t_ms), end_ms) + config.neg_avoid_post_ms
+    return EventGeometry(t_ms, end_ms, events["event_id"].to_numpy(np.int64), window_start, window_start, zone_end)
 
 
 class StartGrid:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
+from hardneg.sample.candidates import event_geometry
 from hardneg.sample.config import SamplingConfig
 from hardneg.sample.motion import WindowStatistics
 
@@ -68,13 +69,8 @@ def hard_windows(
         own = events[events["recording"] == recording_id]
         if len(own):
             tolerance = SAMPLE_TOLERANCE * recording.step_ms
-            t_ms = own["t_ms"].to_numpy(np.float64)
-            zone_start = (
-                t_ms - config.lead_ms - config.window_ms if config.align == "end" else t_ms - config.window_ms / 2
-            )
-            zone_end = np.maximum.reduce(
-                [zone_start + config.window_ms, t_ms, own["end_ms"].to_numpy(np.float64)]
-            ) + config.neg_avoid_post_ms  # fmt: skip
+            geometry = event_geometry(own, config)
+            zone_start, zone_end = geometry.zone_start_ms, geometry.zone_end_ms
             end_ms = start_ms + config.window_ms
             # few mined windows and events per recording: a pairwise test is clear and cheap
             overlaps = ((zone_start[None, :] < end_ms[:, None] - tolerance)

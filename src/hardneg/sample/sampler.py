@@ -14,7 +14,7 @@ from hardneg.io.events import EVENT_COLUMNS
 from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
 from hardneg.sample.config import SamplingConfig
 from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_without_replacement
-from hardneg.sample.candidates import CandidatePool, EventGeometry, filter_candidates
+from hardneg.sample.candidates import CandidatePool, event_geometry, filter_candidates
 from hardneg.sample.hard import HardNegatives, hard_windows
 from hardneg.sample.motion import WindowStatistics
 
@@ -232,14 +232,6 @@ def check_events(events: pd.DataFrame, recordings: Sequence[Recording]) -> pd.Da
     return events[EVENT_COLUMNS].sort_values(["recording", "t_ms", "event_id"], kind="stable").reset_index(drop=True)
 
 
-def _positive_bounds(t_ms: np.ndarray, config: SamplingConfig) -> tuple[np.ndarray, np.ndarray]:
-    if config.align == "end":
-        start = t_ms - config.lead_ms - config.window_ms
-    else:
-        start = t_ms - config.window_ms / 2.0
-    return start, start + config.window_ms
-
-
 def _candidate_starts(recording: Recording, n_starts: int, hop_ms: float | None) -> np.ndarray | None:
     """Start samples of candidate windows every ``hop_ms``; None for every sample (kept implicit: no array)."""
     if hop_ms is None:
@@ -287,11 +279,8 @@ def _sample(
         progress.track(recordings, total=len(recordings), description="Sampling windows")
     ):
         frame = events_by_recording.get(recording.id, events.iloc[0:0])
-        t_ms = frame["t_ms"].to_numpy(np.float64)
-        end_ms = frame["end_ms"].to_numpy(np.float64)
-        event_ids = frame["event_id"].to_numpy(np.int64)
-        window_start, window_end = _positive_bounds(t_ms, config)
-        zone_end = np.maximum(np.maximum(window_end, t_ms), end_ms) + config.neg_avoid_post_ms
+        geometry = event_geometry(frame, config)
+        t_ms = geometry.t_ms
 
         n_samples = recording.n_samples
         if n_samples < max(length, 2):
@@ -315,7 +304,7 @@ def _sample(
                 recording,
                 recording_index,
                 frame,
-                window_start,
+                geometry.positive_start_ms,
                 length,
                 motion_by_start,
                 nan_free_by_start,
@@ -332,7 +321,7 @@ def _sample(
             starts,
             n_starts,
             nan_free_by_start,
-            EventGeometry(t_ms, end_ms, event_ids, window_start, window_start, zone_end),
+            geometry,
             window_ms=config.window_ms,
             avoid_edges=config.neg_avoid_edges,
             edge_ms=config.edge_ms,
