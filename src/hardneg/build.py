@@ -150,8 +150,9 @@ def build_dataset(
     if hard_negatives is not None:
         hard, hard_files = _read_hard_negatives(hard_negatives, hard_tier, hard_max, recordings, inputs, progress)
     sampled = sample_windows(recordings, events, config, seed=seed, progress=progress, hard=hard)
-    if hard is not None:
-        recordings = [*recordings, *[r for r in hard.recordings if r.id not in {x.id for x in recordings}]]
+    if hard is not None:  # the sampler says which recordings its windows come from, hard-only sources included
+        by_id = {recording.id: recording for recording in [*hard.recordings, *recordings]}
+        recordings = [by_id[recording_id] for recording_id in sampled.recordings]
     meta = {
         "created_by": "hardneg sample",
         "seed": seed,
