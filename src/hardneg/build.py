@@ -180,24 +180,18 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
     sources: list[Recording] = []
     if len(needed):
         # Pool items are read like the inputs, without events: they only give hard negatives.
-        pool_options = InputOptions(
-            time_col=inputs.time_col, time_unit=inputs.time_unit, channels=inputs.channels,
-            annotation_ext=inputs.annotation_ext, resample_hz=inputs.resample_hz, sort_time=inputs.sort_time,
-            event_col=None, events=None, event_symbols=None,
-        )  # fmt: skip
         paths = [Path(path) for path in needed["path"]]
         if all(path.suffix.lower() in (".hea", "") for path in paths):
-            sources, _ = read_wfdb_records(paths, event_symbols=None, channels=pool_options.channels, progress=progress)
+            sources, _ = read_wfdb_records(paths, event_symbols=None, channels=inputs.channels, progress=progress)
         else:
             sources, _ = read_sensor_logs(
-                paths, time_col=pool_options.time_col, time_unit=pool_options.time_unit,
-                channels=pool_options.channels, resample_hz=pool_options.resample_hz,
-                sort_time=pool_options.sort_time, progress=progress,
+                paths, time_col=inputs.time_col, time_unit=inputs.time_unit, channels=inputs.channels,
+                resample_hz=inputs.resample_hz, sort_time=inputs.sort_time, progress=progress,
             )  # fmt: skip
         group_of = dict(zip(needed["item"], needed["group"]))
         for recording in sources:
             recording.group = str(group_of.get(recording.id, recording.id))
-    files = [Path(mined_dir) / "candidates.parquet", *[Path(path) for path in needed["path"]]]
+    files = [Path(mined_dir) / "candidates.parquet", *map(Path, needed["path"])]
     return HardNegatives(windows, sources), files
 
 
