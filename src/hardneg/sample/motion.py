@@ -122,30 +122,34 @@ class WindowStatistics:
         np.cumsum(values, out=values)
         return first, second
 
-    def _window_sums(self, prefix: np.ndarray, starts: np.ndarray | None) -> np.ndarray:
+    def _window_sums(self, prefix: np.ndarray, starts: np.ndarray | None, out: np.ndarray | None = None) -> np.ndarray:
+        length = self.samples_per_window
         if starts is None:  # every start: slices instead of a gather, several times faster
-            return prefix[self.samples_per_window :] - prefix[: len(prefix) - self.samples_per_window]
+            return np.subtract(prefix[length:], prefix[: len(prefix) - length], out=out)
         starts = np.asarray(starts, dtype=np.int64)
-        return prefix[starts + self.samples_per_window] - prefix[starts]
+        return np.subtract(prefix[starts + length], prefix[starts], out=out)
+
+    def _finish_term(self, weight: float, term: np.ndarray, total: np.ndarray | None = None) -> np.ndarray:
+        """``weight`` x the window mean (``term`` holds window sums) or, given the window sums ``total``, x the
+        window variance (``term`` holds the sums of squares); computed in place in ``term``."""
+        count = float(self.samples_per_window)
+        if total is not None:
+            total *= total
+            total /= count
+            term -= total
+            np.maximum(term, 0.0, out=term)
+        term *= weight / count
+        return term
 
     def motion(self, starts: np.ndarray | None = None) -> np.ndarray:
         """Motion score (float64) of the windows starting at sample ``starts``; every start if None."""
-        count = float(self.samples_per_window)
         score = None
         for weight, mean_prefix, variance_prefixes in self._iter_terms():
             if mean_prefix is not None:
-                term = self._window_sums(mean_prefix, starts)
-                term *= weight / count
+                term = self._finish_term(weight, self._window_sums(mean_prefix, starts))
             else:
                 first, second = variance_prefixes
-                total = self._window_sums(first, starts)
-                term = self._window_sums(second, starts)
-                total *= total
-                total /= count
-                term -= total
-                del total
-                np.maximum(term, 0.0, out=term)
-                term *= weight / count
+                term = self._finish_term(weight, self._window_sums(second, starts), self._window_sums(first, starts))
             if score is None:
                 score = term
             else:
@@ -160,7 +164,6 @@ class WindowStatistics:
         prefix sums' own. The object cannot be used afterwards.
         """
         length = self.samples_per_window
-        count = float(length)
         terms = self._iter_terms()
         spare, self._spare = self._spare, None
         score = None
@@ -175,22 +178,14 @@ class WindowStatistics:
         for weight, mean_prefix, variance_prefixes in terms:
             if mean_prefix is not None:
                 n_starts = len(mean_prefix) - length
-                term = buffer(n_starts)
-                np.subtract(mean_prefix[length:], mean_prefix[:n_starts], out=term)
-                term *= weight / count
+                term = self._finish_term(weight, self._window_sums(mean_prefix, None, out=buffer(n_starts)))
                 spare = mean_prefix  # used up
             else:
                 first, second = variance_prefixes
                 n_starts = len(first) - length
-                total = buffer(n_starts)
-                np.subtract(first[length:], first[:n_starts], out=total)
-                term = first[:n_starts]  # first is used up: its memory takes the squares' window sums
-                np.subtract(second[length:], second[:n_starts], out=term)
-                total *= total
-                total /= count
-                term -= total
-                np.maximum(term, 0.0, out=term)
-                term *= weight / count
+                total = self._window_sums(first, None, out=buffer(n_starts))
+                # first is used up: its memory takes the squares' window sums
+                term = self._finish_term(weight, self._window_sums(second, None, out=first[:n_starts]), total)
                 spare = second
                 del total
             if score is None:
