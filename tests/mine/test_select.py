@@ -416,7 +416,9 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
     def crash(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(select.os, "replace", crash)
+    import hardneg._atomic
+
+    monkeypatch.setattr(hardneg._atomic.os, "replace", crash)  # every atomic write goes through hardneg._atomic
     with pytest.raises(OSError):
         write_tiers(items.assign(max_score=0.95), tmp_path, tiers=(0.5,))
     assert path.read_bytes() == before  # the old file is untouched

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from hardneg._atomic import write_bytes_atomic
 from hardneg.audit.base import CHECKS, FAIL, SKIP, AuditContext, CheckResult, jsonable, worst_verdict
 from hardneg.errors import InputError
 
@@ -185,20 +185,9 @@ def write_audit(report: AuditReport, json_path: str | Path, md_path: str | Path)
     >>> write_audit(report, "ds/splits/random.audit.json", "ds/splits/random.audit.md")  # doctest: +SKIP
     """
     json_path, md_path = Path(json_path), Path(md_path)
-    _write_atomic(json_path, json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
-    _write_atomic(md_path, report.to_markdown())
+    write_bytes_atomic(json_path, json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
+    write_bytes_atomic(md_path, report.to_markdown())
     return json_path, md_path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        staging.write_text(text)
-        os.replace(staging, path)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
 
 
 def audit_paths(dataset_dir: str | Path, name: str) -> tuple[Path, Path]:

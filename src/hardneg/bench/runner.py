@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hardneg._atomic import write_parquet_atomic
 from hardneg._progress import ProgressReporter, resolve
 from hardneg.bench.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset
@@ -310,8 +311,8 @@ def run_bench(
 
     timings["fits"] = round(time.perf_counter() - started, 2)
     results, scores = _collect(done)
-    _atomic_parquet(results, out / "results.parquet")
-    _atomic_parquet(scores, out / "scores.parquet")
+    write_parquet_atomic(results, out / "results.parquet")
+    write_parquet_atomic(scores, out / "scores.parquet")
     meta = {
         **parameters,
         "baselines": list(BASELINES),
@@ -358,9 +359,3 @@ def _collect(done: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFram
     result_frame = result_frame.sort_values([*order, "metric"], kind="stable").reset_index(drop=True)
     score_frame = score_frame.sort_values([*order, "window_id"], kind="stable").reset_index(drop=True)
     return result_frame, score_frame
-
-
-def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    staging = path.with_name(f".{path.name}.partial")
-    frame.to_parquet(staging, index=False)
-    os.replace(staging, path)

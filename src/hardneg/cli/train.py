@@ -49,14 +49,11 @@ def predict(
 
     The model file is a pickle: loading it runs code, so only score with models you made or trust.
     """
-    import os
-
+    from hardneg._atomic import write_parquet_atomic
     from hardneg.bench.train import predict as predict_windows
 
     with input_errors_exit_2():
         predictions = predict_windows(model_dir, dataset)
         target = out or Path(dataset) / "predictions.parquet"
-        staging = target.with_name(f".{target.name}.partial")
-        predictions.to_parquet(staging, index=False)
-        os.replace(staging, target)
+        write_parquet_atomic(predictions, target)
         Console().print(f"wrote {len(predictions)} scores to {target}")

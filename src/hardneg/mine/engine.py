@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hardneg._atomic import write_bytes_atomic, write_parquet_atomic
 from hardneg._progress import ProgressReporter, resolve
 from hardneg.errors import InputError
 
@@ -124,9 +124,7 @@ def _prepare_out(out: Path, options: MineOptions, resume: bool, overwrite: bool)
             )
         shutil.rmtree(out)
     (out / "shards").mkdir(parents=True, exist_ok=True)
-    staging = stamp.with_name(f".{stamp.name}.partial")
-    staging.write_text(json.dumps(options.fingerprint(), indent=2) + "\n")
-    os.replace(staging, stamp)
+    write_bytes_atomic(stamp, json.dumps(options.fingerprint(), indent=2) + "\n")
 
 
 def _excluded_groups(options: MineOptions) -> set[str]:
@@ -197,18 +195,10 @@ def score_and_write(item, scorer, table, options: MineOptions, shards: Path) -> 
     try:
         windows = table.lookup(item) if table is not None else _score_item(item, scorer, options)
     except InputError as failure:
-        staging = error.with_name(f".{error.name}.partial")
-        staging.write_text(json.dumps({"item": item.id, "path": str(item.path), "error": str(failure)}) + "\n")
-        os.replace(staging, error)
+        write_bytes_atomic(error, json.dumps({"item": item.id, "path": str(item.path), "error": str(failure)}) + "\n")
         return "error", 0
-    _write_atomic(windows, shard)
+    write_parquet_atomic(windows, shard)
     return "scored", len(windows)
-
-
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    staging = path.with_name(f".{path.name}.partial")
-    frame.to_parquet(staging, index=False)
-    os.replace(staging, path)
 
 
 def mine(
@@ -306,8 +296,8 @@ def mine(
             for row in failed.itertuples(index=False)
         ]
         candidates = shot.drop(columns="snapshot_error")
-    _write_atomic(candidates, out / "candidates.parquet")
-    _write_atomic(items_frame, out / "items.parquet")
+    write_parquet_atomic(candidates, out / "candidates.parquet")
+    write_parquet_atomic(items_frame, out / "items.parquet")
     write_tiers(items_frame, out, tiers=options.tiers)
     stats = score_statistics(windows, items_frame, options.tiers)
     stats.update(
@@ -326,9 +316,7 @@ def mine(
             "errors": snapshot_errors[:100],
         }
     write_statistics(stats, out)
-    staging = out / ".errors.csv.partial"
-    errors.to_csv(staging, index=False)
-    os.replace(staging, out / "errors.csv")
+    write_bytes_atomic(out / "errors.csv", errors.to_csv(index=False))
     stats["seconds_this_run"] = round(time.perf_counter() - started, 2)
     stats["windows_scored_this_run"] = scored_windows
     return MineResult(out, candidates, items_frame, errors, stats)

@@ -36,7 +36,6 @@ import io
 import json
 import math
 import numbers
-import os
 from bisect import bisect_left, insort
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -44,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hardneg._atomic import write_bytes_atomic
 from hardneg.errors import InputError
 
 WINDOW_COLUMNS = ("item", "group", "start_ms", "end_ms", "score")
@@ -537,17 +537,6 @@ def _check_items(items) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------- writing
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # Written beside the target and renamed, so a crash never leaves a half-written file that looks whole.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_tiers(items: pd.DataFrame, out_dir, tiers: Sequence[float] = DEFAULT_TIERS) -> list[Path]:
     """Write one CSV per confidence tier: the items whose ``max_score`` reaches it.
 
@@ -587,7 +576,7 @@ def write_tiers(items: pd.DataFrame, out_dir, tiers: Sequence[float] = DEFAULT_T
         n = int(np.count_nonzero(max_score >= value))
         text = ranked.iloc[:n].to_csv(index=False, lineterminator="\n")
         path = tier_path(out_dir, value)
-        _write_atomic(path, text.encode("utf-8"))
+        write_bytes_atomic(path, text.encode("utf-8"))
         paths.append(path)
     return paths
 
@@ -801,9 +790,9 @@ def write_statistics(stats: Mapping, out_dir) -> list[Path]:
     out = Path(out_dir)
     text = json.dumps(stats, indent=2, allow_nan=False, default=_json_default) + "\n"
     paths = [out / STATS_JSON, out / STATS_MD, out / STATS_PNG]
-    _write_atomic(paths[0], text.encode("utf-8"))
-    _write_atomic(paths[1], _markdown(stats).encode("utf-8"))
-    _write_atomic(paths[2], _plot(stats))
+    write_bytes_atomic(paths[0], text.encode("utf-8"))
+    write_bytes_atomic(paths[1], _markdown(stats).encode("utf-8"))
+    write_bytes_atomic(paths[2], _plot(stats))
     return paths
 
 

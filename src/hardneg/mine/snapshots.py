@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import shutil
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hardneg._atomic import write_bytes_atomic
 from hardneg.errors import InputError
 from hardneg.io.recording import SAMPLE_TOLERANCE
 from hardneg.mine.pools import PoolItem, image_files
@@ -162,14 +162,6 @@ def _reason(error: BaseException) -> str:
     return first if isinstance(error, InputError) else f"{type(error).__name__}: {first}".rstrip(": ")
 
 
-def _write_bytes(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.partial")
-    staging.write_bytes(data)
-    os.replace(staging, path)
-    return path
-
-
 # ----------------------------------------------------------------------------- video and images
 
 
@@ -204,7 +196,7 @@ def _video(item: PoolItem, rows: pd.DataFrame, folder: Path, **_) -> dict:
         if frame not in images:
             out[row] = InputError(f"{item.path}: frame {frame} not found; the video may be shorter than when mined")
             continue
-        out[row] = [_write_bytes(folder / f"{stem}_f{frame}.jpg", _jpeg(images[frame]))]
+        out[row] = [write_bytes_atomic(folder / f"{stem}_f{frame}.jpg", _jpeg(images[frame]))]
     return out
 
 
@@ -281,7 +273,7 @@ def _image(item: PoolItem, rows: pd.DataFrame, folder: Path, **_) -> dict:
         except Exception as error:  # noqa: BLE001 - reported per candidate
             out[row] = InputError(f"{source}: cannot be read as an image ({_reason(error)})")
             continue
-        out[row] = [_write_bytes(folder / f"{stem}_f{frame}.jpg", data)]
+        out[row] = [write_bytes_atomic(folder / f"{stem}_f{frame}.jpg", data)]
     return out
 
 
@@ -327,7 +319,10 @@ def _audio(item: PoolItem, rows: pd.DataFrame, folder: Path, *, window_ms: float
             soundfile.write(wav, clip, int(audio.samplerate), subtype=subtype, format="WAV")
             base = f"{stem}_{_ms_label(start_ms)}ms"
             png = _spectrogram_png(clip, rate, dtype, item.id, float(start_ms), float(end_ms), float(score))
-            out[row] = [_write_bytes(folder / f"{base}.png", png), _write_bytes(folder / f"{base}.wav", wav.getvalue())]
+            out[row] = [
+                write_bytes_atomic(folder / f"{base}.png", png),
+                write_bytes_atomic(folder / f"{base}.wav", wav.getvalue()),
+            ]
     return out
 
 
@@ -406,7 +401,7 @@ def _sensor(item: PoolItem, rows: pd.DataFrame, folder: Path, *, window_ms: floa
             ax.set_title(f"{item.id}  {float(start_ms):.0f}-{float(end_ms):.0f} ms  score {float(score):.3f}")
             ax.legend(loc="upper right", fontsize=7, ncols=min(len(recording.channels) + 1, 6))
             png = _png(fig)
-        out[row] = [_write_bytes(folder / f"{stem}_{_ms_label(start_ms)}ms.png", png)]
+        out[row] = [write_bytes_atomic(folder / f"{stem}_{_ms_label(start_ms)}ms.png", png)]
     return out
 
 

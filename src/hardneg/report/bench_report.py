@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hardneg._atomic import write_bytes_atomic
 from hardneg.errors import InputError
 from hardneg.report import plots as plotting
 from hardneg.report.render import Bullets, Document, Heading, Image, Paragraph, Table, slug
@@ -175,7 +175,7 @@ def write_bench_report(
         plot_list = plotting.make_plots(panels, max_groups=max_groups)
         (out / PLOTS_DIR).mkdir(exist_ok=True)
         for plot in plot_list:
-            _write_atomic(out / PLOTS_DIR / f"{plot.name}.png", plot.png)
+            write_bytes_atomic(out / PLOTS_DIR / f"{plot.name}.png", plot.png)
 
     doc = Document(str(meta.get("title") or "hardneg bench report"))
     _header(doc, meta, frame, splits, subset, baselines, boot)
@@ -188,8 +188,8 @@ def write_bench_report(
     _details_section(doc, meta)
 
     md_path, html_path = out / MD_FILE, out / HTML_FILE
-    _write_atomic(md_path, doc.markdown().encode("utf-8"))
-    _write_atomic(html_path, doc.html().encode("utf-8"))
+    write_bytes_atomic(md_path, doc.markdown().encode("utf-8"))
+    write_bytes_atomic(html_path, doc.html().encode("utf-8"))
     return md_path, html_path
 
 
@@ -660,13 +660,3 @@ def _details_section(doc, meta) -> None:
         return
     items = [f"`{k}`: {json.dumps(extra[k], sort_keys=True, default=str)}" for k in sorted(extra, key=str)]
     doc.add(Heading(2, "Run details", "run-details"), Bullets(items))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    # Written beside the target and renamed, so a crash never leaves a half report that looks whole.
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
