@@ -30,13 +30,18 @@ def write_bytes_atomic(path: str | Path, data: bytes | str) -> Path:
     return path
 
 
-def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` (without its index) to the Parquet file ``path`` atomically; return ``path``."""
+def write_parquet_atomic(frame, path: str | Path) -> Path:
+    """Write ``frame`` (a DataFrame, without its index, or a pyarrow Table) to ``path`` atomically; return ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = _staging(path)
     try:
-        frame.to_parquet(staging, index=False)
+        if isinstance(frame, pd.DataFrame):
+            frame.to_parquet(staging, index=False)
+        else:
+            import pyarrow.parquet as pq
+
+            pq.write_table(frame, staging)
         os.replace(staging, path)
     finally:
         staging.unlink(missing_ok=True)

@@ -6,20 +6,30 @@ the command line passes the latter so long work shows a bar on stderr.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 
 
 class ProgressReporter(Protocol):
-    def track(self, iterable: Iterable[T], *, total: int | None, description: str) -> Iterator[T]: ...
+    def track(
+        self,
+        iterable: Iterable[T],
+        *,
+        total: int | None,
+        description: str,
+        status: Callable[[], str] | None = None,
+    ) -> Iterator[T]:
+        """Yield from ``iterable``, advancing a bar; ``status()`` (rates, counts) is shown beside it."""
 
 
 class NullProgress:
     """Reports nothing; the default for the Python API."""
 
-    def track(self, iterable: Iterable[T], *, total: int | None = None, description: str = "") -> Iterator[T]:
+    def track(
+        self, iterable: Iterable[T], *, total: int | None = None, description: str = "", status=None
+    ) -> Iterator[T]:
         yield from iterable
 
 
@@ -37,6 +47,7 @@ class RichProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}"),
             console=console,
             disable=not (enabled and console.is_terminal),
             transient=False,
@@ -49,8 +60,18 @@ class RichProgress:
     def __exit__(self, *exc_info) -> None:
         self._progress.stop()
 
-    def track(self, iterable: Iterable[T], *, total: int | None = None, description: str = "") -> Iterator[T]:
-        yield from self._progress.track(iterable, total=total, description=description)
+    def track(
+        self,
+        iterable: Iterable[T],
+        *,
+        total: int | None = None,
+        description: str = "",
+        status: Callable[[], str] | None = None,
+    ) -> Iterator[T]:
+        task = self._progress.add_task(description, total=total, status="")
+        for value in iterable:
+            yield value
+            self._progress.update(task, advance=1, status=status() if status is not None else "")
 
 
 def resolve(progress: ProgressReporter | None) -> ProgressReporter:

@@ -68,6 +68,10 @@ class LazyParquet:
     each column is converted to numpy and its Arrow buffers are released.
     """
 
+    #: Files up to this size (uncompressed) are read in one call, all columns in parallel, which is faster;
+    #: larger ones column by column, so that the Arrow copy of only one column is alive at a time.
+    WHOLE_READ_BYTES = 256 * 2**20
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
         _check_file(self.path)
@@ -77,10 +81,19 @@ class LazyParquet:
             raise _unreadable(self.path, "Parquet", error) from None
         self.schema = self._file.schema_arrow
         self.column_names = self.schema.names
-        self.num_rows = self._file.metadata.num_rows
+        metadata = self._file.metadata
+        self.num_rows = metadata.num_rows
+        size = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+        self._whole: dict[str, pa.ChunkedArray] | None = {} if size <= self.WHOLE_READ_BYTES else None
 
     def column(self, name: str) -> pa.ChunkedArray:
         try:
+            if self._whole is not None:
+                if not self._whole:
+                    table = self._file.read(use_threads=True)
+                    self._whole = dict(zip(table.column_names, table.columns, strict=True))
+                if name in self._whole:
+                    return self._whole.pop(name)  # handed over once, so its memory goes with the caller's copy
             return self._file.read(columns=[name], use_threads=True).column(0)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as error:
             raise _unreadable(self.path, "Parquet", error) from None

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from hardneg._atomic import write_bytes_atomic, write_parquet_atomic
 from hardneg._progress import ProgressReporter, resolve
@@ -141,12 +143,11 @@ def _excluded_groups(options: MineOptions) -> set[str]:
     return set(dataset.index.loc[frame["window_id"].unique(), "group"].astype(str))
 
 
-def _score_item(item, scorer, options: MineOptions) -> pd.DataFrame:
-    """Scored windows of one item (the scorer sees batches; memory is bounded by the batch)."""
+def _item_batches(item, options: MineOptions, buffers=None):
+    """The item's batches of windows, each with its :class:`~hardneg.mine.pools.WindowSpan`."""
     from hardneg.mine.pools import iter_windows
 
-    starts, ends, frames, scores = [], [], [], []
-    for batch, span in iter_windows(
+    return iter_windows(
         item,
         window_ms=options.window_ms,
         hop_ms=options.hop_ms,
@@ -156,8 +157,21 @@ def _score_item(item, scorer, options: MineOptions) -> pd.DataFrame:
         time_col=options.time_col,
         channels=options.channels,
         raw_spans=True,  # arrays per batch, one table per item: a DataFrame per batch cost more than the model
-    ):
+        buffers=buffers,
+    )
+
+
+def _score_item(item, scorer, options: MineOptions, batches=None, buffers=None) -> pa.Table:
+    """Scored windows of one item (the scorer sees batches; memory is bounded by the batch).
+
+    ``batches`` are the item's batches when they were read ahead (see :mod:`hardneg.mine.prefetch`); each is
+    given back to ``buffers`` once scored.
+    """
+    starts, ends, frames, scores = [], [], [], []
+    for batch, span in _item_batches(item, options) if batches is None else batches:
         batch_scores = np.asarray(scorer(batch), dtype=np.float64)
+        if buffers is not None:
+            buffers.give(batch)
         if batch_scores.shape != (len(span.start_ms),):
             raise InputError(
                 f"{item.path}: the scorer returned shape {batch_scores.shape} for {len(span.start_ms)} windows"
@@ -167,38 +181,84 @@ def _score_item(item, scorer, options: MineOptions) -> pd.DataFrame:
         scores.append(batch_scores)
         if span.frame is not None:
             frames.append(span.frame)
-    if not starts:
-        return pd.DataFrame(columns=WINDOW_COLUMNS)
     count = sum(len(part) for part in starts)
-    table = {
-        "item": pd.Series([item.id] * count, dtype=object),
-        "group": pd.Series([item.group] * count, dtype=object),
-        "start_ms": np.concatenate(starts).astype(np.float64),
-        "end_ms": np.concatenate(ends).astype(np.float64),
+    columns = {
+        "item": pa.array([item.id] * count, type=pa.string()),
+        "group": pa.array([item.group] * count, type=pa.string()),
+        "start_ms": _concatenate(starts, np.float64),
+        "end_ms": _concatenate(ends, np.float64),
     }
     if frames:
-        table["frame"] = np.concatenate(frames).astype(np.int64)
-    table["score"] = np.concatenate(scores)
-    return pd.DataFrame(table)
+        columns["frame"] = _concatenate(frames, np.int64)
+    columns["score"] = _concatenate(scores, np.float64)
+    return pa.table(columns)
 
 
-def score_and_write(item, scorer, table, options: MineOptions, shards: Path) -> tuple[str, int]:
+def _concatenate(parts, dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype=dtype)
+
+
+def _shard_paths(item, shards: Path) -> tuple[Path, Path]:
+    name = _shard_name(item.id, str(item.path))
+    return shards / f"{name}.parquet", shards / f"{name}.error.json"
+
+
+def score_and_write(item, scorer, table, options: MineOptions, shards: Path, *, batches=None, buffers=None):
     """Score one item and write its shard, or its error record; skip an item already done (for --resume).
 
     Both engines call this for every item, so their shard folders, and so their outputs, are the same.
+    ``batches``/``buffers`` pass batches read ahead by :func:`hardneg.mine.prefetch.read_ahead`.
     Returns ``(status, windows scored)`` with status ``scored``, ``error`` or ``skipped``.
     """
-    name = _shard_name(item.id, str(item.path))
-    shard, error = shards / f"{name}.parquet", shards / f"{name}.error.json"
+    shard, error = _shard_paths(item, shards)
     if shard.is_file() or error.is_file():
         return "skipped", 0
     try:
-        windows = table.lookup(item) if table is not None else _score_item(item, scorer, options)
+        if table is not None:
+            windows = pa.Table.from_pandas(table.lookup(item), preserve_index=False)
+        else:
+            windows = _score_item(item, scorer, options, batches=batches, buffers=buffers)
     except InputError as failure:
         write_bytes_atomic(error, json.dumps({"item": item.id, "path": str(item.path), "error": str(failure)}) + "\n")
         return "error", 0
     write_parquet_atomic(windows, shard)
-    return "scored", len(windows)
+    return "scored", windows.num_rows
+
+
+def _score_locally(items, scorer, table, options: MineOptions, shards: Path, progress) -> int:
+    """Score the items not done yet, reading each next item while the current one is scored."""
+    from hardneg.mine.prefetch import read_ahead
+
+    todo = [item for item in items if not any(path.is_file() for path in _shard_paths(item, shards))]
+    meter = _Meter(len(items) - len(todo))
+    if table is not None:  # precomputed scores: nothing to read ahead
+        stream = ((item, None, None) for item in todo)
+    else:
+        stream = read_ahead(todo, lambda item, buffers: _item_batches(item, options, buffers))
+    for item, batches, buffers in resolve(progress).track(
+        stream, total=len(todo), description="Mining items", status=meter.status
+    ):
+        meter.add(score_and_write(item, scorer, table, options, shards, batches=batches, buffers=buffers)[1])
+    return meter.windows
+
+
+class _Meter:
+    """Items and windows per second, for the progress bar."""
+
+    def __init__(self, skipped: int):
+        self.started = time.perf_counter()
+        self.items = 0
+        self.windows = 0
+        self.skipped = skipped
+
+    def add(self, windows: int) -> None:
+        self.items += 1
+        self.windows += windows
+
+    def status(self) -> str:
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        text = f"{self.items / elapsed:.1f} items/s, {self.windows / elapsed:,.0f} windows/s"
+        return text + (f" ({self.skipped} done before --resume)" if self.skipped else "")
 
 
 def mine(
@@ -269,8 +329,7 @@ def mine(
         local_items = []  # the shards are written; the loop below has nothing left
     else:
         local_items = kept_items
-    for item in resolve(progress).track(local_items, total=len(local_items), description="Mining items"):
-        scored_windows += score_and_write(item, scorer, table, options, shards)[1]
+    scored_windows += _score_locally(local_items, scorer, table, options, shards, progress)
 
     windows, errors = _gather(shards, kept_items)
     nms_ms = options.nms_ms if options.nms_ms is not None else options.window_ms
@@ -324,13 +383,17 @@ def mine(
 
 def _gather(shards: Path, items) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every item's windows in pool order, and the items that failed, from the shard folder."""
-    frames, failures = [], []
+    tables, failures = [], []
     for item in items:
-        name = _shard_name(item.id, str(item.path))
-        if (shards / f"{name}.parquet").is_file():
-            frames.append(pd.read_parquet(shards / f"{name}.parquet"))
-        elif (shards / f"{name}.error.json").is_file():
-            failures.append(json.loads((shards / f"{name}.error.json").read_text()))
-    windows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=WINDOW_COLUMNS)
+        shard, error = _shard_paths(item, shards)
+        if shard.is_file():
+            tables.append(pq.read_table(shard))
+        elif error.is_file():
+            failures.append(json.loads(error.read_text()))
+    if tables:
+        # Video shards have a frame column; a pool mixing kinds gets nulls where an item has none.
+        windows = pa.concat_tables(tables, promote_options="default").to_pandas()
+    else:
+        windows = pd.DataFrame(columns=WINDOW_COLUMNS)
     errors = pd.DataFrame(failures, columns=["item", "path", "error"])
     return windows, errors

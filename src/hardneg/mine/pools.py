@@ -169,6 +169,7 @@ def iter_windows(
     time_col: str = "t_ms",
     channels: Sequence[str | int] | None = None,
     raw_spans: bool = False,
+    buffers=None,
     **reader_options,
 ) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
     """Stream one pool item as batches of windows with their window table.
@@ -223,7 +224,9 @@ def iter_windows(
         come after some batches were yielded, for a file damaged midway.
 
     With ``raw_spans=True`` each batch comes with a :class:`WindowSpan` of arrays instead of a table, which
-    saves building a DataFrame per batch where only the arrays are needed (the mining engine).
+    saves building a DataFrame per batch where only the arrays are needed (the mining engine). With
+    ``buffers`` (a :class:`hardneg.mine.prefetch.BatchBuffers`) video batches are drawn from those reused
+    arrays, and the caller must ``give`` each batch back once it is done with it.
 
     Examples
     --------
@@ -253,7 +256,7 @@ def iter_windows(
     elif item.kind == "audio":
         spans = _audio_windows(item, window_ms, hop_ms, short_items, batch_size, channels)
     elif item.kind == "video":
-        spans = _video_frames(item, stride, batch_size)
+        spans = _video_frames(item, stride, batch_size, buffers)
     else:
         spans = _image_batches(item, batch_size)
     if raw_spans:
@@ -527,7 +530,7 @@ def _audio_batches(item, audio, plan: _Plan, rate, window_ms, batch_size, keep, 
 # ----------------------------------------------------------------------------- video and images
 
 
-def _video_frames(item, stride, batch_size):
+def _video_frames(item, stride, batch_size, buffers=None):
     try:
         import av
     except ImportError:
@@ -541,22 +544,28 @@ def _video_frames(item, stride, batch_size):
             stream.thread_type = "AUTO"  # frame-level threads: decoding is the cost here
             rate = stream.average_rate or stream.guessed_rate
             frame_ms = 1000.0 / float(rate) if rate else 0.0
-            frames: list[np.ndarray] = []
+            take = buffers.take if buffers is not None else (lambda shape, dtype: np.empty(shape, dtype=dtype))
+            batch, filled, decoded = None, 0, 0
             index: list[int] = []
             times: list[float] = []
             for number, frame in enumerate(container.decode(stream)):
+                decoded += 1
                 if number % stride:
                     continue  # decoded (later frames depend on it) but not converted
-                image = frame.to_ndarray(format="rgb24")
-                if frames and (image.shape != frames[0].shape or len(frames) == batch_size):
-                    yield _frame_batch(item, frames, index, times, frame_ms)
-                    frames, index, times = [], [], []
-                frames.append(image)
+                image = frame.to_ndarray(format="rgb24")  # a view of the converted frame
+                if batch is not None and (image.shape != batch.shape[1:] or filled == batch_size):
+                    yield _frame_batch(batch, filled, index, times, frame_ms)
+                    batch, filled, index, times = None, 0, [], []
+                if batch is None:
+                    # Frames are copied straight into the batch: one copy per frame, no list to stack.
+                    batch = take((batch_size, *image.shape), np.uint8)
+                batch[filled] = image
+                filled += 1
                 index.append(number)
                 times.append(float(frame.pts * frame.time_base * 1000) if frame.pts is not None else number * frame_ms)
-            if frames:
-                yield _frame_batch(item, frames, index, times, frame_ms)
-            elif not index:
+            if filled:
+                yield _frame_batch(batch, filled, index, times, frame_ms)
+            elif not decoded:
                 raise InputError(f"{path}: no video frames could be decoded; check that the file is complete")
     except InputError:
         raise
@@ -565,9 +574,10 @@ def _video_frames(item, stride, batch_size):
         raise InputError(f"{path}: cannot be decoded as video ({reason}); check that the file is complete") from None
 
 
-def _frame_batch(item, frames, index, times, frame_ms):
+def _frame_batch(batch, filled, index, times, frame_ms):
     start = np.asarray(times, dtype=np.float64)
-    return np.stack(frames), WindowSpan(start, start + frame_ms, index)
+    frames = batch if filled == len(batch) else batch[:filled]
+    return frames, WindowSpan(start, start + frame_ms, np.asarray(index, dtype=np.int64))
 
 
 def _image_batches(item, batch_size):

@@ -1,0 +1,55 @@
+"""Mining a video pool: read-ahead and reused batch buffers must not change a single score."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+av = pytest.importorskip("av")
+
+from hardneg.mine.engine import MineOptions, mine  # noqa: E402
+from tests.mine.test_pools import write_video  # noqa: E402
+
+SCORER = """
+import numpy as np
+
+def make():
+    # mean red level of each frame / 255: a frame's score depends on that frame alone
+    return lambda batch: np.asarray(batch)[..., 0].mean(axis=(1, 2)) / 255.0
+"""
+
+
+def brute_scores(path, stride):
+    """Every stride-th frame decoded on its own, scored one by one."""
+    rows = []
+    with av.open(str(path)) as container:
+        for number, frame in enumerate(container.decode(video=0)):
+            if number % stride == 0:
+                rows.append((number, frame.to_ndarray(format="rgb24")[..., 0].mean() / 255.0))
+    return pd.DataFrame(rows, columns=["frame", "score"])
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 64])
+def test_video_pool_scores_match_frame_by_frame_decoding(tmp_path, batch_size):
+    rng = np.random.default_rng(3)
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for index in range(3):  # three clips of different lengths, so batches end mid-clip and across clips
+        colours = rng.integers(0, 256, size=(17 + 6 * index, 3)).astype(np.uint8)
+        write_video(pool / f"cam{index}.mp4", colours)
+    (tmp_path / "red.py").write_text(SCORER)
+    options = MineOptions(model=f"{tmp_path / 'red.py'}:make", stride=2, batch_size=batch_size, min_score=0.0,
+                          nms_ms=0.0)  # fmt: skip
+    result = mine([pool], tmp_path / "out", options)
+
+    windows_seen = 0
+    for index in range(3):
+        expected = brute_scores(pool / f"cam{index}.mp4", stride=2)
+        item = result.items.set_index("item").loc[f"cam{index}"]
+        assert item["n_windows"] == len(expected)
+        assert item["max_score"] == pytest.approx(expected["score"].max(), abs=1e-12)
+        kept = result.candidates[result.candidates["item"] == f"cam{index}"].sort_values("frame")
+        # min score 0 and no suppression: every scored frame is a candidate
+        assert kept["frame"].tolist() == expected["frame"].tolist()
+        np.testing.assert_allclose(kept["score"].to_numpy(), expected["score"].to_numpy(), atol=1e-12)
+        windows_seen += len(expected)
+    assert result.stats["n_windows"] == windows_seen
