@@ -12,6 +12,7 @@ from hardneg._progress import ProgressReporter
 from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerprint_in_background, write_dataset
 from hardneg.errors import InputError
 from hardneg.io import read_events_csv, read_sensor_logs, read_wfdb_records
+from hardneg.io.audio import AUDIO_SUFFIXES, read_audio_recordings
 from hardneg.io.recording import Recording
 from hardneg.io.tables import CSV_SUFFIXES, PARQUET_SUFFIXES
 from hardneg.sample import SamplingConfig, sample_windows
@@ -55,7 +56,7 @@ def read_inputs(
     progress: ProgressReporter | None = None,
     skipped: list[dict] | None = None,
 ) -> tuple[list[Recording], pd.DataFrame]:
-    """Read sensor logs or WFDB records (by suffix) and their events.
+    """Read sensor logs, WFDB records or audio files (by suffix) and their events.
 
     With ``options.skip_bad_files``, a file that cannot be used is left out and
     ``{"path", "error"}`` appended to ``skipped``; otherwise it raises.
@@ -69,11 +70,16 @@ def read_inputs(
         raise InputError("no inputs given; pass log files (.csv, .parquet) or WFDB headers (.hea)")
     wfdb_paths = [path for path in paths if path.suffix.lower() in (".hea", "")]
     table_paths = [path for path in paths if path.suffix.lower() in CSV_SUFFIXES | PARQUET_SUFFIXES]
-    other = [path for path in paths if path not in wfdb_paths and path not in table_paths]
+    audio_paths = [path for path in paths if path.suffix.lower() in AUDIO_SUFFIXES]
+    other = [path for path in paths if path not in wfdb_paths and path not in table_paths and path not in audio_paths]
     if other:
-        raise InputError(f"{other[0]}: unknown input type {other[0].suffix!r}; use .csv, .parquet or .hea")
-    if wfdb_paths and table_paths:
-        raise InputError("mix of WFDB records and CSV/Parquet logs; build one dataset per kind of input")
+        raise InputError(
+            f"{other[0]}: unknown input type {other[0].suffix!r}; use .csv, .parquet, .hea or audio (.wav, .flac)"
+        )
+    if sum(bool(kind) for kind in (wfdb_paths, table_paths, audio_paths)) > 1:
+        raise InputError(
+            "mix of input kinds (WFDB records, CSV/Parquet logs, audio files); build one dataset per kind of input"
+        )
     if options.event_col and options.events:
         raise InputError("pass either --events or --event-col, not both")
     on_bad_file = None
@@ -83,7 +89,19 @@ def read_inputs(
         def on_bad_file(path: Path, message: str) -> None:
             skipped.append({"path": str(path), "error": message})
 
-    if wfdb_paths:
+    if audio_paths:
+        if options.events is None:
+            raise InputError("audio files need --events EVENTS.csv (recording = file stem, t_ms from the file start)")
+        if options.event_col or options.event_symbols or options.recording_col or options.group_col:
+            raise InputError(
+                "--event-col, --event-symbols, --recording-col and --group-col do not apply to audio; "
+                "use --events and --groups"
+            )
+        recordings = read_audio_recordings(
+            audio_paths, channels=options.channels, groups=options.groups, on_bad_file=on_bad_file, progress=progress
+        )
+        events = None
+    elif wfdb_paths:
         if options.events is None and not options.event_symbols:
             raise InputError("WFDB records need --event-symbols (e.g. V) or --events to say what the events are")
         recordings, events = read_wfdb_records(
@@ -183,6 +201,8 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
         paths = [Path(path) for path in needed["path"]]
         if all(path.suffix.lower() in (".hea", "") for path in paths):
             sources, _ = read_wfdb_records(paths, event_symbols=None, channels=inputs.channels, progress=progress)
+        elif all(path.suffix.lower() in AUDIO_SUFFIXES for path in paths):
+            sources = read_audio_recordings(paths, channels=inputs.channels, progress=progress)
         else:
             sources, _ = read_sensor_logs(
                 paths, time_col=inputs.time_col, time_unit=inputs.time_unit, channels=inputs.channels,

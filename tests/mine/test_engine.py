@@ -220,3 +220,17 @@ def test_groups_of_a_dataset_are_excluded(pool, tmp_path):
     assert set(pd.read_parquet(out / "items.parquet")["item"]) == {"subjB_s1", "subjC_s1"}
     stats = json.loads((out / "stats.json").read_text())
     assert stats["excluded_items"] == 2
+
+
+def test_a_folder_prepared_by_a_run_that_scored_nothing_is_reused(pool, tmp_path):
+    """A run that stopped before scoring anything (an unreachable Ray cluster) does not need --overwrite."""
+    folder, _, scorer = pool
+    out = tmp_path / "started"
+    (out / "shards").mkdir(parents=True)
+    (out / "mine.json").write_text("{}\n")  # options of a run that never got going
+    done = run_mine(*common(folder, out, scorer))
+    assert done.returncode == 0, done.stderr
+    assert (out / "candidates.parquet").is_file()
+    (out / "notes.txt").write_text("someone's file")  # anything else in the folder: refused as before
+    again = run_mine(*common(folder, out, scorer))
+    assert again.returncode == 2 and "--resume" in again.stderr

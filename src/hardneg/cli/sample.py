@@ -22,8 +22,9 @@ def sample(
     inputs: Annotated[
         list[Path],
         typer.Argument(
-            help="Sensor logs (.csv, .parquet; one recording per file unless --recording-col) "
-            "or WFDB record headers (.hea).",
+            help="Sensor logs (.csv, .parquet; one recording per file unless --recording-col), "
+            "WFDB record headers (.hea), or audio files (.wav, .flac; one recording per file, its stem the id, "
+            "events in ms from the file start).",
             show_default=False,
         ),
     ],

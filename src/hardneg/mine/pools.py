@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from hardneg.errors import InputError
+from hardneg.io.audio import AUDIO_SUFFIXES
 from hardneg.io.groups import read_groups_csv
 from hardneg.io.recording import SAMPLE_TOLERANCE
 
 SENSOR_SUFFIXES = frozenset({".csv", ".parquet", ".hea"})
-AUDIO_SUFFIXES = frozenset({".wav", ".flac"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".avi"})
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
 KINDS = ("sensor", "audio", "video", "image")

@@ -780,6 +780,16 @@ def _plot(stats: Mapping) -> bytes:
     return buffer.getvalue()
 
 
+def warm_up_plot() -> None:
+    """Import what :func:`write_statistics` plots with and render a little text, which loads the font."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(1, 1), dpi=10)
+    figure.text(0.5, 0.5, "0.5")
+    FigureCanvasAgg(figure).draw()
+
+
 def _count_label(value: float, _position) -> str:
     if value < 1:
         return f"{value:g}"
