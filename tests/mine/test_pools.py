@@ -221,7 +221,7 @@ def test_audio_channel_choice_and_short_item(tmp_path):
     np.testing.assert_array_equal(batch[0, :, :300], data)
     assert not batch[0, :, 300:].any() and table["end_ms"].tolist() == [100.0]
     assert list(iter_windows(item_of(short, "audio"), window_ms=100, short_items="skip")) == []
-    with pytest.raises(InputError, match="channel index out of range"):
+    with pytest.raises(InputError, match="--channels 2 is out of range; the file has 2 channel"):
         list(iter_windows(item_of(path, "audio"), window_ms=100, channels=[2]))
 
 

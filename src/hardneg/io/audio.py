@@ -96,7 +96,7 @@ def _read_one(soundfile, path: Path, channels: Sequence[str] | None) -> Recordin
         raise InputError(f"{path}: cannot be read as audio ({reason}); check that the file is complete") from None
     if len(samples) == 0:
         raise InputError(f"{path}: audio file has no samples; remove it")
-    keep = _channel_indices(channels, samples.shape[1], path)
+    keep = channel_indices(channels, samples.shape[1], path)
     return Recording(
         id=path.stem,
         group=path.stem,
@@ -109,7 +109,8 @@ def _read_one(soundfile, path: Path, channels: Sequence[str] | None) -> Recordin
     )
 
 
-def _channel_indices(channels: Sequence[str] | None, n_channels: int, path: Path) -> list[int]:
+def channel_indices(channels: Sequence[str] | None, n_channels: int, path: Path) -> list[int]:
+    """The audio channels to keep, as indices: ``channels`` gives them as ``"0"``/``0`` or ``"ch0"``; None = all."""
     if not channels:
         return list(range(n_channels))
     indices = []
@@ -120,6 +121,6 @@ def _channel_indices(channels: Sequence[str] | None, n_channels: int, path: Path
             raise InputError(f"--channels {channel!r}: audio channels are chosen by index (0, 1, ... or ch0, ch1, ...)")
         index = int(text)
         if index >= n_channels:
-            raise InputError(f"{path}: --channels {channel!r} is out of range; the file has {n_channels} channel(s)")
+            raise InputError(f"{path}: --channels {channel} is out of range; the file has {n_channels} channel(s)")
         indices.append(index)
     return indices

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hardneg.errors import InputError
-from hardneg.io.audio import AUDIO_SUFFIXES
+from hardneg.io.audio import AUDIO_SUFFIXES, channel_indices
 from hardneg.io.groups import read_groups_csv
 from hardneg.io.recording import SAMPLE_TOLERANCE
 
@@ -472,15 +472,8 @@ def _audio_windows(item, window_ms, hop_ms, short_items, batch_size, channels):
 
 
 def _audio_channels(channels, n_channels: int, path: Path) -> np.ndarray | None:
-    if not channels:
-        return None
-    try:
-        keep = np.array([int(c) for c in channels], dtype=np.int64)
-    except (TypeError, ValueError):
-        raise InputError(f"{path}: audio channels are chosen by index (0, 1, ...), got {list(channels)}") from None
-    if ((keep < 0) | (keep >= n_channels)).any():
-        raise InputError(f"{path}: channel index out of range; the file has {n_channels} channel(s)")
-    return keep
+    # The same choice as `hardneg sample` makes for audio recordings: indices, "0" or "ch0".
+    return None if not channels else np.array(channel_indices(channels, n_channels, path), dtype=np.int64)
 
 
 def _audio_batches(item, audio, plan: _Plan, rate, window_ms, batch_size, keep, n_frames):
