@@ -10,7 +10,7 @@ import numpy as np
 from hardneg._progress import ProgressReporter, resolve
 from hardneg.errors import InputError
 from hardneg.io.groups import resolve_groups
-from hardneg.io.recording import Recording
+from hardneg.io.recording import Recording, check_unique_ids
 
 #: File suffixes read as audio (by :mod:`soundfile`, i.e. libsndfile).
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".aiff", ".aif"})
@@ -77,11 +77,7 @@ def read_audio_recordings(
         recordings.append(recording)
     if not recordings:
         raise InputError(f"none of the {len(paths)} audio files could be read; see the errors above")
-    seen: dict[str, str] = {}
-    for recording in recordings:
-        if recording.id in seen:
-            raise InputError(f"recording id {recording.id!r} comes from both {seen[recording.id]} and {recording.source}; rename one file")
-        seen[recording.id] = recording.source
+    check_unique_ids(recordings)
     resolve_groups(recordings, groups)
     return recordings
 

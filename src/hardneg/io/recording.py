@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hardneg.errors import InputError
+
 #: Tolerance, in samples, when a time is converted to a sample position, so
 #: that 360 Hz times such as 1000/360 ms do not lose a sample to rounding.
 SAMPLE_TOLERANCE = 1e-9
@@ -88,3 +90,14 @@ class Recording:
     def channel_matrix(self, dtype=np.float64) -> np.ndarray:
         """All channels as one (channels, samples) array (a copy)."""
         return np.stack([np.asarray(c, dtype=dtype) for c in self.data])
+
+
+def check_unique_ids(recordings, *, hint: str = "rename one file") -> None:
+    """Refuse two recordings with one id (events and groups are keyed by it), naming both sources and ``hint``."""
+    seen: dict[str, str] = {}
+    for recording in recordings:
+        if recording.id in seen:
+            raise InputError(
+                f"recording id {recording.id!r} comes from both {seen[recording.id]} and {recording.source}; {hint}"
+            )
+        seen[recording.id] = recording.source

@@ -14,7 +14,7 @@ from hardneg._progress import ProgressReporter, resolve
 from hardneg.errors import InputError
 from hardneg.io.events import EVENT_COLUMNS, empty_events, rising_edges
 from hardneg.io.groups import resolve_groups
-from hardneg.io.recording import Recording
+from hardneg.io.recording import Recording, check_unique_ids
 from hardneg.io.tables import column_as_float, describe_row, is_temporal, open_columns
 
 #: Multiplier from each supported time unit to milliseconds.
@@ -124,7 +124,7 @@ def read_sensor_logs(
             event_frames.append(events)
     if not recordings:
         raise InputError(f"none of the {len(paths)} logs could be read; see the errors above")
-    _check_unique_ids(recordings)
+    check_unique_ids(recordings, hint="rename one file or use --recording-col")
     resolve_groups(recordings, groups)
     events = pd.concat(event_frames, ignore_index=True) if event_frames else empty_events()
     if event_col is not None:
@@ -145,17 +145,6 @@ def _read_log(path: Path, *, recording_col: str | None, **options) -> list[tuple
         _recording_from_table(part, path=path, recording_id=recording_id, recording_col=recording_col, **options)
         for recording_id, part in parts
     ]
-
-
-def _check_unique_ids(recordings: Sequence[Recording]) -> None:
-    seen: dict[str, str] = {}
-    for recording in recordings:
-        if recording.id in seen:
-            raise InputError(
-                f"recording id {recording.id!r} comes from both {seen[recording.id]} and {recording.source}; "
-                "rename one file or use --recording-col"
-            )
-        seen[recording.id] = recording.source
 
 
 def _split_by_recording(table: pa.Table, path: Path, recording_col: str | None) -> list[tuple[str, pa.Table]]:

@@ -211,6 +211,11 @@ def _shard_paths(item, shards: Path) -> tuple[Path, Path]:
     return shards / f"{name}.parquet", shards / f"{name}.error.json"
 
 
+def is_done(item, shards: Path) -> bool:
+    """Whether ``item`` already has its shard or its error record: a resumed run skips it."""
+    return any(path.is_file() for path in _shard_paths(item, shards))
+
+
 def score_and_write(item, scorer, table, options: MineOptions, shards: Path, *, batches=None, buffers=None):
     """Score one item and write its shard, or its error record; skip an item already done (for --resume).
 
@@ -218,9 +223,9 @@ def score_and_write(item, scorer, table, options: MineOptions, shards: Path, *, 
     ``batches``/``buffers`` pass batches read ahead by :func:`hardneg.mine.prefetch.read_ahead`.
     Returns ``(status, windows scored)`` with status ``scored``, ``error`` or ``skipped``.
     """
-    shard, error = _shard_paths(item, shards)
-    if shard.is_file() or error.is_file():
+    if is_done(item, shards):
         return "skipped", 0
+    shard, error = _shard_paths(item, shards)
     try:
         if table is not None:
             windows = pa.Table.from_pandas(table.lookup(item), preserve_index=False)
@@ -237,7 +242,7 @@ def _score_locally(items, scorer, table, options: MineOptions, shards: Path, pro
     """Score the items not done yet, reading each next item while the current one is scored."""
     from hardneg.mine.prefetch import read_ahead
 
-    todo = [item for item in items if not any(path.is_file() for path in _shard_paths(item, shards))]
+    todo = [item for item in items if not is_done(item, shards)]
     meter = _Meter(len(items) - len(todo))
     if table is not None:  # precomputed scores: nothing to read ahead
         stream = ((item, None, None) for item in todo)

@@ -44,13 +44,6 @@ def require_ray():
     return ray
 
 
-def _finished(shards: Path, item) -> bool:
-    from hardneg.mine.engine import _shard_name
-
-    name = _shard_name(item.id, str(item.path))
-    return (shards / f"{name}.parquet").is_file() or (shards / f"{name}.error.json").is_file()
-
-
 class _ItemScorer:
     """The Ray Data actor: loads the scorer once, then scores the pool items of each batch it is given."""
 
@@ -136,7 +129,9 @@ def score_items_on_ray(
     ray = require_ray()
     out_dir = Path(out_dir).resolve()
     shards = out_dir / "shards"
-    pending = [item for item in items if not _finished(shards, item)]
+    from hardneg.mine.engine import is_done
+
+    pending = [item for item in items if not is_done(item, shards)]
     if not pending:
         return pd.DataFrame({"item": pd.Series(dtype=str), "status": pd.Series(dtype=str),
                              "windows": pd.Series(dtype="int64")})  # fmt: skip

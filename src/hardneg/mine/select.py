@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from hardneg._atomic import write_bytes_atomic
+from hardneg.dataset import json_default
 from hardneg.errors import InputError
 
 WINDOW_COLUMNS = ("item", "group", "start_ms", "end_ms", "score")
@@ -815,21 +816,10 @@ def write_statistics(stats: Mapping, out_dir) -> list[Path]:
     ['stats.json', 'stats.md', 'score_distribution.png']
     """
     out = Path(out_dir)
-    text = json.dumps(stats, indent=2, allow_nan=False, default=_json_default) + "\n"
+    text = json.dumps(stats, indent=2, allow_nan=False, default=json_default) + "\n"
     paths = [out / STATS_JSON, out / STATS_MD, out / STATS_PNG]
     write_bytes_atomic(paths[0], text.encode("utf-8"))
     write_bytes_atomic(paths[1], _markdown(stats).encode("utf-8"))
     write_bytes_atomic(paths[2], _plot(stats))
     return paths
 
-
-def _json_default(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
