@@ -53,3 +53,29 @@ def test_video_pool_scores_match_frame_by_frame_decoding(tmp_path, batch_size):
         np.testing.assert_allclose(kept["score"].to_numpy(), expected["score"].to_numpy(), atol=1e-12)
         windows_seen += len(expected)
     assert result.stats["n_windows"] == windows_seen
+
+
+def test_a_scorer_failing_on_every_video_lands_each_in_errors_without_starving_the_reader(tmp_path):
+    """The batch being scored goes back to the reused buffers even when the scorer raises.
+
+    There are three buffers; a leak per failed item would block the reader from the fourth item on.
+    """
+    import subprocess
+    import sys
+
+    pool = tmp_path / "pool"
+    pool.mkdir()
+    for index in range(5):
+        write_video(pool / f"cam{index}.mp4", np.full((8, 3), 40 * index, dtype=np.uint8))
+    (tmp_path / "broken.py").write_text(
+        "def make():\n    def score(batch):\n        raise ValueError('model exploded')\n    return score\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "hardneg", "mine", pool, "--model", f"{tmp_path / 'broken.py'}:make",
+         "--batch-size", "2", "--out", tmp_path / "out", "--quiet"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    errors = pd.read_csv(tmp_path / "out" / "errors.csv")
+    assert sorted(errors["item"]) == [f"cam{index}" for index in range(5)]
+    assert errors["error"].str.contains("model exploded").all()

@@ -177,9 +177,11 @@ def _score_item(item, scorer, options: MineOptions, batches=None, buffers=None) 
     """
     starts, ends, frames, scores = [], [], [], []
     for batch, span in _item_batches(item, options) if batches is None else batches:
-        batch_scores = np.asarray(scorer(batch), dtype=np.float64)
-        if buffers is not None:
-            buffers.give(batch)
+        try:
+            batch_scores = np.asarray(scorer(batch), dtype=np.float64)
+        finally:
+            if buffers is not None:  # also when the scorer fails, or the reader would run out of buffers
+                buffers.give(batch)
         if batch_scores.shape != (len(span.start_ms),):
             raise InputError(
                 f"{item.path}: the scorer returned shape {batch_scores.shape} for {len(span.start_ms)} windows"
