@@ -36,7 +36,7 @@ DEMO_CONFIG = dict(
 )
 
 
-#: The demo world: 12 shooting sessions of 6 minutes (about 250 shots, 6 shooters) and 4 sessions without a shot.
+#: The demo world: 12 shooting sessions of 6 minutes (about 320 shots, 6 shooters) and 4 sessions without a shot.
 #: Fewer shots leave too few positives for the mining step's before/after comparison to be more than noise.
 DEMO_SESSIONS = 12
 DEMO_SESSION_MINUTES = 6.0
@@ -89,7 +89,9 @@ def run_demo(
     >>> result.dataset.index.kind.value_counts()  # doctest: +SKIP
     """
     root = prepare_demo_dir(Path(out), overwrite)
-    world = generate_world(root / "world", seed=seed, n_sessions=DEMO_SESSIONS, session_minutes=DEMO_SESSION_MINUTES, n_no_shot_sessions=4)
+    world = generate_world(
+        root / "world", seed=seed, n_sessions=DEMO_SESSIONS, session_minutes=DEMO_SESSION_MINUTES, n_no_shot_sessions=4
+    )
     config_flags = " ".join(
         f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}") for key, value in DEMO_CONFIG.items()
     )
@@ -140,7 +142,8 @@ def false_alarms(
             tables.append(table.assign(score=scorer(batch)))
     scored = pd.concat(tables, ignore_index=True)
     alarm = scored["score"].to_numpy() >= threshold
-    minutes = float(((scored.groupby("item")["end_ms"].max() - scored.groupby("item")["start_ms"].min()) / 60000.0).sum())
+    span = scored.groupby("item").agg(first=("start_ms", "min"), last=("end_ms", "max"))
+    minutes = float((span["last"] - span["first"]).sum() / 60000.0)
     in_holds = _windows_in_holds(scored, holds, "aim_no_shot")
     return {
         "threshold": float(threshold),

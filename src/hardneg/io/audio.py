@@ -50,10 +50,7 @@ def read_audio_recordings(
     >>> recordings[0].sample_rate_hz, recordings[0].channels  # doctest: +SKIP
     (16000.0, ['ch0'])
     """
-    try:
-        import soundfile
-    except ImportError:
-        raise InputError("reading audio needs the soundfile package: pip install 'hardneg[audio]'") from None
+    soundfile = import_soundfile()
     if not paths:
         raise InputError("no audio files given")
     recordings: list[Recording] = []
@@ -80,6 +77,15 @@ def read_audio_recordings(
     check_unique_ids(recordings)
     resolve_groups(recordings, groups)
     return recordings
+
+
+def import_soundfile():
+    """The :mod:`soundfile` module, or one clear error saying how to install it."""
+    try:
+        import soundfile
+    except ImportError:
+        raise InputError("reading audio needs the soundfile package: pip install 'hardneg[audio]'") from None
+    return soundfile
 
 
 def _read_one(soundfile, path: Path, channels: Sequence[str] | None) -> Recording:

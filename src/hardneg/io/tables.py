@@ -84,16 +84,16 @@ class LazyParquet:
         metadata = self._file.metadata
         self.num_rows = metadata.num_rows
         size = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-        self._whole: dict[str, pa.ChunkedArray] | None = {} if size <= self.WHOLE_READ_BYTES else None
+        self._read_whole = size <= self.WHOLE_READ_BYTES
+        self._columns: dict[str, pa.ChunkedArray] | None = None  # the whole read, until each column is taken
 
     def column(self, name: str) -> pa.ChunkedArray:
         try:
-            if self._whole is not None:
-                if not self._whole:
-                    table = self._file.read(use_threads=True)
-                    self._whole = dict(zip(table.column_names, table.columns, strict=True))
-                if name in self._whole:
-                    return self._whole.pop(name)  # handed over once, so its memory goes with the caller's copy
+            if self._read_whole and self._columns is None:  # once: a column asked for again is read alone
+                table = self._file.read(use_threads=True)
+                self._columns = dict(zip(table.column_names, table.columns, strict=True))
+            if self._columns and name in self._columns:
+                return self._columns.pop(name)  # handed over once, so its memory goes with the caller's copy
             return self._file.read(columns=[name], use_threads=True).column(0)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as error:
             raise _unreadable(self.path, "Parquet", error) from None

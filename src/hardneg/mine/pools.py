@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hardneg.errors import InputError
-from hardneg.io.audio import AUDIO_SUFFIXES, channel_indices
+from hardneg.io.audio import AUDIO_SUFFIXES, channel_indices, import_soundfile
 from hardneg.io.groups import read_groups_csv
 from hardneg.io.recording import SAMPLE_TOLERANCE
 
@@ -445,16 +445,8 @@ def _sensor_windows(item, window_ms, hop_ms, short_items, batch_size, time_col, 
 # ----------------------------------------------------------------------------- audio
 
 
-def _import_soundfile():
-    try:
-        import soundfile
-    except ImportError:
-        raise InputError("reading audio needs the soundfile package: pip install soundfile") from None
-    return soundfile
-
-
 def _audio_windows(item, window_ms, hop_ms, short_items, batch_size, channels):
-    soundfile = _import_soundfile()
+    soundfile = import_soundfile()
     path = item.path
     try:
         with soundfile.SoundFile(str(path)) as audio:
@@ -538,11 +530,10 @@ def _video_frames(item, stride, batch_size, buffers=None):
             rate = stream.average_rate or stream.guessed_rate
             frame_ms = 1000.0 / float(rate) if rate else 0.0
             take = buffers.take if buffers is not None else (lambda shape, dtype: np.empty(shape, dtype=dtype))
-            batch, filled, decoded = None, 0, 0
+            batch, filled = None, 0
             index: list[int] = []
             times: list[float] = []
             for number, frame in enumerate(container.decode(stream)):
-                decoded += 1
                 if number % stride:
                     continue  # decoded (later frames depend on it) but not converted
                 image = frame.to_ndarray(format="rgb24")  # a view of the converted frame
@@ -556,9 +547,10 @@ def _video_frames(item, stride, batch_size, buffers=None):
                 filled += 1
                 index.append(number)
                 times.append(float(frame.pts * frame.time_base * 1000) if frame.pts is not None else number * frame_ms)
+            # A batch is handed on only when the next kept frame arrives, so the last one is never empty.
             if filled:
                 yield _frame_batch(batch, filled, index, times, frame_ms)
-            elif not decoded:
+            else:
                 raise InputError(f"{path}: no video frames could be decoded; check that the file is complete")
     except InputError:
         raise
