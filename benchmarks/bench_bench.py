@@ -16,27 +16,10 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
-
-
-def hardneg_command() -> list[str]:
-    script = ROOT / ".venv" / "bin" / "hardneg"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "hardneg"]
-
-
-def timed(command: list[str]) -> float:
-    started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if completed.returncode != 0:
-        sys.exit(f"command failed ({completed.returncode}): {' '.join(command)}\n{completed.stderr[-2000:]}")
-    return elapsed
+from _common import RESULTS_MD, hardneg_command, timed
 
 
 def main() -> None:
@@ -54,7 +37,7 @@ def main() -> None:
                 "--splits", "random,group,time", "--seeds", str(args.seeds), "--quiet"]  # fmt: skip
         times = {}
         for jobs in (1, 2):
-            times[jobs] = timed([*base, "--jobs", str(jobs), "--out", str(work / f"bench-jobs{jobs}")])
+            times[jobs] = timed([*base, "--jobs", str(jobs), "--out", str(work / f"bench-jobs{jobs}")])[0]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     ratio = times[1] / times[2]

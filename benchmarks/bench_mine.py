@@ -58,10 +58,11 @@ import tempfile
 import time
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
+import _common
+
+from _common import BENCH_DIR, REPO_ROOT, RESULTS_MD
+
 DEFAULT_DATA_DIR = BENCH_DIR / "_data"
-RESULTS_MD = BENCH_DIR / "RESULTS.md"
 
 CHANNELS = ["ax", "ay", "az", "gx", "gy", "gz"]
 RATE_HZ = 100
@@ -348,10 +349,7 @@ def timed(cmd: list[str], what: str, timeout: float) -> tuple[float, str]:
 
 
 def hardneg_command(args) -> list[str]:
-    if args.hardneg:
-        return shlex.split(args.hardneg)
-    script = REPO_ROOT / ".venv" / "bin" / "hardneg"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "hardneg"]
+    return _common.hardneg_command(args.hardneg)
 
 
 def compare(bare: dict, out_dir: Path) -> dict:
@@ -382,23 +380,9 @@ def compare(bare: dict, out_dir: Path) -> dict:
 
 
 def machine_line() -> str:
-    from importlib import metadata
-
-    versions = []
-    for dist in ("onnxruntime", "numpy", "pyarrow"):
-        try:
-            versions.append(f"{dist} {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            pass
-    commit = ""
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, timeout=10, check=False).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()  # fmt: skip
-        commit += " (uncommitted changes)" if commit and dirty else ""
-    except (OSError, subprocess.SubprocessError):
-        pass
+    versions = [f"{dist} {version}" for dist, version in _common.package_versions(("onnxruntime", "numpy", "pyarrow"))
+                .items() if version != "not installed"]  # fmt: skip
+    commit = _common.git_commit()
     return (f"`{platform.platform()}`, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
             f"{', '.join(versions)}" + (f", commit {commit}" if commit else ""))  # fmt: skip
 

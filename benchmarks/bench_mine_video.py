@@ -35,17 +35,15 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "benchmarks" / "_data"
-RESULTS_MD = ROOT / "benchmarks" / "RESULTS.md"
+from _common import BENCH_DIR, RESULTS_MD, hardneg_command, timed
+
+DATA = BENCH_DIR / "_data"
 WIDTH, HEIGHT, FPS = 640, 360, 30
 TARGET = 0.8
 
@@ -92,11 +90,6 @@ print(json.dumps(result))
 """
 
 
-def hardneg_command() -> list[str]:
-    script = ROOT / ".venv" / "bin" / "hardneg"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "hardneg"]
-
-
 def make_pool(files: int, seconds: int) -> Path:
     """Write the pool once (a ``.done`` marker makes an interrupted generation start over)."""
     import av
@@ -137,15 +130,6 @@ def make_pool(files: int, seconds: int) -> Path:
                 container.mux(packet)
     (pool / ".done").write_text("")
     return pool
-
-
-def timed(command: list[str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if completed.returncode != 0:
-        sys.exit(f"command failed ({completed.returncode}): {' '.join(command)}\n{completed.stderr[-2000:]}")
-    return elapsed, completed.stdout
 
 
 def main() -> None:

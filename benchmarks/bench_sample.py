@@ -46,10 +46,11 @@ import threading
 import time
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
+import _common
+
+from _common import BENCH_DIR, REPO_ROOT, RESULTS_MD
+
 DEFAULT_DATA_DIR = BENCH_DIR / "_data"
-RESULTS_MD = BENCH_DIR / "RESULTS.md"
 
 CHANNELS = ["ax", "ay", "az", "gx", "gy", "gz"]
 COLUMNS = ["t_ms"] + CHANNELS
@@ -407,12 +408,7 @@ def run_measured(cmd: list[str], timeout: float, cwd: Path | None = None) -> dic
 
 
 def hardneg_command(args) -> list[str]:
-    if args.hardneg:
-        return shlex.split(args.hardneg)
-    script = REPO_ROOT / ".venv" / "bin" / "hardneg"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "hardneg"]
+    return _common.hardneg_command(args.hardneg)
 
 
 def _tail(text: str, n: int = 15) -> str:
@@ -475,35 +471,8 @@ def machine_info() -> dict:
     except OSError:
         pass
     # importlib.metadata, not imports: this process stays small (see run_measured).
-    from importlib import metadata
-
-    versions = {}
-    for dist in ("hardneg", "numpy", "pyarrow", "pandas"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "not installed"
-    commit = None
-    try:
-        commit = (
-            subprocess.run(
-                ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-            ).stdout.strip()
-            or None
-        )
-        if commit:
-            dirty = subprocess.run(
-                ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-            ).stdout.strip()
-            commit += " (uncommitted changes)" if dirty else ""
-    except (OSError, subprocess.SubprocessError):
-        pass
+    versions = _common.package_versions(("hardneg", "numpy", "pyarrow", "pandas"))
+    commit = _common.git_commit()
     return {
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
