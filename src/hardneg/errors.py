@@ -1,6 +1,9 @@
 """The one exception the command line turns into a one-line message and exit status 2."""
 
 
+__all__ = ["InputError"]
+
+
 class InputError(ValueError):
     """Bad input the user can fix: a file, row, column or option value.
 
@@ -13,4 +16,11 @@ class InputError(ValueError):
     Traceback (most recent call last):
     ...
     hardneg.errors.InputError: logs/s1.csv: column 't_ms' not found; pass --time-col with one of: time, ax, ay
+
+    ``parameter`` names the library parameter a message is about (its first
+    word), so the command line can show the flag the user typed instead.
     """
+
+    def __init__(self, message: str = "", *, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter

@@ -1,0 +1,143 @@
+"""The shared vocabulary: table columns, subset, verdict and kind names, artifact file names.
+
+Every stage names these things the same way by importing them from here;
+:func:`check_columns` is the one "are the required columns there?" check.
+
+Examples
+--------
+>>> import pandas as pd
+>>> check_columns(pd.DataFrame({"window_id": [0], "score": [0.5]}), PREDICTION_COLUMNS, "predictions.parquet")
+>>> check_columns(pd.DataFrame({"window_id": [0]}), PREDICTION_COLUMNS, "predictions.parquet")
+Traceback (most recent call last):
+...
+hardneg.errors.InputError: predictions.parquet: column 'score' missing; expected window_id, score
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from hardneg.errors import InputError
+
+__all__ = [
+    "TRAIN",
+    "VAL",
+    "TEST",
+    "SUBSETS",
+    "PASS",
+    "WARN",
+    "FAIL",
+    "SKIP",
+    "VERDICTS",
+    "KINDS",
+    "NEGATIVE_KINDS",
+    "BASELINES",
+    "INDEX_COLUMNS",
+    "SPLIT_COLUMNS",
+    "WINDOW_TABLE_COLUMNS",
+    "SCORED_WINDOW_COLUMNS",
+    "ITEM_COLUMNS",
+    "PREDICTION_COLUMNS",
+    "RESULT_COLUMNS",
+    "SCORE_COLUMNS",
+    "EVENT_COLUMNS",
+    "INDEX_FILE",
+    "WINDOWS_FILE",
+    "META_FILE",
+    "SPLITS_DIR",
+    "MODEL_FILE",
+    "CARD_FILE",
+    "CANDIDATES_FILE",
+    "ITEMS_FILE",
+    "PREDICTIONS_FILE",
+    "RESULTS_FILE",
+    "check_columns",
+]
+
+# ---------------------------------------------------------------- subsets
+TRAIN, VAL, TEST = "train", "val", "test"
+#: the subsets a split assigns windows to, in this order
+SUBSETS = (TRAIN, VAL, TEST)
+
+# ---------------------------------------------------------------- verdicts
+PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
+#: audit verdicts from the least to the most severe
+VERDICTS = (SKIP, PASS, WARN, FAIL)
+
+# ---------------------------------------------------------------- window kinds
+#: ``kind`` values of a dataset's windows
+KINDS = ("pos", "near", "far", "uniform", "hard")
+NEGATIVE_KINDS = KINDS[1:]
+
+#: the chance-level baselines every benchmark fits beside the models
+BASELINES = ("prior", "stratified", "majority")
+
+# ---------------------------------------------------------------- table columns
+#: a dataset's ``index.parquet``
+INDEX_COLUMNS = (
+    "window_id",
+    "recording",
+    "group",
+    "start_ms",
+    "end_ms",
+    "label",
+    "kind",
+    "event_id",
+    "event_t_ms",
+    "motion",
+    "start_sample",
+)
+#: a saved split
+SPLIT_COLUMNS = ("fold", "window_id", "subset", "copies")
+#: where a window of a pool or a timeline lies (what windowing yields)
+WINDOW_TABLE_COLUMNS = ("item", "group", "start_ms", "end_ms")
+#: the window table with its score: what scoring yields, for mining and streaming alike
+SCORED_WINDOW_COLUMNS = (*WINDOW_TABLE_COLUMNS, "score")
+#: per-item aggregates of mined scores (``items.parquet``)
+ITEM_COLUMNS = ("item", "group", "n_windows", "max_score", "mean_score", "topk_mean", "argmax_ms")
+#: a table of predictions for a dataset's windows
+PREDICTION_COLUMNS = ("window_id", "score")
+#: bench ``results.parquet``, long format
+RESULT_COLUMNS = ("model", "features", "split", "seed", "fold", "subset", "metric", "value")
+#: bench out-of-sample scores
+SCORE_COLUMNS = ("model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score")
+#: events, however they were read
+EVENT_COLUMNS = ("recording", "t_ms", "end_ms", "label", "event_id")
+
+# ---------------------------------------------------------------- artifact files
+INDEX_FILE = "index.parquet"
+WINDOWS_FILE = "windows.npy"
+META_FILE = "meta.json"
+SPLITS_DIR = "splits"
+MODEL_FILE = "model.joblib"
+CARD_FILE = "card.json"
+CANDIDATES_FILE = "candidates.parquet"
+ITEMS_FILE = "items.parquet"
+PREDICTIONS_FILE = "predictions.parquet"
+RESULTS_FILE = "results.parquet"
+
+
+def check_columns(frame, required: Sequence[str], what: str, *, hint: str | None = None) -> None:
+    """Raise :class:`InputError` unless ``frame`` has every column of ``required``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or pyarrow.Table
+        Anything with ``columns`` or ``column_names``.
+    required : sequence of str
+        Column names that must be present.
+    what : str
+        What the table is (a file path or a description), the message's first words.
+    hint : str, optional
+        What to do, appended in parentheses.
+    """
+    present: Iterable[str] = getattr(frame, "column_names", None) or list(getattr(frame, "columns", []))
+    present = set(present)
+    missing = [name for name in required if name not in present]
+    if not missing:
+        return
+    names = ", ".join(repr(name) for name in missing)
+    message = f"{what}: column{'s' if len(missing) > 1 else ''} {names} missing; expected {', '.join(required)}"
+    if hint:
+        message += f" ({hint})"
+    raise InputError(message)
