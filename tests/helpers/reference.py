@@ -57,6 +57,11 @@ flagged ``READING`` below so a disagreement can be argued against the text):
   (Python's ``round`` would give banker's rounding: frac 0.5 of 5 -> 2, not 3).
 * Achieved <= requested per kind; with ``neg_min_sep_ms == 0`` and no replacement the draw
   cannot lose a candidate, so achieved == min(requested, available) per kind.
+* Separation, both sides: no two negatives of a recording start closer than ``neg_min_sep_ms``
+  (lower bound), and, without replacement, a kind that falls short has left out only candidates
+  that some negative starts closer than that to (starts exactly ``neg_min_sep_ms`` apart are
+  allowed, so such a candidate must have been taken). ``rejected_min_separation`` is at most
+  ``available - achieved`` and equals it when the kind falls short (the whole pool was drawn).
 """
 
 from __future__ import annotations
@@ -763,12 +768,55 @@ def check_dataset(
             f"uniform: {len(neg)} negatives != min(requested, available {pool['available']})",
         )
 
+    if p["neg_min_sep_ms"] > 0 and not p["neg_with_replacement"]:
+        _check_separation_is_greedy(ref, neg, f)
+
     if check_counts:
         _check_counts(ref, meta, index, f)
     if check_meta_parameters:
         _check_meta(ref, meta, f)
     f.raise_if_any(str(dataset_dir))
     return ref
+
+
+def _drawn_from_pool(ref: Reference, kind: str) -> int:
+    """Negatives drawn from the pool of ``kind``: uniform draws that qualify as near are labelled near."""
+    if kind == "uniform":
+        return ref.achieved["uniform"] + ref.achieved["near"]
+    return ref.achieved[kind]
+
+
+def _check_separation_is_greedy(ref: Reference, neg: pd.DataFrame, f: _Failures) -> None:
+    """The separation refuses only starts closer than ``neg_min_sep_ms``: an upper bound on what it may drop.
+
+    Without replacement a kind that falls short of its request has drawn its whole pool, so
+    every pool candidate left out was refused, and the guard refuses a start only when a
+    negative already accepted starts closer than ``neg_min_sep_ms`` (up to the 1e-9-sample
+    tolerance, in favour of keeping). A left-out candidate with no negative that close breaks
+    the rule "no two negatives start closer than that" from the other side: starts exactly
+    ``neg_min_sep_ms`` apart are allowed. Near is drawn first, so a near candidate can only
+    have been refused because of a near negative.
+    """
+    p = ref.params
+    for kind, pool in ref.pools.items():
+        if _drawn_from_pool(ref, kind) >= ref.requested[kind]:
+            continue  # the draw stopped early: who was never drawn is up to the random order
+        blockers = neg[neg["kind"] == "near"] if kind == "near" else neg
+        for rid, mask in pool["masks"].items():
+            c = ref.candidates[rid]
+            rec = ref.recordings[rid]
+            taken = blockers.loc[blockers["recording"].astype(str) == rid, "start_ms"].to_numpy(np.float64)
+            taken_first = {rec.first_at_or_after(float(s)) for s in taken}
+            for first, start in zip(c["first"][mask].tolist(), c["start"][mask].tolist()):
+                if first in taken_first:
+                    continue
+                nearest = float(np.min(np.abs(taken - start))) if taken.size else math.inf
+                f.check(
+                    nearest < p["neg_min_sep_ms"] - rec.tol_ms,
+                    f"{kind}: requested {ref.requested[kind]}, drew {_drawn_from_pool(ref, kind)}, yet candidate "
+                    f"sample {first} on {rid} (start {start!r}) was left out with the nearest negative {nearest!r} ms "
+                    f"away, not closer than neg_min_sep_ms {p['neg_min_sep_ms']}",
+                )
 
 
 def _check_counts(ref: Reference, meta: dict, index: pd.DataFrame, f: _Failures) -> None:
@@ -858,6 +906,37 @@ def _check_counts(ref: Reference, meta: dict, index: pd.DataFrame, f: _Failures)
                 got.get("duplicates") == 0,
                 f"counts.pools.{kind}.duplicates = {got.get('duplicates')} without replacement",
             )
+        _check_rejections(ref, kind, pool, got, f)
+
+
+def _check_rejections(ref: Reference, kind: str, pool: dict, got: dict, f: _Failures) -> None:
+    """``rejected_min_separation`` bounded by the draws made, and exact when the pool was drawn whole.
+
+    Every draw is accepted, refused by the separation or (with replacement) a repeat. Without
+    replacement there are at most ``available`` draws, all of them when the kind falls short.
+    With replacement there are ``2 * requested`` draws at most.
+    """
+    rejected, duplicates = got.get("rejected_min_separation"), got.get("duplicates")
+    if not (isinstance(rejected, int) and isinstance(duplicates, int)):
+        return  # reported by the type checks above
+    drawn, requested, available = _drawn_from_pool(ref, kind), ref.requested[kind], pool["available"]
+    if ref.params["neg_with_replacement"]:
+        draws = 2 * requested if available else 0
+        f.check(
+            drawn + rejected + duplicates <= draws,
+            f"counts.pools.{kind}: {drawn} kept + {rejected} rejected + {duplicates} repeats > {draws} draws",
+        )
+        return
+    f.check(
+        drawn + rejected <= available,
+        f"counts.pools.{kind}: {drawn} kept + {rejected} rejected_min_separation > {available} available",
+    )
+    if drawn < requested:
+        f.check(
+            drawn + rejected == available,
+            f"counts.pools.{kind}: fell short ({drawn} of {requested}), so the whole pool of {available} was drawn, "
+            f"but {drawn} kept + {rejected} rejected_min_separation != {available}",
+        )
 
 
 def _check_meta(ref: Reference, meta: dict, f: _Failures) -> None:

@@ -11,6 +11,13 @@ at 360 Hz (where ``i * 1000/360`` is off by an ulp) are one known issue, pinned 
 ``test_360hz_candidate_touching_exclusion_zone_is_kept`` and
 ``test_360hz_edge_boundary_candidate_is_kept`` in test_sampler_reference.py; letting
 them in here would make every failing example shrink to that one cause.
+
+The ties themselves are not left untested: explicit ``@example`` worlds (``TIE_EXAMPLES``)
+run through the same reference check before the random ones, with a positive window
+ending exactly on a recording's last sample (and one starting on its first), events on
+the sample grid so that exclusion zones end exactly on candidate starts, ``edge_ms`` a
+whole number of samples, and candidate hops that divide ``neg_min_sep_ms`` so that
+negatives exactly ``neg_min_sep_ms`` apart are what a full draw needs.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import reference, synth
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from hardneg.dataset import write_dataset
@@ -111,6 +118,93 @@ def configs(draw):
     )
 
 
+def _tie_world(fs, seconds, t0, event_times, channels=("u", "v"), seed=0):
+    """One recording ``rec0`` on an exact grid with events at the given times: a ``worlds()`` value."""
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * fs))
+    t = t0 + np.arange(n, dtype=np.float64) * (1000.0 / fs)
+    ch = synth.imu_channels(n, fs, rng, list(channels))
+    recording = Recording("rec0", "g0", t0, fs, list(channels), [ch[c] for c in channels], "rec0.parquet")
+    times = np.asarray(event_times, dtype=np.float64)
+    events = pd.DataFrame(
+        {
+            "recording": ["rec0"] * len(times),
+            "t_ms": times,
+            "end_ms": times,
+            "label": [None] * len(times),
+            "event_id": np.arange(len(times), dtype=np.int64),
+        }
+    )
+    return [recording], events, {"rec0": (t, ch)}, {"rec0": "g0"}, fs
+
+
+def _tie_params(**changes):
+    """A ``configs()`` value: every option set, ``changes`` on top."""
+    params = dict(
+        window_ms=500.0, lead_ms=100.0, align="end", min_event_gap_ms=0.0, neg_strategy="mixed", neg_mult=3,
+        neg_mixed_near_frac=0.5, near_max_ms=3000.0, far_min_ms=500.0, neg_avoid_post_ms=0.0,
+        neg_avoid_edges="none", edge_ms=1000.0, neg_candidate_hop_ms=None, neg_min_motion_quantile=None,
+        neg_match_pos_motion=False, neg_pos_motion_q=0.05, neg_min_sep_ms=0.0, neg_with_replacement=False,
+        motion_accel_weight=0.1,
+    )  # fmt: skip
+    params.update(changes)
+    return params
+
+
+#: (world, params, seed) with exact ties on the boundaries the random worlds avoid; see the module docstring.
+TIE_EXAMPLES = [
+    # 100 Hz, 10 s (last sample 9990 ms): event 10100 has the positive [9500, 10000), samples 950..999, the
+    # recording's last; event 600 has [0, 500) from the first sample. Edges 1000 ms = 100 samples; separation
+    # 100 ms = 10 samples, between candidates on every sample.
+    (
+        _tie_world(100.0, 10, 0.0, [600.0, 4000.0, 10_100.0]),
+        _tie_params(neg_avoid_edges="all", neg_min_sep_ms=100.0, neg_mult=8),
+        0,
+    ),
+    # The same world asking far more than the separation lets through: the kinds fall short, every candidate
+    # is drawn, and the ones exactly 100 ms from a kept negative must have been kept.
+    (
+        _tie_world(100.0, 10, 0.0, [600.0, 4000.0, 10_100.0]),
+        _tie_params(neg_strategy="uniform", neg_min_sep_ms=100.0, neg_candidate_hop_ms=50.0, neg_mult=200),
+        1,
+    ),
+    # 250 Hz (4 ms steps), t0 500: centred windows of 200 ms and 1000 ms of avoid-post, so zones start and end
+    # on sample times; event 8400 has the window [8300, 8500), samples 1950..1999, the recording's last; hop
+    # 20 ms (5 samples) divides the 100 ms separation; edge 512 ms = 128 samples; draws with replacement.
+    (
+        _tie_world(250.0, 8, 500.0, [900.0, 2500.0, 4100.0, 8400.0], channels=synth.IMU_CHANNELS),
+        _tie_params(
+            window_ms=200.0, lead_ms=0.0, align="center", neg_avoid_post_ms=1000.0, neg_strategy="uniform",
+            neg_mult=8, neg_avoid_edges="start", edge_ms=512.0, neg_candidate_hop_ms=20.0, neg_min_sep_ms=100.0,
+            neg_with_replacement=True,
+        ),  # fmt: skip
+        3,
+    ),
+    # 50 Hz (20 ms steps): near_max and far_min of whole samples, events 2000 ms apart = min_event_gap_ms (kept:
+    # only a closer one is dropped), separation 1000 ms = 50 samples between candidates every 100 ms.
+    (
+        _tie_world(50.0, 20, 0.0, [3000.0, 5000.0, 9000.0, 19_600.0]),
+        _tie_params(
+            min_event_gap_ms=2000.0, near_max_ms=500.0, far_min_ms=3000.0, neg_candidate_hop_ms=100.0,
+            neg_min_sep_ms=1000.0, neg_mult=5, neg_avoid_edges="end", edge_ms=2000.0,
+        ),  # fmt: skip
+        2,
+    ),
+    # 360 Hz, t0 12340: events on samples 892 and 1992, centred 600 ms windows (216 samples) whose zones end on
+    # samples 1000 and 2100, where candidates start (touching, kept); candidates every 100 samples, 1000/3.6 ms,
+    # which is also the separation, and most of those differences come out an ulp below it in ms. Far more is
+    # asked than the pool holds, so every candidate is drawn and none may be refused.
+    (
+        _tie_world(360.0, 10, 12_340.0, [12_340.0 + 892 * 1000.0 / 360.0, 12_340.0 + 1992 * 1000.0 / 360.0]),
+        _tie_params(
+            window_ms=600.0, lead_ms=0.0, align="center", neg_strategy="uniform", neg_mult=40,
+            neg_candidate_hop_ms=100 * 1000.0 / 360.0, neg_min_sep_ms=100 * 1000.0 / 360.0,
+        ),  # fmt: skip
+        4,
+    ),
+]
+
+
 def _sample(recordings, events, params, seed):
     return sample_windows(recordings, events, SamplingConfig(**params), seed=seed)
 
@@ -120,8 +214,15 @@ def _write(sampled, recordings, params, seed, out):
     return write_dataset(out, sampled, recordings, meta={"parameters": parameters, "inputs": []})
 
 
+def _with_tie_examples(test):
+    for world, params, seed in reversed(TIE_EXAMPLES):
+        test = example(world=world, params=params, seed=seed)(test)
+    return test
+
+
 @settings(max_examples=40 * SCALE, **SETTINGS)
 @given(world=worlds(), params=configs(), seed=st.integers(0, 10_000))
+@_with_tie_examples
 def test_every_window_obeys_the_definitions(world, params, seed):
     recordings, events, logs, groups, fs = world
     full = {**params, "seed": seed}
