@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -113,13 +112,11 @@ def find_dataset(root: Path) -> Path:
 
 def test_demo_end_to_end_and_rerun(tmp_path, cli):
     out = tmp_path / "demo"
-    started = time.monotonic()
-    # two benchmark seeds keep the test fast; the full 30-seed demo benchmark is timed in benchmarks/
+    # two benchmark seeds keep the test fast; this run is timed in benchmarks/bench_unit_timings.py and the full
+    # 30-seed demo benchmark in benchmarks/bench_bench.py
     result = cli("demo", "--out", out, "--seeds", "2", timeout=120)
-    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert elapsed < 60, f"hardneg demo took {elapsed:.1f} s"
 
     path = find_dataset(out)
     ds = Dataset.load(path)

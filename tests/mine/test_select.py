@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 
 import numpy as np
 import pandas as pd
@@ -492,24 +491,20 @@ def test_write_statistics_files_and_determinism(tmp_path):
     assert first[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-# --------------------------------------------------------------------------------------------------- speed
+# --------------------------------------------------------------------------------------------------- size
 
 
-def test_tiering_and_statistics_over_a_million_scores_is_fast(tmp_path):
+def test_tiering_and_statistics_over_a_million_scores(tmp_path):
+    # The time this takes is measured in benchmarks/bench_unit_timings.py (1 M) and bench_tiers.py (10 M).
     rng = np.random.default_rng(0)
     n, n_items = 1_000_000, 2_000
     codes = np.sort(rng.integers(0, n_items, n))
     names = np.array([f"rec_{i:05d}" for i in range(n_items)], dtype=object)
     frame = pd.DataFrame({"item": names[codes], "group": names[codes], "start_ms": np.arange(n) * 250.0,
                           "end_ms": np.arange(n) * 250.0 + 500.0, "score": rng.random(n)})  # fmt: skip
-    write_statistics(score_statistics(frame.iloc[:10], item_table(frame.iloc[:10])), tmp_path / "warm")
-    started = time.perf_counter()
     items = item_table(frame)
     write_tiers(items, tmp_path)
     write_statistics(score_statistics(frame, items, (0.5, 0.85, 0.99)), tmp_path)
-    elapsed = time.perf_counter() - started
-    # 10 M scores take ~1 s on 2 cores (benchmarks/bench_tiers.py); 1 M gets a generous bound for busy CI runners.
-    assert elapsed < 1.5, f"tiering + statistics over 1 M scores took {elapsed:.2f} s"
     assert items["n_windows"].sum() == n
 
 

@@ -1,10 +1,12 @@
-"""write_bench_report: the files, the audit marks, the numbers, self-containment, determinism, speed."""
+"""write_bench_report: the files, the audit marks, the numbers, self-containment, determinism, full size.
+
+Its speed at full size is timed in benchmarks/bench_unit_timings.py, not here.
+"""
 
 from __future__ import annotations
 
 import base64
 import re
-import time
 
 import matplotlib
 import numpy as np
@@ -221,15 +223,13 @@ def test_many_groups_are_capped(tmp_path):
     assert (tmp_path / "plots" / "group_scores.png").read_bytes().startswith(PNG_MAGIC)
 
 
-def test_full_size_bench_reports_in_seconds(tmp_path):
+def test_full_size_bench_reports(tmp_path):
     # 30 seeds x 6 models x 2 feature sets x 3 splits = 1080 combinations x 12 metrics x 2 subsets,
     # and 50,400 score rows: the demo benchmark's size.
     results = make_results(n_seeds=30, n_folds=1)
     scores = make_scores(n_windows=1400, n_seeds=1, n_folds=1)
     assert len(results) == 25_920 and len(scores) == 50_400
-    start = time.perf_counter()
     write_bench_report(tmp_path, results, scores, make_audits(), META)
-    assert time.perf_counter() - start < 20.0
 
 
 def test_runner_meta_keys(tmp_path):

@@ -16,7 +16,7 @@ def _run(dataset, frame, strategy="group"):
 
 
 def _fold(build, groups, layout, fold, moved=None):
-    """Subsets of one fold from ``layout`` (group -> subset); ``moved`` puts (group, count, subset) windows elsewhere."""
+    """One fold's subsets from ``layout`` (group -> subset); ``moved``: (group, count, subset) windows put elsewhere."""
     subsets = np.array([layout[g] for g in groups], dtype=object)
     for group, count, subset in moved or ():
         subsets[np.flatnonzero(groups == group)[:count]] = subset
