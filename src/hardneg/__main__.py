@@ -1,3 +1,4 @@
 from hardneg.cli.main import main
 
-main()
+if __name__ == "__main__":
+    main()
