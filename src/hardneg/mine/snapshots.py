@@ -36,7 +36,15 @@ from hardneg.io.video import read_frames
 from hardneg.io.windows import samples_per_window
 from hardneg.score import PoolItem, read_recording
 
-__all__ = ["DPI", "JPEG_QUALITY", "SENSOR_FIGSIZE", "SNAPSHOT_DIR", "SPECTROGRAM_FIGSIZE", "safe_name", "write_snapshots"]
+__all__ = [
+    "DPI",
+    "JPEG_QUALITY",
+    "SENSOR_FIGSIZE",
+    "SNAPSHOT_DIR",
+    "SPECTROGRAM_FIGSIZE",
+    "safe_name",
+    "write_snapshots",
+]
 
 SNAPSHOT_DIR = "snapshots"
 JPEG_QUALITY = 90

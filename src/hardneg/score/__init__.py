@@ -39,18 +39,19 @@ from hardneg.score.windows import scored_window_arrow, window_table
 #: (``x.onnx`` before ``file.py:make``, so a Windows path with a drive letter is not taken for a factory).
 BUILTIN_SCORERS = ("onnx", "sklearn", "table", "python")
 #: The built-in pool kinds, in the order they are listed.
-BUILTIN_POOLS = ("sensor", "audio", "video", "images")
+BUILTIN_POOLS = ("sensor", "audio", "video", "image")
 
 for _name in BUILTIN_SCORERS + BUILTIN_POOLS:
     import_module(f"{__name__}.{_name}")  # each module registers its kind on import
 
-from hardneg.score.images import ImagePool  # noqa: E402 - registered above, in order
+# The kinds by name, once registered in the order above.
+from hardneg.score.audio import AudioPool  # noqa: E402
+from hardneg.score.image import ImagePool  # noqa: E402
 from hardneg.score.onnx import ONNXScorer  # noqa: E402
 from hardneg.score.python import PythonScorer  # noqa: E402
 from hardneg.score.sensor import SensorPool, read_recording  # noqa: E402
 from hardneg.score.sklearn import SklearnScorer  # noqa: E402
 from hardneg.score.table import TableScores  # noqa: E402
-from hardneg.score.audio import AudioPool  # noqa: E402
 from hardneg.score.video import VideoPool  # noqa: E402
 
 __all__ = [

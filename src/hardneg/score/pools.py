@@ -10,7 +10,7 @@ recording is read once and windows are gathered from it a batch at a time.
 Each kind of item is a :class:`PoolKind` registered with
 :func:`register_pool_kind` (the built-in ones live in :mod:`hardneg.score.sensor`,
 :mod:`~hardneg.score.audio`, :mod:`~hardneg.score.video` and
-:mod:`~hardneg.score.images`); its :meth:`~PoolKind.applies_to` says which
+:mod:`~hardneg.score.image`); its :meth:`~PoolKind.applies_to` says which
 files it reads and :meth:`~PoolKind.batches` cuts an item into batches.
 
 Examples

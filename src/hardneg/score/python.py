@@ -1,4 +1,4 @@
-"""The ``python`` scorer kind: the callable a Python factory ``path/to/file.py:make`` or ``package.module:make`` returns.
+"""The ``python`` scorer kind: what a factory ``path/to/file.py:make`` or ``package.module:make`` returns.
 
 Examples
 --------

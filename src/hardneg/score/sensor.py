@@ -26,7 +26,9 @@ __all__ = ["SENSOR_SUFFIXES", "SensorPool", "read_recording"]
 SENSOR_SUFFIXES = frozenset({".csv", ".parquet", ".hea"})
 
 
-def read_recording(item: PoolItem, time_col: str = "t_ms", channels=None, reader_options: dict | None = None) -> Recording:
+def read_recording(
+    item: PoolItem, time_col: str = "t_ms", channels=None, reader_options: dict | None = None
+) -> Recording:
     """The recording of a sensor item: a WFDB record (``.hea``) or a CSV/Parquet log, with the ``channels`` kept.
 
     ``reader_options`` are more options of :func:`hardneg.io.read_sensor_logs`

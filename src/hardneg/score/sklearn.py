@@ -1,4 +1,4 @@
-"""The ``sklearn`` scorer kind: a scikit-learn model saved by ``hardneg train``, a folder with ``model.joblib`` and ``card.json``.
+"""The ``sklearn`` scorer kind: a model saved by ``hardneg train``, a folder with ``model.joblib`` and ``card.json``.
 
 The card's feature set is computed from each batch with
 :func:`hardneg.features.compute_features` and ``predict_proba(...)[:, 1]`` is
@@ -43,6 +43,8 @@ class SklearnScorer(BaseScorer):
 
     @classmethod
     def applies_to(cls, spec: str) -> bool:
+        if not str(spec).strip():
+            return False  # Path("") is the working directory, which no spec means
         path = Path(spec)
         return path.is_dir() or path.name == MODEL_FILE
 

@@ -144,7 +144,9 @@ class TableScores(Scorer):
         return window_table(item_id, group, self._start[a:b].copy(), self._end[a:b].copy(), score=self._score[a:b].copy())
 
     def __call__(self, batch):
-        raise InputError(f"--scores {self.path}: precomputed scores are looked up per item, not computed from windows")
+        raise InputError(
+            f"--scores {self.path}: precomputed scores are looked up per item, not computed from windows"
+        )
 
     def __repr__(self) -> str:
         return f"TableScores({str(self.path)!r}, {len(self)} windows, {len(self._slices)} items)"

@@ -12,7 +12,8 @@ Examples
 >>> import numpy as np
 >>> window_table("s01", "rec_a", np.array([0.0, 250.0]), np.array([500.0, 750.0])).columns.tolist()
 ['item', 'group', 'start_ms', 'end_ms']
->>> scored_window_arrow("cam1", "cam1", np.zeros(1), np.ones(1), np.array([0.5]), frame=np.zeros(1, np.int64)).column_names
+>>> one = np.zeros(1)
+>>> scored_window_arrow("cam1", "cam1", one, one + 40, one + 0.5, frame=one.astype(np.int64)).column_names
 ['item', 'group', 'start_ms', 'end_ms', 'frame', 'score']
 """
 
