@@ -12,9 +12,9 @@ from hardneg._progress import ProgressReporter
 from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerprint_in_background, write_dataset
 from hardneg.errors import InputError
 from hardneg.io import read_events_csv, read_sensor_logs, read_wfdb_records
-from hardneg.io.audio import AUDIO_SUFFIXES, read_audio_recordings
+from hardneg.io.audio import read_audio_recordings
+from hardneg.io.formats import format_of
 from hardneg.io.recording import Recording
-from hardneg.io.tables import CSV_SUFFIXES, PARQUET_SUFFIXES
 from hardneg.sample import SamplingConfig, sample_windows
 
 
@@ -68,9 +68,9 @@ def read_inputs(
     paths = [Path(path) for path in paths]
     if not paths:
         raise InputError("no inputs given; pass log files (.csv, .parquet) or WFDB headers (.hea)")
-    wfdb_paths = [path for path in paths if path.suffix.lower() in (".hea", "")]
-    table_paths = [path for path in paths if path.suffix.lower() in CSV_SUFFIXES | PARQUET_SUFFIXES]
-    audio_paths = [path for path in paths if path.suffix.lower() in AUDIO_SUFFIXES]
+    wfdb_paths = [path for path in paths if format_of(path) == "wfdb"]
+    table_paths = [path for path in paths if format_of(path) in ("csv", "parquet")]
+    audio_paths = [path for path in paths if format_of(path) == "audio"]
     other = [path for path in paths if path not in wfdb_paths and path not in table_paths and path not in audio_paths]
     if other:
         raise InputError(
@@ -199,9 +199,9 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
     if len(needed):
         # Pool items are read like the inputs, without events: they only give hard negatives.
         paths = [Path(path) for path in needed["path"]]
-        if all(path.suffix.lower() in (".hea", "") for path in paths):
+        if all(format_of(path) == "wfdb" for path in paths):
             sources, _ = read_wfdb_records(paths, event_symbols=None, channels=inputs.channels, progress=progress)
-        elif all(path.suffix.lower() in AUDIO_SUFFIXES for path in paths):
+        elif all(format_of(path) == "audio" for path in paths):
             sources = read_audio_recordings(paths, channels=inputs.channels, progress=progress)
         else:
             sources, _ = read_sensor_logs(
@@ -218,7 +218,7 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
 def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
-        if path.suffix.lower() in (".hea", ""):
+        if format_of(path) == "wfdb":
             base = path.with_suffix("")
             files += [
                 candidate

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from hardneg.errors import InputError
-from hardneg.mine.pools import PoolItem, discover_pool, image_files, iter_windows
+from hardneg.io.images import image_files
+from hardneg.score import PoolItem, discover_pool, iter_windows
 
 sf = pytest.importorskip("soundfile")
 av = pytest.importorskip("av")
@@ -317,12 +318,12 @@ def test_bad_options(tmp_path):
     write_imu(path, 50)
     item = item_of(path, "sensor")
     for options, message in [
-        ({"window_ms": 200, "short_items": "drop"}, "short-items"),
-        ({"window_ms": 200, "batch_size": 0}, "batch-size"),
-        ({"window_ms": None}, "window-ms"),
+        ({"window_ms": 200, "short_items": "drop"}, "short_items"),
+        ({"window_ms": 200, "batch_size": 0}, "batch_size"),
+        ({"window_ms": None}, "window_ms"),
         ({"window_ms": 5}, "no whole sample"),
         ({"window_ms": 200, "hop_ms": 1}, "shorter than one sample"),
-        ({"window_ms": 200, "hop_ms": -1}, "hop-ms"),
+        ({"window_ms": 200, "hop_ms": -1}, "hop_ms"),
     ]:
         with pytest.raises(InputError, match=message):
             list(iter_windows(item, **options))

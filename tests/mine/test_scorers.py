@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hardneg.errors import InputError
-from hardneg.mine.scorers import (
+from hardneg.score import (
     BaseScorer,
     ONNXScorer,
     PythonScorer,
@@ -380,7 +380,7 @@ def test_two_factory_files_with_the_same_name_do_not_collide(tmp_path):
         ("{dir}/scores.csv", "pass it as --scores"),
         ("{dir}/nothing_here", "no such file or folder"),
         ("{dir}/empty_folder", r"not a hardneg model \(model\.joblib missing\)"),
-        ("", "--model is empty"),
+        ("", "model is empty"),
     ],
 )
 def test_bad_model_specs(tmp_path, spec, message):
@@ -425,13 +425,13 @@ def test_cpu_provider_is_used(energy_model):
 
 @pytest.mark.parametrize("device", ["gpu", "cuda:x", "", "cpu:0"])
 def test_bad_device(factory_file, device):
-    with pytest.raises(InputError, match="--device"):
+    with pytest.raises(InputError, match="device must be"):
         load_scorer(f"{factory_file}:make", device=device)
 
 
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
 def test_bad_batch_size(factory_file, batch_size):
-    with pytest.raises(InputError, match="--batch-size"):
+    with pytest.raises(InputError, match="batch_size must be"):
         load_scorer(f"{factory_file}:make", batch_size=batch_size)
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hardneg.mine import snapshots as snapshots_module
-from hardneg.mine.pools import PoolItem, iter_windows
+from hardneg.io import video as video_module
 from hardneg.mine.snapshots import DPI, SENSOR_FIGSIZE, SPECTROGRAM_FIGSIZE, safe_name, write_snapshots
+from hardneg.score import PoolItem, iter_windows
 
 sf = pytest.importorskip("soundfile")
 av = pytest.importorskip("av")
@@ -67,7 +67,7 @@ def video_pool(tmp_path, n=60, item_id="cam1"):
 def test_video_frames_are_jpegs_of_the_source_frames(tmp_path, monkeypatch, seek):
     item, colours = video_pool(tmp_path)
     if not seek:  # the fallback: frames counted from the start
-        monkeypatch.setattr(snapshots_module, "_seek_frames", lambda av, path, wanted: {})
+        monkeypatch.setattr(video_module, "seek_frames", lambda path, wanted: {})
     frames, table = all_windows(item, batch_size=16)
     wanted = [1, 2, 30, 44, 59]  # near frames decode on, far ones (> 2 s) seek
     candidates = candidates_from(table, wanted)

@@ -11,15 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hardneg._schema import CARD_FILE, MODEL_FILE
 from hardneg.bench.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset, package_versions
 from hardneg.errors import InputError
 from hardneg.features import compute_features
 from hardneg.models import MODELS, make_model
 from hardneg.split import load_split, make_split
-
-MODEL_FILE = "model.joblib"
-CARD_FILE = "card.json"
 
 
 def dataset_content_hash(dataset: Dataset) -> str:

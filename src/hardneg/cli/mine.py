@@ -168,7 +168,7 @@ def mine(
     """
     from hardneg._progress import RichProgress
     from hardneg.errors import InputError
-    from hardneg.mine.engine import MineOptions, mine as run_mine
+    from hardneg.mine import MineOptions, mine as run_mine
 
     with input_errors_exit_2():
         if engine not in ("local", "ray"):

@@ -132,8 +132,7 @@ def false_alarms(
     model_dir: Path, threshold: float, logs: list[Path], holds: pd.DataFrame, *, window_ms: float = 500.0
 ) -> dict:
     """Windows of sessions with no shot that a model scores at or above ``threshold``: false alarms."""
-    from hardneg.mine.pools import discover_pool, iter_windows
-    from hardneg.mine.scorers import load_scorer
+    from hardneg.score import discover_pool, iter_windows, load_scorer
 
     scorer = load_scorer(str(model_dir), trust_model=True)  # made by this demo a moment ago
     tables = []
@@ -186,7 +185,7 @@ def run_mining_step(root: Path, world: WorldFiles, dataset: Dataset, *, seed: in
     Two shot sessions are held out to set both models' threshold at the same recall, and the other half of the
     no-shot sessions to count false alarms, so the improvement is not measured on the windows that were added.
     """
-    from hardneg.mine.engine import MineOptions, mine
+    from hardneg.mine import MineOptions, mine
     from hardneg.sample import SamplingConfig
 
     holds = pd.read_csv(world.holds)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,7 +55,6 @@ class Recording:
     channels: list[str]
     data: list[np.ndarray]
     source: str
-    extra: dict = field(default_factory=dict)
 
     @property
     def n_samples(self) -> int:
@@ -86,10 +85,6 @@ class Recording:
         """
         position = (np.asarray(time_ms, dtype=np.float64) - self.t0_ms) * (self.sample_rate_hz / 1000.0)
         return np.ceil(position - SAMPLE_TOLERANCE).astype(np.int64)
-
-    def channel_matrix(self, dtype=np.float64) -> np.ndarray:
-        """All channels as one (channels, samples) array (a copy)."""
-        return np.stack([np.asarray(c, dtype=dtype) for c in self.data])
 
 
 def check_unique_ids(recordings, *, hint: str = "rename one file") -> None:

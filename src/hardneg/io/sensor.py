@@ -225,7 +225,6 @@ def _recording_from_table(
         channels=list(channel_names),
         data=channel_data,
         source=str(path),
-        extra={"group_from_column": group is not None},
     )
     events = empty_events()
     if markers_on_grid is not None:

@@ -1,10 +1,10 @@
 """``hardneg mine --engine ray``: the same per-item scoring as the local engine, spread over a Ray cluster.
 
 Ray Data runs an actor pool (``map_batches`` with a callable class): each actor
-loads the scorer once, then for every pool item it is given runs the local
-engine's :func:`hardneg.mine.engine._score_item` and writes the item's shard
-(or error record) under ``OUT/shards`` exactly as the local engine does, under
-the same name and atomically. The driver then builds the final files from the
+loads the scorer once, then for every pool item it is given runs
+:func:`hardneg.mine.shards.score_and_write`, the per-item step the local engine
+runs too, which writes the item's shard (or error record) under ``OUT/shards``
+under the same name and atomically. The driver then builds the final files from the
 shards in pool order, so the output is byte-identical to ``--engine local``,
 and ``--resume`` works across engines.
 
@@ -18,12 +18,18 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from numbers import Integral, Real
 from pathlib import Path
 
 import pandas as pd
 
 from hardneg._progress import ProgressReporter, resolve
+from hardneg._validation import Interval, validate_value
 from hardneg.errors import InputError
+from hardneg.mine.shards import is_done, open_scorer, score_and_write
+from hardneg.score import PoolItem
+
+__all__ = ["STATUS_COLUMNS", "require_ray", "score_items_on_ray"]
 
 STATUS_COLUMNS = ["item", "status", "windows"]
 _INSTALL_HINT = "pip install 'hardneg[ray]'"
@@ -52,26 +58,15 @@ class _ItemScorer:
         # a local Ray worker starts elsewhere, so follow the driver when that folder exists here
         if cwd and os.path.isdir(cwd):
             os.chdir(cwd)
-        from hardneg.mine.scorers import TableScores, load_scorer
-
         self.options = options
         self.shards = Path(out_dir) / "shards"
-        self.scorer = None
-        if options.model is not None:
-            self.scorer = load_scorer(
-                options.model, trust_model=trust_model, logits=options.logits, device=device,
-                batch_size=options.batch_size,
-            )  # fmt: skip
-        self.table = TableScores(options.scores, logits=options.logits) if options.scores is not None else None
+        self.scorer = open_scorer(options, trust_model=trust_model, device=device)
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        from hardneg.mine.engine import score_and_write
-        from hardneg.mine.pools import PoolItem
-
         rows = []
         for row in batch.itertuples(index=False):
             item = PoolItem(str(row.id), str(row.group), Path(row.path), str(row.kind))
-            status, windows = score_and_write(item, self.scorer, self.table, self.options, self.shards)
+            status, windows = score_and_write(item, self.scorer, self.options, self.shards)
             rows.append((item.id, status, windows))
         return pd.DataFrame(rows, columns=STATUS_COLUMNS).astype({"windows": "int64"})
 
@@ -122,15 +117,11 @@ def score_items_on_ray(
     >>> status = score_items_on_ray(items, "mined", options, trust_model=False, address="auto")  # doctest: +SKIP
     >>> status["status"].value_counts()  # doctest: +SKIP
     """
-    if num_workers is not None and num_workers < 1:
-        raise InputError(f"--num-workers must be >= 1, got {num_workers}")
-    if num_gpus_per_worker < 0:
-        raise InputError(f"--num-gpus-per-worker must be >= 0, got {num_gpus_per_worker}")
+    validate_value("num_workers", num_workers, [None, Interval(Integral, 1, None, closed="left")])
+    validate_value("num_gpus_per_worker", num_gpus_per_worker, [Interval(Real, 0, None, closed="left")])
     ray = require_ray()
     out_dir = Path(out_dir).resolve()
     shards = out_dir / "shards"
-    from hardneg.mine.engine import is_done
-
     pending = [item for item in items if not is_done(item, shards)]
     if not pending:
         return pd.DataFrame({"item": pd.Series(dtype=str), "status": pd.Series(dtype=str),

@@ -31,8 +31,20 @@ import pandas as pd
 
 from hardneg._atomic import write_bytes_atomic
 from hardneg.errors import InputError
-from hardneg.io.recording import SAMPLE_TOLERANCE
-from hardneg.mine.pools import PoolItem, image_files
+from hardneg.io.images import JPEG_SUFFIXES, image_files, load_rgb
+from hardneg.io.video import read_frames
+from hardneg.io.windows import samples_per_window
+from hardneg.score import PoolItem, read_recording
+
+__all__ = [
+    "DPI",
+    "JPEG_QUALITY",
+    "SENSOR_FIGSIZE",
+    "SNAPSHOT_DIR",
+    "SPECTROGRAM_FIGSIZE",
+    "safe_name",
+    "write_snapshots",
+]
 
 SNAPSHOT_DIR = "snapshots"
 JPEG_QUALITY = 90
@@ -41,10 +53,6 @@ DPI = 100
 SENSOR_FIGSIZE = (10.0, 4.0)
 SPECTROGRAM_FIGSIZE = (8.0, 3.5)
 CONTEXT_MS = 1000.0
-#: Seek instead of decoding on when the next wanted frame is further ahead than this.
-SEEK_GAP_MS = 2000.0
-#: Two frame times closer than this are the same frame (times are recomputed the same way as the pool's).
-TIME_TOLERANCE_MS = 1e-3
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _MAX_NAME = 100
 
@@ -106,7 +114,7 @@ def write_snapshots(
     window_ms : float
         Window length used for mining (sensor and audio).
     time_col, channels
-        As given to :func:`hardneg.mine.pools.iter_windows`: the snapshot shows the channels the scorer saw.
+        As given to :func:`hardneg.score.iter_windows`: the snapshot shows the channels the scorer saw.
 
     Returns
     -------
@@ -176,19 +184,8 @@ def _jpeg(rgb: np.ndarray) -> bytes:
 
 
 def _video(item: PoolItem, rows: pd.DataFrame, folder: Path, **_) -> dict:
-    import av
-
     wanted = {int(frame): float(start) for frame, start in zip(rows["frame"], rows["start_ms"], strict=True)}
-    try:
-        try:
-            images = _seek_frames(av, item.path, wanted)
-        except av.FFmpegError:
-            images = {}  # a container that cannot seek: counting from the start below still works
-        missing = {frame: start for frame, start in wanted.items() if frame not in images}
-        if missing:  # no timestamps, or a container that seeks badly: count frames from the start instead
-            images.update(_count_frames(av, item.path, missing))
-    except av.FFmpegError as error:
-        raise InputError(f"{item.path}: cannot be decoded as video ({_reason(error)})") from None
+    images = read_frames(item.path, wanted)
     out = {}
     stem = safe_name(item.id)
     for row, frame in zip(rows.index, rows["frame"], strict=True):
@@ -200,61 +197,7 @@ def _video(item: PoolItem, rows: pd.DataFrame, folder: Path, **_) -> dict:
     return out
 
 
-def _frame_ms(frame, number: int, frame_ms: float) -> float:
-    # The same arithmetic as hardneg.mine.pools._video_frames, so times compare equal.
-    return float(frame.pts * frame.time_base * 1000) if frame.pts is not None else number * frame_ms
-
-
-def _seek_frames(av, path: Path, wanted: dict[int, float]) -> dict[int, np.ndarray]:
-    """Frames found by presentation time, seeking to the keyframe before each far-away one."""
-    found: dict[int, np.ndarray] = {}
-    with av.open(str(path)) as container:
-        if not container.streams.video:
-            raise InputError(f"{path}: no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        time_base = stream.time_base
-        if time_base is None:
-            return found
-        decoder, current, current_ms = None, None, -np.inf
-        for frame_no, target_ms in sorted(wanted.items(), key=lambda kv: (kv[1], kv[0])):
-            if decoder is None or target_ms < current_ms - TIME_TOLERANCE_MS or target_ms - current_ms > SEEK_GAP_MS:
-                container.seek(max(0, int(np.floor(target_ms / 1000.0 / float(time_base)))), stream=stream,
-                               backward=True, any_frame=False)  # fmt: skip
-                decoder, current, current_ms = container.decode(stream), None, -np.inf
-            while current is None or current_ms < target_ms - TIME_TOLERANCE_MS:
-                current = next(decoder, None)
-                if current is None:
-                    break
-                if current.pts is None:
-                    return found  # no timestamps to find frames by: the caller counts frames instead
-                current_ms = _frame_ms(current, 0, 0.0)
-            if current is None:
-                decoder = None
-                continue
-            if abs(current_ms - target_ms) <= TIME_TOLERANCE_MS:
-                found[frame_no] = current.to_ndarray(format="rgb24")
-    return found
-
-
-def _count_frames(av, path: Path, wanted: dict[int, float]) -> dict[int, np.ndarray]:
-    """Frames by index among all decoded frames, decoding from the start up to the last one wanted."""
-    found: dict[int, np.ndarray] = {}
-    last = max(wanted)
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for number, frame in enumerate(container.decode(stream)):
-            if number in wanted:
-                found[number] = frame.to_ndarray(format="rgb24")
-            if number >= last:
-                break
-    return found
-
-
 def _image(item: PoolItem, rows: pd.DataFrame, folder: Path, **_) -> dict:
-    from PIL import Image
-
     files = image_files(item.path)
     stem = safe_name(item.id)
     out = {}
@@ -265,11 +208,10 @@ def _image(item: PoolItem, rows: pd.DataFrame, folder: Path, **_) -> dict:
             continue
         source = files[frame]
         try:
-            if source.suffix.lower() in (".jpg", ".jpeg"):
+            if source.suffix.lower() in JPEG_SUFFIXES:
                 data = source.read_bytes()  # already a JPEG: the reviewer sees the original bytes
             else:
-                with Image.open(source) as image:
-                    data = _jpeg(np.asarray(image.convert("RGB")))
+                data = _jpeg(load_rgb(source))
         except Exception as error:  # noqa: BLE001 - reported per candidate
             out[row] = InputError(f"{source}: cannot be read as an image ({_reason(error)})")
             continue
@@ -300,7 +242,7 @@ def _audio(item: PoolItem, rows: pd.DataFrame, folder: Path, *, window_ms: float
             audio.subtype if audio.subtype in _WAV_INTEGER else ("DOUBLE" if audio.subtype == "DOUBLE" else "FLOAT")
         )
         dtype = "int32" if subtype in _WAV_INTEGER else ("float64" if subtype == "DOUBLE" else "float32")
-        length = int(np.floor(window_ms * rate / 1000.0 + SAMPLE_TOLERANCE))  # as the pool cut it
+        length = samples_per_window(window_ms, rate)  # as the pool cut it
         for row, start_ms, end_ms, score in zip(
             rows.index, rows["start_ms"], rows["end_ms"], rows["score"], strict=True
         ):
@@ -373,9 +315,7 @@ def _sensor(item: PoolItem, rows: pd.DataFrame, folder: Path, *, window_ms: floa
             channels=None) -> dict:  # fmt: skip
     import matplotlib
 
-    from hardneg.mine.pools import _read_recording
-
-    recording = _read_recording(item, time_col, channels, {})
+    recording = read_recording(item, time_col, channels, {})
     n = recording.n_samples
     if n == 0:
         raise InputError(f"{item.path}: no samples")

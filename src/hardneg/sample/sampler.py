@@ -12,6 +12,7 @@ from hardneg._progress import ProgressReporter, resolve
 from hardneg.errors import InputError
 from hardneg.io.events import EVENT_COLUMNS
 from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
+from hardneg.io.windows import samples_per_window
 from hardneg.sample.config import SamplingConfig
 from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_without_replacement
 from hardneg.sample.candidates import CandidatePool, event_geometry, filter_candidates
@@ -32,17 +33,6 @@ INDEX_COLUMNS = [
     "motion",
     "start_sample",
 ]
-
-
-def samples_per_window(window_ms: float, sample_rate_hz: float) -> int:
-    """Samples a window holds: the whole samples that fit in ``window_ms`` at the rate.
-
-    Examples
-    --------
-    >>> samples_per_window(600, 360.0), samples_per_window(500, 1000.0), samples_per_window(505, 100.0)
-    (216, 500, 50)
-    """
-    return int(np.floor(window_ms * sample_rate_hz / 1000.0 + SAMPLE_TOLERANCE))
 
 
 @dataclass

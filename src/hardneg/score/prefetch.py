@@ -18,6 +18,8 @@ import numpy as np
 
 from hardneg.errors import InputError
 
+__all__ = ["READ_AHEAD_BYTES", "VIDEO_BUFFERS", "BatchBuffers", "read_ahead"]
+
 #: Batches read ahead of the scorer hold at most this many bytes (at least one batch is always allowed).
 READ_AHEAD_BYTES = 64 * 2**20
 #: Video batch buffers in circulation: one being filled, one waiting, one being scored.

@@ -1,0 +1,54 @@
+"""Image files: which files of a folder are images, in what order, and reading one as RGB.
+
+Examples
+--------
+>>> sorted(IMAGE_SUFFIXES)
+['.jpeg', '.jpg', '.png']
+>>> image_files("pool/cam3")[0].name  # doctest: +SKIP
+'000001.jpg'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hardneg.errors import InputError
+
+__all__ = ["IMAGE_SUFFIXES", "JPEG_SUFFIXES", "image_files", "load_rgb", "read_image"]
+
+#: File suffixes read as images.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
+#: Image suffixes whose files already are JPEGs.
+JPEG_SUFFIXES = frozenset({".jpg", ".jpeg"})
+
+
+def image_files(folder: str | Path) -> list[Path]:
+    """The images of a folder in name order (a single image file is its own list).
+
+    An image item's ``frame`` indexes this list.
+    """
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder]
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def load_rgb(path: str | Path) -> np.ndarray:
+    """The image at ``path`` as a ``(H, W, 3)`` uint8 RGB array; Pillow's own errors propagate."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Like :func:`load_rgb`, but a file Pillow cannot read is an :class:`InputError` naming it."""
+    from PIL import UnidentifiedImageError
+
+    try:
+        return load_rgb(path)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InputError(f"{path}: cannot be read as an image ({reason}); check that the file is complete") from None

@@ -1,0 +1,87 @@
+"""Scoring a pool: scorer kinds, pool kinds, the window table and the read-ahead that overlaps reading with scoring.
+
+Two registries are the plug-in points. A *scorer kind* (:data:`SCORER_KINDS`)
+turns a spec (``model.onnx``, ``file.py:make``, a ``hardneg train`` folder, a
+table of precomputed scores) into a :class:`Scorer`; a *pool kind*
+(:data:`POOL_KINDS`) reads one kind of pool item (sensor log, audio, video,
+image folder) as batches of windows. Adding a kind is one module that
+subclasses :class:`Scorer` or :class:`PoolKind` and registers it, plus its
+name in :data:`BUILTIN_SCORERS` or :data:`BUILTIN_POOLS` (which fix the order
+the kinds are asked in).
+
+Examples
+--------
+>>> list(SCORER_KINDS)
+['onnx', 'sklearn', 'table', 'python']
+>>> list(POOL_KINDS)
+['sensor', 'audio', 'video', 'image']
+>>> SCORER_KINDS["table"].applies_to("scores.parquet")
+True
+"""
+
+from importlib import import_module
+
+from hardneg.score._base import SCORER_KINDS, BaseScorer, Scorer, check_device, load_scorer, register_scorer
+from hardneg.score.pools import (
+    POOL_KINDS,
+    SHORT_ITEMS,
+    PoolItem,
+    PoolKind,
+    discover_pool,
+    iter_windows,
+    pool_kind_of,
+    register_pool_kind,
+)
+from hardneg.score.prefetch import BatchBuffers, read_ahead
+from hardneg.score.windows import scored_window_arrow, window_table
+
+#: The built-in scorer kinds, in the order :func:`load_scorer` asks them: the first that applies to a spec loads it
+#: (``x.onnx`` before ``file.py:make``, so a Windows path with a drive letter is not taken for a factory).
+BUILTIN_SCORERS = ("onnx", "sklearn", "table", "python")
+#: The built-in pool kinds, in the order they are listed.
+BUILTIN_POOLS = ("sensor", "audio", "video", "image")
+
+for _name in BUILTIN_SCORERS + BUILTIN_POOLS:
+    import_module(f"{__name__}.{_name}")  # each module registers its kind on import
+
+# The kinds by name, once registered in the order above.
+from hardneg.score.audio import AudioPool  # noqa: E402
+from hardneg.score.image import ImagePool  # noqa: E402
+from hardneg.score.onnx import ONNXScorer  # noqa: E402
+from hardneg.score.python import PythonScorer  # noqa: E402
+from hardneg.score.sensor import SensorPool, read_recording  # noqa: E402
+from hardneg.score.sklearn import SklearnScorer  # noqa: E402
+from hardneg.score.table import TableScores  # noqa: E402
+from hardneg.score.video import VideoPool  # noqa: E402
+
+__all__ = [
+    "BUILTIN_POOLS",
+    "BUILTIN_SCORERS",
+    "POOL_KINDS",
+    "SCORER_KINDS",
+    "SHORT_ITEMS",
+    "AudioPool",
+    "BaseScorer",
+    "BatchBuffers",
+    "ImagePool",
+    "ONNXScorer",
+    "PoolItem",
+    "PoolKind",
+    "PythonScorer",
+    "Scorer",
+    "SensorPool",
+    "SklearnScorer",
+    "TableScores",
+    "VideoPool",
+    "check_device",
+    "discover_pool",
+    "iter_windows",
+    "load_scorer",
+    "pool_kind_of",
+    "read_ahead",
+    "read_recording",
+    "register_pool_kind",
+    "register_scorer",
+    "scored_window_arrow",
+    "window_table",
+]

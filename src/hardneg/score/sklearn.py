@@ -1,0 +1,111 @@
+"""The ``sklearn`` scorer kind: a model saved by ``hardneg train``, a folder with ``model.joblib`` and ``card.json``.
+
+The card's feature set is computed from each batch with
+:func:`hardneg.features.compute_features` and ``predict_proba(...)[:, 1]`` is
+the score. Loading unpickles the file, which runs code stored in it, so it is
+refused unless ``trust_model``.
+
+Examples
+--------
+>>> SklearnScorer.applies_to("models/et/model.joblib")
+True
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from hardneg._schema import CARD_FILE, MODEL_FILE
+from hardneg.errors import InputError
+from hardneg.score._base import SPEC_HELP, BaseScorer, first_line, register_scorer
+
+__all__ = ["SklearnScorer"]
+
+
+@register_scorer
+class SklearnScorer(BaseScorer):
+    """A scikit-learn model saved by ``hardneg train``/``bench``: ``model.joblib`` plus ``card.json``.
+
+    Each batch of raw windows ``(N, channels, samples)`` is turned into the
+    card's feature set (``card["features"]``, at ``card["sample_rate_hz"]``),
+    and ``predict_proba(features)[:, 1]`` is the score. The batch must have
+    the card's number of channels and samples per window.
+
+    Examples
+    --------
+    >>> scorer = SklearnScorer("models/et", "models/et", trust_model=True)  # doctest: +SKIP
+    """
+
+    kind = "sklearn"
+
+    @classmethod
+    def applies_to(cls, spec: str) -> bool:
+        if not str(spec).strip():
+            return False  # Path("") is the working directory, which no spec means
+        path = Path(spec)
+        return path.is_dir() or path.name == MODEL_FILE
+
+    @classmethod
+    def from_spec(cls, spec: str, *, trust_model: bool = False, logits: bool = False, batch_size: int = 256, **_):
+        path = Path(spec)
+        folder = path if path.is_dir() else path.parent
+        return cls(str(spec), folder, trust_model=trust_model, logits=logits, batch_size=batch_size)
+
+    def __init__(
+        self, spec: str, folder: str | Path, *, trust_model: bool = False, logits: bool = False, batch_size: int = 256
+    ):
+        super().__init__(spec, logits=logits, batch_size=batch_size)
+        folder = Path(folder)
+        for name in (MODEL_FILE, CARD_FILE):
+            if not (folder / name).is_file():
+                raise InputError(
+                    f"--model {self.spec}: not a hardneg model ({name} missing); make one with `hardneg train`, "
+                    f"or {SPEC_HELP}"
+                )
+        if not trust_model:
+            raise InputError(
+                f"--model {self.spec}: loading a scikit-learn model unpickles {MODEL_FILE}, which runs code stored "
+                "in the file; pass --trust-model if you made it or trust where it came from"
+            )
+        try:
+            self.card = json.loads((folder / CARD_FILE).read_text())
+            self.features = self.card["features"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise InputError(
+                f"--model {self.spec}: {CARD_FILE} is unreadable or has no 'features' ({first_line(error)}); "
+                "save the model again with `hardneg train`"
+            ) from None
+        from hardneg.features import check_feature_set
+
+        check_feature_set(self.features)
+        channels = self.card.get("channels")
+        self.n_channels = len(channels) if channels else None
+        self.samples_per_window = self.card.get("samples_per_window")
+        self.sample_rate_hz = self.card.get("sample_rate_hz")
+        import joblib
+
+        try:
+            self.estimator = joblib.load(folder / MODEL_FILE)
+        except Exception as error:  # unpickling can raise anything the stored code raises
+            raise InputError(
+                f"--model {self.spec}: cannot load {MODEL_FILE}: {type(error).__name__}: {first_line(error)}; "
+                "check that scikit-learn's version matches the card's"
+            ) from None
+        if not hasattr(self.estimator, "predict_proba"):
+            raise InputError(f"--model {self.spec}: the stored model has no predict_proba; train a classifier")
+
+    def _score(self, chunk: np.ndarray) -> np.ndarray:
+        from hardneg.features import compute_features
+
+        expected = (self.n_channels, self.samples_per_window)
+        if chunk.ndim != 3 or any(want is not None and want != got for want, got in zip(expected, chunk.shape[1:])):
+            raise InputError(
+                f"--model {self.spec}: windows of shape (N, {', '.join(map(str, chunk.shape[1:]))}) but the model "
+                f"was trained on {expected[0]} channels x {expected[1]} samples; choose --window-ms and --channels "
+                "to match its card"
+            )
+        matrix, _ = compute_features(chunk, self.features, sample_rate_hz=self.sample_rate_hz)
+        return self.estimator.predict_proba(matrix)[:, 1]
