@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hardneg.bench.metrics import choose_threshold, metric_rows
+from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset, package_versions
 from hardneg.errors import InputError
 from hardneg.features import compute_features
