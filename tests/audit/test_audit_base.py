@@ -87,9 +87,9 @@ def test_bad_predictions_are_input_errors(build, predictions, message):
 
 def test_bad_seed_and_confidence(build):
     ds = build.dataset(build.grid_index(n_recordings=1, per_recording=5))
-    with pytest.raises(InputError, match="--seed"):
+    with pytest.raises(InputError, match="seed"):
         AuditContext(ds, build.frame(["train"] * 5), {}, seed=-1)
-    with pytest.raises(InputError, match="--confidence"):
+    with pytest.raises(InputError, match="confidence"):
         AuditContext(ds, build.frame(["train"] * 5), {}, confidence=1.0)
 
 

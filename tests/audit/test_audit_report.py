@@ -125,3 +125,24 @@ def _save_dataset(directory, ds):
     pq.write_table(pa.Table.from_pandas(ds.index, preserve_index=False), directory / "index.parquet")
     np.save(directory / "windows.npy", ds.windows)
     (directory / "meta.json").write_text(json.dumps(ds.meta))
+
+
+def test_markdown_bytes_are_the_audit_layout():
+    # The layout NAME.audit.md has always had: cells and explanations as given (pipes escaped in cells), a plain
+    # `---` rule, and no blank line at the end even when the last explanation is blank.
+    from hardneg.audit import AuditReport, CheckResult
+
+    report = AuditReport(
+        [
+            CheckResult("a_check", "FAIL", {"auc": 0.91234, "pair": "x|y"}, "Line one.\n\nLine  two."),
+            CheckResult("b_check", "SKIP", {}, "Not applicable here. More words."),
+            CheckResult("c_check", "PASS", {"n": 3}, "  \n"),
+        ],
+        split="s",
+    )
+    assert report.to_markdown() == (
+        "# Audit of split `s`\n\nOverall verdict: **FAIL**\n\n| check | verdict | key numbers |\n|---|---|---|\n"
+        "| a_check | **FAIL** | auc=0.912, pair=x\\|y |\n| b_check | SKIP | Not applicable here. |\n"
+        "| c_check | PASS | n=3 |\n\n## Details\n\n### a_check: FAIL\n\nLine one.\n\nLine  two.\n\n"
+        "### b_check: SKIP\n\nNot applicable here. More words.\n\n### c_check: PASS\n"
+    )

@@ -7,7 +7,8 @@ import pytest
 from scipy import stats
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from hardneg.audit._stats import _Counts, difference_interval, metric_interval, wilson_interval
+from hardneg.stats import difference_interval, metric_interval, wilson_interval
+from hardneg.stats._bootstrap import _Counts
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -10,7 +10,7 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
-from hardneg.bench.metrics import (
+from hardneg.metrics import (
     METRIC_NAMES,
     binary_metrics,
     choose_threshold,

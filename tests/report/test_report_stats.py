@@ -9,13 +9,13 @@ from bench_synth import make_results
 from scipy import stats
 
 from hardneg.errors import InputError
-from hardneg.report import (
+from hardneg.report import split_trust
+from hardneg.stats import (
     baseline_gains,
     best_baselines,
     bootstrap_ci,
     compare_splits,
     difference_ci,
-    split_trust,
     summarize_results,
 )
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,15 +21,31 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from hardneg import _validation
+from hardneg._schema import FAIL, PASS, PREDICTION_COLUMNS, SKIP, SPLIT_COLUMNS, SUBSETS, VERDICTS, WARN, check_columns
 from hardneg.errors import InputError
 
-PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
-#: Verdicts from least to most severe; the audit's overall verdict is the most severe one given.
-VERDICTS = (SKIP, PASS, WARN, FAIL)
-SUBSETS = ("train", "val", "test")
-#: Subsets a score is reported on, each compared with the training subset by the leakage checks.
-EVAL_SUBSETS = ("val", "test")
-SPLIT_COLUMNS = ("fold", "window_id", "subset", "copies")
+__all__ = [
+    "CHECKS",
+    "FAIL",
+    "PASS",
+    "SKIP",
+    "SPLIT_COLUMNS",
+    "SUBSETS",
+    "VERDICTS",
+    "WARN",
+    "AuditContext",
+    "Check",
+    "CheckResult",
+    "check_predictions",
+    "check_split_assignments",
+    "jsonable",
+    "register_check",
+    "worst_verdict",
+]
+
+#: The audit's ``confidence``: below 0.5 an interval says nothing, and 1 is no interval at all.
+_CONFIDENCE = [_validation.Interval(numbers.Real, 0.5, 1, closed="left")]
 
 
 @dataclass
@@ -194,9 +209,10 @@ class AuditContext:
     ):
         self.dataset = dataset
         self.split_info = dict(split_info or {})
-        self.seed = check_seed(seed)
-        self.confidence = check_confidence(confidence)
-        self.split_frame = check_split_frame(split_frame, len(dataset.index))
+        self.seed = _validation.check_seed(seed)
+        _validation.validate_value("confidence", confidence, _CONFIDENCE)
+        self.confidence = float(confidence)
+        self.split_frame = check_split_assignments(split_frame, len(dataset.index))
         self.predictions = None if predictions is None else check_predictions(predictions, len(dataset.index))
 
     # ----------------------------------------------------------------- split
@@ -299,33 +315,32 @@ class AuditContext:
     # ------------------------------------------------------------------ misc
     def rng(self, purpose: str) -> np.random.Generator:
         """A generator seeded by the audit seed and ``purpose``, so checks do not share or shift streams."""
-        return np.random.default_rng([self.seed, zlib.crc32(purpose.encode())])
+        return _validation.rng(self.seed, purpose)
 
     def random_state(self, purpose: str) -> int:
         return int(self.rng(purpose).integers(2**31 - 1))
 
 
-def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise InputError(f"--seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+def check_split_assignments(frame: pd.DataFrame, n_windows: int) -> pd.DataFrame:
+    """Validate a split frame against a dataset of ``n_windows`` windows; return it with every column typed.
 
+    ``fold`` and ``copies`` may be missing (one fold, one copy each).
 
-def check_confidence(confidence) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0.5 <= confidence < 1:
-        raise InputError(f"--confidence must be a number in [0.5, 1), e.g. 0.95; got {confidence!r}")
-    return float(confidence)
-
-
-def check_split_frame(frame: pd.DataFrame, n_windows: int) -> pd.DataFrame:
-    """Validate a split frame against a dataset of ``n_windows`` windows; return it with every column typed."""
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"window_id": [0, 1, 2], "subset": ["train", "val", "test"]})
+    >>> check_split_assignments(frame, n_windows=3).columns.tolist()
+    ['fold', 'window_id', 'subset', 'copies']
+    >>> check_split_assignments(frame[["window_id"]], n_windows=3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: split: column 'subset' missing; expected window_id, subset (a split holds ...)
+    """
     if not isinstance(frame, pd.DataFrame):
         raise InputError(
             f"a split must be a DataFrame with columns {', '.join(SPLIT_COLUMNS)}, got {type(frame).__name__}"
         )
-    missing = [column for column in ("window_id", "subset") if column not in frame]
-    if missing:
-        raise InputError(f"split: column {missing[0]!r} missing; a split holds {', '.join(SPLIT_COLUMNS)}")
+    check_columns(frame, ("window_id", "subset"), "split", hint=f"a split holds {', '.join(SPLIT_COLUMNS)}")
     frame = frame.copy()
     if "fold" not in frame:
         frame["fold"] = 0
@@ -360,12 +375,16 @@ def check_split_frame(frame: pd.DataFrame, n_windows: int) -> pd.DataFrame:
 
 
 def check_predictions(predictions: pd.DataFrame, n_windows: int) -> pd.DataFrame:
-    """Validate predictions (``window_id``, ``score`` in [0, 1], optional ``fold``); return a clean copy."""
+    """Validate predictions (``window_id``, ``score`` in [0, 1], optional ``fold``); return a clean copy.
+
+    Examples
+    --------
+    >>> check_predictions(pd.DataFrame({"window_id": [1, 0], "score": [0.25, 1]}), n_windows=2).to_numpy().tolist()
+    [[1.0, 0.25], [0.0, 1.0]]
+    """
     if not isinstance(predictions, pd.DataFrame):
         raise InputError(f"predictions must be a DataFrame with window_id and score, got {type(predictions).__name__}")
-    for column in ("window_id", "score"):
-        if column not in predictions:
-            raise InputError(f"predictions: column {column!r} missing; `hardneg predict` writes window_id, score")
+    check_columns(predictions, PREDICTION_COLUMNS, "predictions", hint="`hardneg predict` writes them")
     columns = ["window_id", "score"] + (["fold"] if "fold" in predictions else [])
     frame = predictions[columns].copy().reset_index(drop=True)
     ids = frame["window_id"].to_numpy()

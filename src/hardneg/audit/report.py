@@ -1,4 +1,7 @@
-"""Run the registered checks on a split and write the audit as JSON and Markdown."""
+"""Run the registered checks on a split and write the audit as JSON and Markdown.
+
+The Markdown is a :class:`hardneg.report.render.Document`, like every report hardneg writes.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,18 @@ from threadpoolctl import threadpool_limits
 from hardneg._atomic import write_bytes_atomic
 from hardneg.audit.base import CHECKS, FAIL, SKIP, AuditContext, CheckResult, jsonable, worst_verdict
 from hardneg.errors import InputError
+from hardneg.report.render import Document, Heading, Paragraph, Table
+
+__all__ = [
+    "AUDIT_SUFFIXES",
+    "AuditReport",
+    "audit_paths",
+    "audit_split",
+    "format_numbers",
+    "read_predictions",
+    "run_audit",
+    "write_audit",
+]
 
 AUDIT_SUFFIXES = (".audit.json", ".audit.md")
 
@@ -71,22 +86,23 @@ class AuditReport:
             for r in self.results
         ]
 
-    def to_markdown(self) -> str:
-        title = f"# Audit of split `{self.split}`" if self.split else "# Audit"
-        lines = [
-            title,
-            "",
-            f"Overall verdict: **{self.verdict}**",
-            "",
-            "| check | verdict | key numbers |",
-            "|---|---|---|",
-        ]
-        for check, verdict, numbers in self.table_rows():
-            lines.append(f"| {check} | {_badge(verdict)} | {_cell(numbers)} |")
-        lines += ["", "## Details", ""]
+    def to_document(self) -> Document:
+        """The audit as a :class:`~hardneg.report.render.Document`: verdict, summary table, one section per check.
+
+        Cells and explanations are written as given (``verbatim``), so the Markdown shows them unchanged.
+        """
+        doc = Document(f"Audit of split `{self.split}`" if self.split else "Audit")
+        doc.add(Paragraph(f"Overall verdict: **{self.verdict}**"))
+        rows = [[check, _badge(verdict), numbers] for check, verdict, numbers in self.table_rows()]
+        doc.add(Table(["check", "verdict", "key numbers"], rows, align="---", verbatim=True))
+        doc.add(Heading(2, "Details"))
         for result in self.results:
-            lines += [f"### {result.check}: {result.verdict}", "", result.explanation, ""]
-        return "\n".join(lines).rstrip() + "\n"
+            doc.add(Heading(3, f"{result.check}: {result.verdict}"), Paragraph(result.explanation, verbatim=True))
+        return doc
+
+    def to_markdown(self) -> str:
+        # Stripped at the end so that a trailing blank explanation leaves no blank lines behind.
+        return self.to_document().markdown().rstrip() + "\n"
 
     def to_text(self) -> str:
         """A plain table for the terminal."""
@@ -122,10 +138,6 @@ def _first_sentence(text: str) -> str:
 
 def _badge(verdict: str) -> str:
     return f"**{verdict}**" if verdict == FAIL else verdict
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 def run_audit(context: AuditContext, checks: Sequence[str] | None = None) -> AuditReport:

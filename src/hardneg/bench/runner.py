@@ -15,7 +15,7 @@ import pandas as pd
 
 from hardneg._atomic import write_parquet_atomic
 from hardneg._progress import ProgressReporter, resolve
-from hardneg.bench.metrics import choose_threshold, metric_rows
+from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset
 from hardneg.errors import InputError
 from hardneg.features import FEATURE_SETS, compute_features

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hardneg._schema import CARD_FILE, MODEL_FILE
-from hardneg.bench.metrics import choose_threshold, metric_rows
+from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset, package_versions
 from hardneg.errors import InputError
 from hardneg.features import compute_features

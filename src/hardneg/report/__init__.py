@@ -1,28 +1,61 @@
 """Bench reports: Markdown and self-contained HTML with bootstrap summaries, audits and plots.
 
+This floor renders: :mod:`hardneg.report.render` is the one document model
+(Markdown and HTML from the same blocks), :mod:`hardneg.report.plots` the
+figures. The numbers come from :mod:`hardneg.stats`; its summaries are
+re-exported here for code that imported them from ``hardneg.report``.
+
 Examples
 --------
 >>> from hardneg.report import write_bench_report
 >>> md, html = write_bench_report("bench", results, scores, audits, meta)  # doctest: +SKIP
 """
 
-from hardneg.report.bench_report import GAIN_METRICS, TABLE_METRICS, write_bench_report
-from hardneg.report.stats import (
-    BASELINES,
-    baseline_gains,
-    best_baselines,
-    bootstrap_ci,
-    compare_splits,
-    difference_ci,
-    summarize_results,
-)
+import importlib
+
+from hardneg._schema import BASELINES
+from hardneg.report.render import Bullets, Document, Heading, Image, Paragraph, Table
 from hardneg.report.trust import SplitTrust, split_trust
+
+# The audit and mining write their Markdown with render.Document; importing the bench report (matplotlib) and the
+# statistics (SciPy) only when a name of theirs is used keeps those imports out of `hardneg audit` and `hardneg mine`.
+_LAZY = {
+    "GAIN_METRICS": "hardneg.report.bench_report",
+    "TABLE_METRICS": "hardneg.report.bench_report",
+    "write_bench_report": "hardneg.report.bench_report",
+    "baseline_gains": "hardneg.stats",
+    "best_baselines": "hardneg.stats",
+    "bootstrap_ci": "hardneg.stats",
+    "compare_splits": "hardneg.stats",
+    "difference_ci": "hardneg.stats",
+    "summarize_results": "hardneg.stats",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "BASELINES",
     "GAIN_METRICS",
     "TABLE_METRICS",
+    "Bullets",
+    "Document",
+    "Heading",
+    "Image",
+    "Paragraph",
     "SplitTrust",
+    "Table",
     "baseline_gains",
     "best_baselines",
     "bootstrap_ci",

@@ -21,9 +21,30 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
+from hardneg._schema import SCORE_COLUMNS, check_columns
+from hardneg._validation import rng
 from hardneg.errors import InputError
 
-SCORE_COLUMNS = ("model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score")
+__all__ = [
+    "DPI",
+    "MAX_GROUPS",
+    "MAX_POINTS",
+    "SCORE_COLUMNS",
+    "Curve",
+    "Panel",
+    "Plot",
+    "build_panels",
+    "check_score_table",
+    "group_figure",
+    "histogram_figure",
+    "make_plots",
+    "pr_figure",
+    "reliability_figure",
+    "render_png",
+    "roc_figure",
+    "sample_rows",
+]
+
 DPI = 100
 MAX_POINTS = 20_000
 MAX_GROUPS = 30
@@ -83,17 +104,23 @@ class Plot:
     caption: str
 
 
-def check_scores(scores: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Validate the scores table; None or an empty table means "no plots"."""
+def check_score_table(scores: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Validate the bench scores table; None or an empty table means "no plots".
+
+    Examples
+    --------
+    >>> check_score_table(None) is None
+    True
+    >>> check_score_table(pd.DataFrame({"model": ["et"]}))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: scores: columns 'features', 'split', ... missing; expected model, ... (scores.parquet)
+    """
     if scores is None:
         return None
     if not isinstance(scores, pd.DataFrame):
         raise InputError(f"scores must be a pandas DataFrame or None, got {type(scores).__name__}")
-    missing = [c for c in SCORE_COLUMNS if c not in scores.columns]
-    if missing:
-        raise InputError(
-            f"scores: column(s) {', '.join(missing)} missing; expected {', '.join(SCORE_COLUMNS)} (scores.parquet)"
-        )
+    check_columns(scores, SCORE_COLUMNS, "scores", hint="scores.parquet")
     if scores.empty:
         return None
     return scores
@@ -103,7 +130,7 @@ def sample_rows(n: int, max_points: int, seed: int) -> np.ndarray:
     """Sorted row positions: all of them, or a seeded uniform sample of ``max_points``."""
     if n <= max_points:
         return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+    return np.sort(rng(seed).choice(n, size=max_points, replace=False))
 
 
 def build_panels(

@@ -2,7 +2,8 @@
 
 The report is built once as a list of blocks so the two files always say the same
 thing. Text uses two inline marks only, ```code``` and ``**bold**``, which Markdown
-shows as is and the HTML renderer converts after escaping.
+shows as is and the HTML renderer converts after escaping. Every Markdown file
+hardneg writes (the bench report, the audits) is a :class:`Document`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,19 @@ import base64
 import html
 import re
 from dataclasses import dataclass, field
+
+__all__ = [
+    "CSS",
+    "Bullets",
+    "Document",
+    "Heading",
+    "Image",
+    "Paragraph",
+    "Table",
+    "inline_html",
+    "md_cell",
+    "slug",
+]
 
 _CODE = re.compile(r"`([^`]+)`")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -62,6 +76,14 @@ def md_cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+def _verbatim_cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+#: The Markdown rule under a table's header, per alignment letter.
+_RULES = {"l": ":---", "r": "---:", "-": "---"}
+
+
 @dataclass
 class Heading:
     level: int
@@ -73,6 +95,8 @@ class Heading:
 class Paragraph:
     text: str
     kind: str = ""  # "", "warn" or "note"
+    #: Markdown keeps the text as given instead of joining its lines and spaces (HTML is the same either way).
+    verbatim: bool = False
 
 
 @dataclass
@@ -83,13 +107,31 @@ class Bullets:
 
 @dataclass
 class Table:
+    """A table with a header row; Markdown puts a caption above it in italics.
+
+    Examples
+    --------
+    >>> doc = Document("Audit")
+    >>> doc.add(Table(["check", "numbers"], [["gap", "auc=0.5 | 0.6"]], align="--", verbatim=True))
+    >>> print(doc.markdown())
+    # Audit
+    <BLANKLINE>
+    | check | numbers |
+    |---|---|
+    | gap | auc=0.5 \\| 0.6 |
+    <BLANKLINE>
+    """
+
     header: list[str]
     rows: list[list[str]]
-    align: str = ""  # one letter per column, "l" or "r"; left by default
+    #: One letter per column: "l" or "r", or "-" for no alignment in Markdown (``---``, left in HTML); "l" by default.
+    align: str = ""
     caption: str = ""
     untrusted: bool = False
     #: Column index whose cells are verdicts, coloured in HTML.
     verdict_columns: tuple[int, ...] = ()
+    #: Markdown cells keep their text as given, pipes escaped, instead of being joined onto one line.
+    verbatim: bool = False
 
 
 @dataclass
@@ -149,7 +191,7 @@ def _md_block(block) -> str:
     if isinstance(block, Heading):
         return f"{'#' * block.level} {block.text}"
     if isinstance(block, Paragraph):
-        text = " ".join(str(block.text).split())
+        text = str(block.text) if block.verbatim else " ".join(str(block.text).split())
         return f"> {text}" if block.kind in ("warn", "note") else text
     if isinstance(block, Bullets):
         prefix = "> " if block.kind in ("warn", "note") else ""
@@ -160,10 +202,11 @@ def _md_block(block) -> str:
             lines.append(f"*{' '.join(block.caption.split())}*")
             lines.append("")
         align = block.align.ljust(len(block.header), "l")
-        lines.append("| " + " | ".join(md_cell(h) for h in block.header) + " |")
-        lines.append("|" + "|".join("---:" if a == "r" else ":---" for a in align) + "|")
+        cell = _verbatim_cell if block.verbatim else md_cell
+        lines.append("| " + " | ".join(cell(h) for h in block.header) + " |")
+        lines.append("|" + "|".join(_RULES.get(a, ":---") for a in align) + "|")
         for row in block.rows:
-            lines.append("| " + " | ".join(md_cell(c) for c in row) + " |")
+            lines.append("| " + " | ".join(cell(c) for c in row) + " |")
         return "\n".join(lines)
     if isinstance(block, Image):
         text = f"![{md_cell(block.alt)}]({block.path})"
@@ -188,7 +231,7 @@ def _html_block(block) -> str:
         for row in block.rows:
             cells = []
             for i, cell in enumerate(row):
-                cls = align[i]
+                cls = "l" if align[i] == "-" else align[i]
                 if i in block.verdict_columns:
                     # PASS, WARN, FAIL, SKIP or NOT (audited); a dash or empty cell gets no colour.
                     word = re.sub(r"[^A-Z]", "", (str(cell).split() or [""])[0])

@@ -7,12 +7,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from hardneg._schema import FAIL, SKIP, VERDICTS, WARN
 from hardneg.errors import InputError
 
-VERDICTS = ("PASS", "WARN", "FAIL", "SKIP")
+__all__ = ["MARK", "NOT_AUDITED", "VERDICTS", "SplitTrust", "format_check_numbers", "split_trust"]
+
 NOT_AUDITED = "NOT AUDITED"
 MARK = "⚠"
-_SEVERITY = {"SKIP": 0, "PASS": 1, "WARN": 2, "FAIL": 3}
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class SplitTrust:
     @property
     def untrustworthy(self) -> bool:
         """True when any check failed: the split's scores must not be quoted as generalisation."""
-        return self.verdict == "FAIL"
+        return self.verdict == FAIL
 
     @property
     def audited(self) -> bool:
@@ -49,11 +50,11 @@ class SplitTrust:
 
     @property
     def failed(self) -> tuple:
-        return tuple(c for c in self.checks if c.get("verdict") == "FAIL")
+        return tuple(c for c in self.checks if c.get("verdict") == FAIL)
 
     @property
     def warned(self) -> tuple:
-        return tuple(c for c in self.checks if c.get("verdict") == "WARN")
+        return tuple(c for c in self.checks if c.get("verdict") == WARN)
 
     @property
     def failed_names(self) -> tuple[str, ...]:
@@ -143,17 +144,17 @@ def split_trust(audits: Mapping[str, dict] | None, splits: Sequence[str]) -> dic
         verdicts = [c["verdict"] for c in checks]
         if audit.get("verdict") in VERDICTS:
             verdicts.append(audit["verdict"])
-        worst = max(verdicts, key=_SEVERITY.__getitem__) if verdicts else "SKIP"
+        worst = max(verdicts, key=VERDICTS.index) if verdicts else SKIP
         out[name] = SplitTrust(name, worst, tuple(checks))
     return out
 
 
-def format_numbers(numbers, *, max_items: int = 8, max_list: int = 5) -> str:
+def format_check_numbers(numbers, *, max_items: int = 8, max_list: int = 5) -> str:
     """A compact, deterministic ``key = value`` rendering of a check's numbers.
 
     Examples
     --------
-    >>> format_numbers({"auc": 0.97321, "n_groups": 48, "per_fold": [0.9, 0.95, 0.99]})
+    >>> format_check_numbers({"auc": 0.97321, "n_groups": 48, "per_fold": [0.9, 0.95, 0.99]})
     'auc = 0.9732; n_groups = 48; per_fold = [0.9, 0.95, 0.99]'
     """
     if not isinstance(numbers, Mapping):
@@ -176,7 +177,7 @@ def _value(value, max_list: int) -> str:
         more = f", … ({len(value)} in all)" if len(value) > max_list else ""
         return f"[{shown}{more}]"
     if isinstance(value, Mapping):
-        return "{" + format_numbers(value, max_items=max_list, max_list=max_list) + "}"
+        return "{" + format_check_numbers(value, max_items=max_list, max_list=max_list) + "}"
     if isinstance(value, str):
         return value
     # numpy scalars and anything else JSON can show.

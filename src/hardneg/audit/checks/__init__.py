@@ -2,6 +2,8 @@
 
 from importlib import import_module
 
+__all__ = ["BUILTIN"]
+
 #: The built-in checks in the order they run and are reported: the split's leaks first, then what the data says
 #: about confounds and balance, then (given predictions) the model's scores.
 BUILTIN = (

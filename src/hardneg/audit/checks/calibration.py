@@ -6,7 +6,7 @@ import numpy as np
 
 from hardneg.audit.base import PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, pct, skip
-from hardneg.bench.metrics import expected_calibration_error, reliability_table
+from hardneg.metrics import expected_calibration_error, reliability_table
 
 NAME = "calibration"
 

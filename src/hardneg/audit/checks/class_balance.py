@@ -6,9 +6,10 @@ import math
 
 from scipy import stats
 
-from hardneg.audit._stats import wilson_interval
+from hardneg._schema import SUBSETS
 from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import fold_label, num, pct, preview
+from hardneg.stats import wilson_interval
 
 NAME = "class_balance"
 
@@ -45,7 +46,7 @@ def class_balance(context) -> CheckResult:
     for fold in context.folds:
         rows = frame[frame["fold"].to_numpy() == fold]
         entry = {"fold": fold}
-        for subset in ("train", "val", "test"):
+        for subset in SUBSETS:
             part = rows[rows["subset"] == subset]
             if len(part) == 0:
                 continue
@@ -138,7 +139,7 @@ def class_balance(context) -> CheckResult:
     counts = "; ".join(
         f"{subset} {first[subset]['windows']} windows, {first[subset]['positives']} positive "
         f"({pct(first[subset]['positive_rate'])})"
-        for subset in ("train", "val", "test")
+        for subset in SUBSETS
         if subset in first
     )
     summary = f"In {fold_label(context, first['fold'])}: {counts}."

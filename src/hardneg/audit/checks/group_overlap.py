@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hardneg._schema import SUBSETS
 from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import LEAK_PAIRS, in_fold, pct, preview, skip
 
@@ -34,7 +35,7 @@ def group_overlap(context) -> CheckResult:
     any_pair = False
     for fold in context.folds:
         rows = context.fold_assignments(fold)
-        groups = {subset: set(rows.loc[rows["subset"] == subset, "group"]) for subset in ("train", "val", "test")}
+        groups = {subset: set(rows.loc[rows["subset"] == subset, "group"]) for subset in SUBSETS}
         entry, fold_shared = {"fold": fold}, set()
         for first, second in LEAK_PAIRS:
             if groups[first] and groups[second]:

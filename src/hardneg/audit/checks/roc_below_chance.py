@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from hardneg.audit._stats import metric_interval, point_metric
 from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, pct, skip
+from hardneg.stats import metric_interval, point_metric
 
 NAME = "roc_below_chance"
 

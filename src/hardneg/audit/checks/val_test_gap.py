@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from hardneg.audit._stats import difference_interval
 from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, pct, skip
+from hardneg.stats import difference_interval
 
 NAME = "val_test_gap"
 

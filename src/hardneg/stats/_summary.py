@@ -1,9 +1,24 @@
-"""Summaries of bench results across seeds and folds: mean, spread and bootstrap intervals.
+"""Summaries of bench results (the long ``results.parquet`` table) across seeds and folds.
 
-Every interval is a percentile bootstrap of the mean from :func:`scipy.stats.bootstrap`
-with its own freshly seeded generator, so one interval never depends on which others
-were computed before it, and a reader can reproduce any number in a report with a
-single SciPy call on the values sorted by ``(seed, fold)``.
+Mean, spread and a bootstrap interval per combination (:func:`summarize_results`),
+the best baseline per split (:func:`best_baselines`), every model's gain over it
+(:func:`baseline_gains`) and each split against a reference split
+(:func:`compare_splits`). Every interval comes from :mod:`hardneg.stats._bootstrap`
+with its own freshly seeded generator, on values sorted by ``(seed, fold)``, so a
+reader can reproduce any number in a report with a single SciPy call.
+
+The ``*_checked`` variants take a table that :func:`check_results` has already
+validated and sorted, so that a report computing several summaries checks it once.
+
+Examples
+--------
+>>> import pandas as pd
+>>> results = pd.DataFrame({
+...     "model": "et", "features": "rich", "split": "group", "seed": [0, 1, 2], "fold": 0,
+...     "subset": "test", "metric": "roc_auc", "value": [0.81, 0.84, 0.8]})
+>>> row = summarize_results(results).iloc[0]
+>>> int(row["n"]), round(float(row["mean"]), 3)
+(3, 0.817)
 """
 
 from __future__ import annotations
@@ -12,144 +27,34 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from hardneg._schema import BASELINES, RESULT_COLUMNS, check_columns
 from hardneg.errors import InputError
+from hardneg.stats._bootstrap import (
+    BOOTSTRAP_SEED,
+    CONFIDENCE,
+    N_RESAMPLES,
+    bootstrap_ci,
+    check_bootstrap_options,
+    difference_ci,
+    finite_values,
+)
 
-#: The dummy models every benchmark adds (``hardneg.models.BASELINES``); repeated here so
-#: that a report can be written from a results table without importing the model layer.
-BASELINES = ("prior", "stratified", "majority")
+__all__ = [
+    "KEY_COLUMNS",
+    "baseline_gains",
+    "baseline_gains_checked",
+    "best_baselines",
+    "check_results",
+    "compare_splits",
+    "compare_splits_checked",
+    "summarize_checked",
+    "summarize_results",
+]
 
-RESULT_COLUMNS = ("model", "features", "split", "seed", "fold", "subset", "metric", "value")
+#: The columns that identify one value of ``results.parquet``: each key appears once.
 KEY_COLUMNS = ("model", "features", "split", "seed", "fold", "subset", "metric")
 COMBO = ["split", "model", "features"]
-
-CONFIDENCE = 0.95
-N_RESAMPLES = 2000
-BOOTSTRAP_SEED = 0
-#: Below this many values a bootstrap of the mean is meaningless; the interval is then the
-#: plain percentiles of the values themselves.
-MIN_BOOTSTRAP = 3
-
-
-def _tails(confidence: float) -> tuple[float, float]:
-    alpha = (1.0 - confidence) / 2.0
-    return 100.0 * alpha, 100.0 * (1.0 - alpha)
-
-
-def _finite(values) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64).ravel()
-    return array[np.isfinite(array)]
-
-
-def check_bootstrap_options(confidence: float, n_resamples: int) -> None:
-    """Raise :class:`InputError` unless ``0 < confidence < 1`` and ``n_resamples >= 100``."""
-    if not 0.0 < confidence < 1.0:
-        raise InputError(f"confidence must be in (0, 1), got {confidence}; use e.g. 0.95")
-    if int(n_resamples) < 100:
-        raise InputError(f"n_resamples must be at least 100, got {n_resamples}; use e.g. 2000")
-
-
-def bootstrap_ci(
-    values,
-    *,
-    confidence: float = CONFIDENCE,
-    n_resamples: int = N_RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``values`` (NaNs dropped).
-
-    Parameters
-    ----------
-    values : array-like of float
-        One value per seed × fold; non-finite values (e.g. ROC AUC of a one-class test
-        fold) are left out.
-    confidence : float
-        Two-sided coverage of the interval.
-    n_resamples : int
-        Bootstrap resamples.
-    seed : int
-        Seeds a new :class:`numpy.random.Generator` for this call only.
-
-    Returns
-    -------
-    (low, high) : tuple of float
-        NaN when no value is finite. With fewer than three values, or all values equal,
-        the plain percentiles of the values (a bootstrap of one or two numbers says
-        nothing about the spread of their mean).
-
-    Examples
-    --------
-    >>> bootstrap_ci([0.8, 0.82, 0.79, 0.85, 0.81])  # doctest: +ELLIPSIS
-    (0.79..., 0.83...)
-    >>> bootstrap_ci([0.7, 0.9])
-    (0.705, 0.895)
-    """
-    check_bootstrap_options(confidence, n_resamples)
-    finite = _finite(values)
-    if finite.size == 0:
-        return (float("nan"), float("nan"))
-    if finite.size < MIN_BOOTSTRAP or np.ptp(finite) == 0.0:
-        low, high = np.percentile(finite, _tails(confidence))
-        return (float(low), float(high))
-    result = stats.bootstrap(
-        (finite,),
-        np.mean,
-        n_resamples=int(n_resamples),
-        confidence_level=confidence,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    return (float(result.confidence_interval.low), float(result.confidence_interval.high))
-
-
-def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.mean(x, axis=axis) - np.mean(y, axis=axis)
-
-
-def difference_ci(
-    a,
-    b,
-    *,
-    confidence: float = CONFIDENCE,
-    n_resamples: int = N_RESAMPLES,
-    seed: int = BOOTSTRAP_SEED,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``mean(a) - mean(b)`` for two independent samples.
-
-    Each sample is resampled on its own (``paired=False``), which is right when the two
-    come from different splits whose test sets share nothing fold by fold. For paired
-    values (same seed and fold) use :func:`bootstrap_ci` on the differences instead.
-
-    Returns
-    -------
-    (low, high) : tuple of float
-        With fewer than three finite values on either side, the plain percentiles of
-        every pairwise difference ``a[i] - b[j]``; NaN when a side is empty.
-
-    Examples
-    --------
-    >>> low, high = difference_ci([0.9, 0.92, 0.95, 0.91], [0.7, 0.72, 0.69, 0.75])
-    >>> 0.15 < low < high < 0.25
-    True
-    """
-    check_bootstrap_options(confidence, n_resamples)
-    x, y = _finite(a), _finite(b)
-    if x.size == 0 or y.size == 0:
-        return (float("nan"), float("nan"))
-    if min(x.size, y.size) < MIN_BOOTSTRAP or (np.ptp(x) == 0.0 and np.ptp(y) == 0.0):
-        low, high = np.percentile(np.subtract.outer(x, y), _tails(confidence))
-        return (float(low), float(high))
-    result = stats.bootstrap(
-        (x, y),
-        _mean_difference,
-        n_resamples=int(n_resamples),
-        confidence_level=confidence,
-        method="percentile",
-        paired=False,
-        rng=np.random.default_rng(seed),
-    )
-    return (float(result.confidence_interval.low), float(result.confidence_interval.high))
 
 
 def check_results(results: pd.DataFrame) -> pd.DataFrame:
@@ -164,11 +69,7 @@ def check_results(results: pd.DataFrame) -> pd.DataFrame:
     """
     if not isinstance(results, pd.DataFrame):
         raise InputError(f"results must be a pandas DataFrame, got {type(results).__name__}; read results.parquet")
-    missing = [c for c in RESULT_COLUMNS if c not in results.columns]
-    if missing:
-        raise InputError(
-            f"results: column(s) {', '.join(missing)} missing; expected {', '.join(RESULT_COLUMNS)} (results.parquet)"
-        )
+    check_columns(results, RESULT_COLUMNS, "results", hint="results.parquet")
     if results.empty:
         raise InputError("results: no rows; run `hardneg bench` first, there is nothing to report")
     frame = results.loc[:, list(RESULT_COLUMNS)].copy()
@@ -225,17 +126,18 @@ def summarize_results(
     >>> summary.loc[0, ["split", "model", "mean", "ci_low", "ci_high"]]  # doctest: +SKIP
     """
     check_bootstrap_options(confidence, n_resamples)
-    return _summarize(check_results(results), subset, metrics, confidence, n_resamples, seed)
+    return summarize_checked(check_results(results), subset, metrics, confidence, n_resamples, seed)
 
 
-def _summarize(frame, subset, metrics, confidence, n_resamples, seed) -> pd.DataFrame:
+def summarize_checked(frame, subset, metrics, confidence, n_resamples, seed) -> pd.DataFrame:
+    """:func:`summarize_results` of a table :func:`check_results` returned (positional arguments)."""
     frame = frame[frame["subset"] == subset]
     if metrics is not None:
         frame = frame[frame["metric"].isin(list(metrics))]
     rows = []
     for (split, model, features, metric), group in frame.groupby(COMBO + ["metric"], sort=True):
         values = group["value"].to_numpy()
-        finite = _finite(values)
+        finite = finite_values(values)
         low, high = bootstrap_ci(finite, confidence=confidence, n_resamples=n_resamples, seed=seed)
         rows.append(
             {
@@ -332,10 +234,11 @@ def baseline_gains(
     """
     check_bootstrap_options(confidence, n_resamples)
     frame = check_results(results)
-    return _baseline_gains(frame, subset, metrics, baselines, confidence, n_resamples, seed)
+    return baseline_gains_checked(frame, subset, metrics, baselines, confidence, n_resamples, seed)
 
 
-def _baseline_gains(frame, subset, metrics, baselines, confidence, n_resamples, seed) -> pd.DataFrame:
+def baseline_gains_checked(frame, subset, metrics, baselines, confidence, n_resamples, seed) -> pd.DataFrame:
+    """:func:`baseline_gains` of a table :func:`check_results` returned (positional arguments)."""
     best = _best_baselines(frame, subset, metrics, baselines)
     frame = frame[(frame["subset"] == subset) & frame["metric"].isin(list(metrics))]
     frame = frame[np.isfinite(frame["value"].to_numpy())]
@@ -407,14 +310,15 @@ def compare_splits(
     >>> compare_splits(results, "group").query("split == 'random'")  # doctest: +SKIP
     """
     check_bootstrap_options(confidence, n_resamples)
-    return _compare_splits(check_results(results), reference, subset, metrics, confidence, n_resamples, seed)
+    return compare_splits_checked(check_results(results), reference, subset, metrics, confidence, n_resamples, seed)
 
 
-def _compare_splits(frame, reference, subset, metrics, confidence, n_resamples, seed) -> pd.DataFrame:
+def compare_splits_checked(frame, reference, subset, metrics, confidence, n_resamples, seed) -> pd.DataFrame:
+    """:func:`compare_splits` of a table :func:`check_results` returned (positional arguments)."""
     frame = frame[(frame["subset"] == subset) & frame["metric"].isin(list(metrics))]
     columns = ["model", "features", "metric", "split", "reference", "mean", "reference_mean", "delta"]
     columns += ["ci_low", "ci_high"]
-    values = {key: _finite(g["value"]) for key, g in frame.groupby(["model", "features", "metric", "split"], sort=True)}
+    values = {key: finite_values(g["value"]) for key, g in frame.groupby(["model", "features", "metric", "split"], sort=True)}
     rows = []
     for (model, features, metric, split), a in values.items():
         b = values.get((model, features, metric, reference))

@@ -1,4 +1,7 @@
-"""Binary detection metrics for the benchmark, from scikit-learn, with defined answers on one-class subsets.
+"""Binary detection metrics, from scikit-learn, with defined answers on one-class subsets.
+
+The benchmark scores every subset with them and the audit's calibration check
+reads its reliability table from here; this module imports no stage.
 
 A subset of a fold can hold one class only (a leave-one-group-out fold on a
 patient without events, a tiny validation subset). scikit-learn then raises
@@ -30,6 +33,18 @@ from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 
 from hardneg.errors import InputError
+
+__all__ = [
+    "METRIC_NAMES",
+    "binary_metrics",
+    "check_binary_labels",
+    "check_n_bins",
+    "check_score_array",
+    "choose_threshold",
+    "expected_calibration_error",
+    "metric_rows",
+    "reliability_table",
+]
 
 #: Every metric :func:`metric_rows` returns, in order; ``results.parquet``'s ``metric`` column takes these values.
 METRIC_NAMES = (
@@ -71,12 +86,12 @@ def check_binary_labels(y, *, name: str = "y") -> np.ndarray:
     return y.astype(np.int64)
 
 
-def check_scores(score, n: int | None = None, *, name: str = "score") -> np.ndarray:
+def check_score_array(score, n: int | None = None, *, name: str = "score") -> np.ndarray:
     """Return ``score`` as a 1-D float64 array if it holds finite probabilities in [0, 1] (and ``n`` values).
 
     Examples
     --------
-    >>> check_scores([0.2, 1]).tolist()
+    >>> check_score_array([0.2, 1]).tolist()
     [0.2, 1.0]
     """
     try:
@@ -159,7 +174,7 @@ def expected_calibration_error(y, score, n_bins: int = 10) -> float:
     0.15
     """
     y = check_binary_labels(y)
-    score = check_scores(score, len(y))
+    score = check_score_array(score, len(y))
     n_bins = check_n_bins(n_bins)
     if len(y) == 0:
         return math.nan
@@ -195,7 +210,7 @@ def reliability_table(y, score, n_bins: int = 10) -> pd.DataFrame:
     [[2.0, 0.2, 0.0], [2.0, 0.75, 1.0]]
     """
     y = check_binary_labels(y)
-    score = check_scores(score, len(y))
+    score = check_score_array(score, len(y))
     n_bins = check_n_bins(n_bins)
     edges, count, score_sum, positive_sum = _reliability_counts(y, score, n_bins)
     occupied = count > 0
@@ -272,7 +287,7 @@ def binary_metrics(y_true, score, *, threshold: float = 0.5) -> dict:
     nan
     """
     y = check_binary_labels(y_true, name="y_true")
-    score = check_scores(score, len(y))
+    score = check_score_array(score, len(y))
     threshold = _check_threshold(threshold)
     nan = math.nan
     if len(y) == 0:
@@ -323,7 +338,7 @@ def choose_threshold(y_val, score_val) -> float:
     nan
     """
     y = check_binary_labels(y_val, name="y_val")
-    score = check_scores(score_val, len(y), name="score_val")
+    score = check_score_array(score_val, len(y), name="score_val")
     n_positive = int(y.sum())
     if n_positive == 0:
         return math.nan
@@ -367,7 +382,7 @@ def metric_rows(y, score, val_threshold: float) -> dict:
     (0.5, 1.0, 0.6666666666666666)
     """
     y = check_binary_labels(y)
-    score = check_scores(score, len(y))
+    score = check_score_array(score, len(y))
     val_threshold = _check_threshold(val_threshold)
     at_half = binary_metrics(y, score, threshold=0.5)
     if math.isnan(val_threshold) or len(y) == 0:

@@ -1,0 +1,71 @@
+"""Intervals and summaries: the bootstrap, binomial intervals, and bench results across seeds and folds.
+
+One floor above :mod:`hardneg.metrics`; the audit and the bench report draw
+their intervals from here. :mod:`~hardneg.stats._bootstrap` holds the
+intervals (of a mean, of a difference of means, of ROC AUC and average
+precision from per-resample counts, Wilson's for a proportion);
+:mod:`~hardneg.stats._summary` the summaries of the long
+``results.parquet`` table. Paired and cluster bootstraps join them in
+``_bootstrap``.
+
+Examples
+--------
+>>> from hardneg.stats import bootstrap_ci, wilson_interval
+>>> bootstrap_ci([0.7, 0.9])
+(0.705, 0.895)
+>>> low, high = wilson_interval(8, 10, 0.95)
+>>> bool(low < 0.8 < high)
+True
+"""
+
+from hardneg.stats._bootstrap import (
+    BOOTSTRAP_SEED,
+    CONFIDENCE,
+    MIN_BOOTSTRAP,
+    N_BOOTSTRAP,
+    N_RESAMPLES,
+    bootstrap_ci,
+    check_bootstrap_options,
+    difference_ci,
+    difference_interval,
+    finite_values,
+    metric_interval,
+    point_metric,
+    wilson_interval,
+)
+from hardneg.stats._summary import (
+    KEY_COLUMNS,
+    baseline_gains,
+    baseline_gains_checked,
+    best_baselines,
+    check_results,
+    compare_splits,
+    compare_splits_checked,
+    summarize_checked,
+    summarize_results,
+)
+
+__all__ = [
+    "BOOTSTRAP_SEED",
+    "CONFIDENCE",
+    "KEY_COLUMNS",
+    "MIN_BOOTSTRAP",
+    "N_BOOTSTRAP",
+    "N_RESAMPLES",
+    "baseline_gains",
+    "baseline_gains_checked",
+    "best_baselines",
+    "bootstrap_ci",
+    "check_bootstrap_options",
+    "check_results",
+    "compare_splits",
+    "compare_splits_checked",
+    "difference_ci",
+    "difference_interval",
+    "finite_values",
+    "metric_interval",
+    "point_metric",
+    "summarize_checked",
+    "summarize_results",
+    "wilson_interval",
+]
