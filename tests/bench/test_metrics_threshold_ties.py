@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hardneg.bench.metrics import binary_metrics, choose_threshold, metric_rows
+from hardneg.metrics import binary_metrics, choose_threshold, metric_rows
 
 # Labels and scores with two windows exactly on 0.5 (one positive, one negative) and one on 0.3.
 Y = [1, 0, 1, 0, 1, 0]
