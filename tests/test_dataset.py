@@ -13,7 +13,7 @@ from helpers import reference, run, synth
 from hardneg.dataset import Dataset, write_dataset
 from hardneg.errors import InputError
 from hardneg.io import read_events_csv, read_sensor_logs
-from hardneg.sample import SamplingConfig, sample_windows
+from hardneg.sample import SamplingConfig, sample_windows, write_sampled
 
 PARAMS = dict(neg_strategy="mixed", neg_mult=3, neg_min_sep_ms=100, seed=5)
 
@@ -33,7 +33,7 @@ def sampled(world):
 
 def _write(sampled, out, **kwargs):
     s, recordings = sampled
-    return write_dataset(out, s, recordings, meta={"parameters": {"note": "test"}}, **kwargs)
+    return write_sampled(out, s, recordings, meta={"parameters": {"note": "test"}}, **kwargs)
 
 
 # --------------------------------------------------------------------------- loading back

@@ -77,7 +77,9 @@ def oversample_positives(train_ids, labels, target_fraction, rng) -> np.ndarray:
     n_neg = len(train_ids) - n_pos
     copies = np.ones(len(train_ids), dtype=np.int32)
     if n_pos == 0:
-        raise InputError(f"oversampling positives to {target_fraction}: the training subset has no positive window to repeat")
+        raise InputError(
+            f"oversampling positives to {target_fraction}: the training subset has no positive window to repeat"
+        )
     if n_pos / (n_pos + n_neg) >= target_fraction:
         return copies  # already there; oversampling never removes anything
     # Smallest whole number of positive rows T with T / (T + n_neg) >= f; checked exactly against rounding.
