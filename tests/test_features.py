@@ -230,3 +230,13 @@ def _timed(work) -> float:
     start = time.perf_counter()
     work()
     return time.perf_counter() - start
+
+
+@pytest.mark.parametrize(
+    "kwargs, parameter", [({"chunk_windows": 0}, "chunk_windows"), ({"sample_rate_hz": -5.0}, "sample_rate_hz")]
+)
+def test_bad_value_errors_name_the_parameter(kwargs, parameter):
+    with pytest.raises(InputError) as caught:
+        compute_features(np.zeros((2, 1, 4), dtype=np.float32), "summary", **kwargs)
+    assert caught.value.parameter == parameter
+    assert str(caught.value).startswith(parameter)

@@ -40,8 +40,8 @@ class SamplingConfig:
     Examples
     --------
     >>> config = SamplingConfig(window_ms=600, align="center", neg_strategy="far")
-    >>> config.validate().neg_mult
-    4
+    >>> config.neg_mult, config.to_dict()["window_ms"]
+    (4.0, 600.0)
     """
 
     window_ms: float = 500.0
