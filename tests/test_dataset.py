@@ -13,7 +13,7 @@ from helpers import reference, run, synth
 from hardneg.dataset import Dataset, write_dataset
 from hardneg.errors import InputError
 from hardneg.io import read_events_csv, read_sensor_logs
-from hardneg.sample import SamplingConfig, sample_windows
+from hardneg.sample import SamplingConfig, sample_windows, write_sampled
 
 PARAMS = dict(neg_strategy="mixed", neg_mult=3, neg_min_sep_ms=100, seed=5)
 
@@ -33,7 +33,7 @@ def sampled(world):
 
 def _write(sampled, out, **kwargs):
     s, recordings = sampled
-    return write_dataset(out, s, recordings, meta={"parameters": {"note": "test"}}, **kwargs)
+    return write_sampled(out, s, recordings, meta={"parameters": {"note": "test"}}, **kwargs)
 
 
 # --------------------------------------------------------------------------- loading back
@@ -231,3 +231,43 @@ def test_run_without_positives_exits_2_and_writes_nothing(world, tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     assert not (out / "index.parquet").exists()
     assert not out.exists() or not any(out.iterdir())
+
+
+# --------------------------------------------------------------------------- the writer takes plain arrays
+
+
+def test_plain_arrays_write_the_same_bytes_as_the_sampler_adapter(sampled, tmp_path):
+    """write_dataset knows nothing of sampling: the sampler's arrays, index and meta give the same files."""
+    from hardneg.sample import sampled_meta
+
+    s, recordings = sampled
+    _write(sampled, tmp_path / "adapted")
+    meta = sampled_meta(s, recordings, {"parameters": {"note": "test"}})
+    write_dataset(tmp_path / "plain", s.extract(recordings), s.index, meta)
+    assert run.files_bytes(tmp_path / "plain") == run.files_bytes(tmp_path / "adapted")
+
+
+def test_plain_arrays_from_anywhere(tmp_path):
+    windows = np.arange(2 * 3 * 4, dtype=np.float64).reshape(2, 3, 4)
+    index = pd.DataFrame({"window_id": [0, 1], "label": [0, 1], "group": ["a", "b"]})
+    ds = write_dataset(tmp_path / "ds", windows, index, {"made_by": "hand"})
+    assert ds.windows.dtype == np.float32 and np.array_equal(ds.windows, windows)
+    assert list(ds.meta) == ["format_version", "made_by", "windows_shape", "versions"]
+    assert ds.meta["windows_shape"] == [2, 3, 4]
+    pd.testing.assert_frame_equal(ds.index, index)
+
+
+@pytest.mark.parametrize(
+    "windows, index, message",
+    [
+        (np.zeros((2, 4)), pd.DataFrame({"window_id": [0, 1], "label": [0, 1]}), "must be a 3-D array"),
+        (np.zeros((3, 1, 4)), pd.DataFrame({"window_id": [0, 1], "label": [0, 1]}), "index has 2 rows but windows 3"),
+        (np.zeros((2, 1, 4)), pd.DataFrame({"window_id": [1, 0], "label": [0, 1]}), "window_id is not 0..N-1"),
+        (np.zeros((2, 1, 4)), pd.DataFrame({"window_id": [0, 1]}), "column 'label' missing"),
+    ],
+)
+def test_plain_arrays_that_do_not_fit_are_refused_before_writing(tmp_path, windows, index, message):
+    with pytest.raises(InputError, match=message):
+        write_dataset(tmp_path / "ds", windows, index)
+    assert not (tmp_path / "ds").exists()
+    assert list(tmp_path.iterdir()) == []

@@ -219,3 +219,13 @@ def test_a_nan_sample_names_its_window():
     windows[13, 2, 4] = np.nan
     with pytest.raises(InputError, match="window 13 holds a NaN or infinite sample"):
         compute_features(windows, "summary", chunk_windows=8)
+
+
+@pytest.mark.parametrize(
+    "kwargs, parameter", [({"chunk_windows": 0}, "chunk_windows"), ({"sample_rate_hz": -5.0}, "sample_rate_hz")]
+)
+def test_bad_value_errors_name_the_parameter(kwargs, parameter):
+    with pytest.raises(InputError) as caught:
+        compute_features(np.zeros((2, 1, 4), dtype=np.float32), "summary", **kwargs)
+    assert caught.value.parameter == parameter
+    assert str(caught.value).startswith(parameter)

@@ -114,3 +114,16 @@ def test_bad_seed_is_named(seed):
 
 def test_numpy_integer_seed_is_accepted():
     assert make_model("et", np.int64(4)).get_params()["random_state"] == 4
+
+
+def test_seed_rule_is_the_shared_one():
+    from hardneg._schema import BASELINES as SHARED_BASELINES
+    from hardneg._validation import check_seed
+
+    with pytest.raises(InputError) as caught:
+        make_model("logreg", -1)
+    assert caught.value.parameter == "seed"
+    with pytest.raises(InputError) as shared:
+        check_seed(-1)
+    assert str(caught.value) == str(shared.value)
+    assert BASELINES == SHARED_BASELINES

@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 
 from hardneg._progress import ProgressReporter
-from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerprint_in_background, write_dataset
+from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerprint_in_background
 from hardneg.errors import InputError
 from hardneg.io import read_events_csv, read_sensor_logs, read_wfdb_records
 from hardneg.io.audio import read_audio_recordings
 from hardneg.io.formats import format_of
 from hardneg.io.recording import Recording
-from hardneg.sample import SamplingConfig, sample_windows
+from hardneg.sample import SamplingConfig, sample_windows, write_sampled
 
 
 @dataclass
@@ -185,7 +185,7 @@ def build_dataset(
         "inputs": fingerprints.result() + [file_fingerprint(path) for path in hard_files],
         "skipped_files": skipped,
     }
-    return write_dataset(out, sampled, recordings, meta=meta, overwrite=overwrite, progress=progress)
+    return write_sampled(out, sampled, recordings, meta=meta, overwrite=overwrite, progress=progress)
 
 
 def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: InputOptions, progress):

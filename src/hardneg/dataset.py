@@ -1,4 +1,18 @@
-"""The dataset directory: ``index.parquet``, ``windows.npy`` and ``meta.json``, written atomically."""
+"""The dataset directory: ``index.parquet``, ``windows.npy`` and ``meta.json``, written atomically.
+
+A dataset is plain arrays and a table, whatever made them: :func:`write_dataset`
+takes the windows ``(N, C, T)``, the index (one row per window) and a ``meta``
+dict; :func:`hardneg.sample.write_sampled` is the sampler's way in.
+
+Examples
+--------
+>>> import tempfile, numpy as np, pandas as pd
+>>> index = pd.DataFrame({"window_id": [0, 1], "label": [1, 0], "group": ["a", "b"]})
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     ds = write_dataset(f"{tmp}/ds", np.zeros((2, 3, 50), dtype=np.float32), index, {"note": "made by hand"})
+...     print(ds.windows.shape, ds.labels.tolist(), ds.meta["note"], ds.meta["windows_shape"])
+(2, 3, 50) [1, 0] made by hand [2, 3, 50]
+"""
 
 from __future__ import annotations
 
@@ -11,20 +25,31 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hardneg._progress import ProgressReporter
+from hardneg._schema import INDEX_FILE, META_FILE, WINDOWS_FILE, check_columns
 from hardneg.errors import InputError
-from hardneg.io.recording import Recording
-from hardneg.sample.sampler import SampledWindows
 
-INDEX_FILE = "index.parquet"
-WINDOWS_FILE = "windows.npy"
-META_FILE = "meta.json"
+__all__ = [
+    "FORMAT_VERSION",
+    "INDEX_FILE",
+    "META_FILE",
+    "WINDOWS_FILE",
+    "Dataset",
+    "WindowSource",
+    "check_output_dir",
+    "file_fingerprint",
+    "fingerprint_in_background",
+    "json_default",
+    "package_versions",
+    "write_dataset",
+]
+
 FORMAT_VERSION = 1
 
 
@@ -115,6 +140,7 @@ def fingerprint_in_background(paths: Sequence[str | Path]) -> Future:
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that wrote a dataset, for ``meta.json``."""
     versions = {"python": platform.python_version()}
     for package in ("hardneg", "numpy", "pandas", "pyarrow", "wfdb"):
         try:
@@ -137,14 +163,26 @@ def json_default(value):
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
+@runtime_checkable
+class WindowSource(Protocol):
+    """Windows written straight into ``windows.npy``, so a large dataset is never held in memory twice.
+
+    ``shape`` is ``(N, C, T)``; ``write_into(out)`` fills the float32 array
+    of that shape it is given (the memory-mapped file being written).
+    """
+
+    shape: tuple[int, int, int]
+
+    def write_into(self, out: np.ndarray) -> None: ...
+
+
 def write_dataset(
     out_dir: str | Path,
-    sampled: SampledWindows,
-    recordings: Sequence[Recording],
-    *,
+    windows: np.ndarray | WindowSource,
+    index: pd.DataFrame,
     meta: dict | None = None,
+    *,
     overwrite: bool = False,
-    progress: ProgressReporter | None = None,
 ) -> Dataset:
     """Write ``index.parquet``, ``windows.npy`` and ``meta.json`` into ``out_dir`` atomically.
 
@@ -154,54 +192,51 @@ def write_dataset(
     Parameters
     ----------
     out_dir : path
-    sampled : SampledWindows
-    recordings : sequence of Recording
-        The recordings ``sampled`` was drawn from (their samples are copied).
+    windows : array-like of shape (N, C, T), or WindowSource
+        The windows (stored as float32), or a :class:`WindowSource` that writes them.
+    index : pandas.DataFrame
+        One row per window: ``window_id`` (``0..N-1``, row ``i`` of ``windows``), ``label`` and whatever else
+        describes a window (:data:`hardneg._schema.INDEX_COLUMNS` for a sampled dataset).
     meta : dict, optional
-        Extra entries (parameters, inputs); counts, shapes and versions are added.
+        What made the dataset (parameters, inputs, counts); ``format_version`` goes first, ``windows_shape`` is
+        set, and the package ``versions`` are added last.
     overwrite : bool
         Replace an existing non-empty ``out_dir``.
 
-    Examples
-    --------
-    >>> ds = write_dataset("shots", sampled, recordings, meta={"parameters": config.to_dict()})  # doctest: +SKIP
+    Returns
+    -------
+    Dataset
+        The directory, loaded back.
     """
     out = check_output_dir(out_dir, overwrite)
+    source = windows if isinstance(windows, WindowSource) else np.asarray(windows)
+    shape = tuple(int(size) for size in source.shape)
+    if len(shape) != 3:
+        raise InputError(f"windows must be a 3-D array (n_windows, n_channels, n_samples), got shape {shape}")
+    if not isinstance(index, pd.DataFrame):
+        raise InputError(f"index must be a pandas DataFrame, got {type(index).__name__}")
+    check_columns(index, ("window_id", "label"), "index")
+    if len(index) != shape[0] or not np.array_equal(index["window_id"].to_numpy(), np.arange(len(index))):
+        raise InputError(
+            f"index has {len(index)} rows but windows {shape[0]}, or its window_id is not 0..N-1; window i is row i"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        shape = (len(sampled), len(sampled.channels), sampled.samples_per_window)
-        windows = np.lib.format.open_memmap(staging / WINDOWS_FILE, mode="w+", dtype=np.float32, shape=shape)
-        sampled.extract(recordings, out=windows, progress=progress)
-        windows.flush()
-        del windows
-        table = pa.Table.from_pandas(sampled.index, preserve_index=False)
+        stored = np.lib.format.open_memmap(staging / WINDOWS_FILE, mode="w+", dtype=np.float32, shape=shape)
+        if isinstance(source, WindowSource):
+            source.write_into(stored)
+        else:
+            stored[...] = source
+        stored.flush()
+        del stored
+        table = pa.Table.from_pandas(index, preserve_index=False)
         pq.write_table(table, staging / INDEX_FILE)
         full_meta = {"format_version": FORMAT_VERSION, **(meta or {})}
-        full_meta.update(
-            {
-                "counts": sampled.report,
-                "channels": sampled.channels,
-                "samples_per_window": sampled.samples_per_window,
-                "sample_rate_hz": sampled.sample_rate_hz,
-                "windows_shape": list(shape),
-                "recordings": [
-                    {
-                        "id": recording.id,
-                        "group": recording.group,
-                        "source": recording.source,
-                        "n_samples": recording.n_samples,
-                        "t0_ms": recording.t0_ms,
-                        "end_ms": recording.end_ms,
-                        "channels": recording.channels,
-                    }
-                    for recording in recordings
-                ],
-                "versions": package_versions(),
-            }
-        )
+        full_meta["windows_shape"] = list(shape)
+        full_meta["versions"] = package_versions()
         (staging / META_FILE).write_text(json.dumps(full_meta, indent=2, default=json_default, allow_nan=False) + "\n")
         _commit(staging, out)
     except BaseException:

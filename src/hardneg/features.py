@@ -31,6 +31,8 @@ import scipy.stats
 
 from hardneg.errors import InputError
 
+__all__ = ["FEATURE_SETS", "check_feature_set", "compute_features", "feature_names"]
+
 FEATURE_SETS = ("summary", "rich")
 
 _SUMMARY_STATS = ("mean", "std", "min", "max", "energy")
@@ -141,9 +143,11 @@ def compute_features(
     if sample_rate_hz is not None and not (
         isinstance(sample_rate_hz, numbers.Real) and math.isfinite(sample_rate_hz) and sample_rate_hz > 0
     ):
-        raise InputError(f"sample_rate_hz must be a positive number or None, got {sample_rate_hz!r}")
+        raise InputError(
+            f"sample_rate_hz must be a positive number or None, got {sample_rate_hz!r}", parameter="sample_rate_hz"
+        )
     if isinstance(chunk_windows, bool) or not isinstance(chunk_windows, numbers.Integral) or chunk_windows < 1:
-        raise InputError(f"chunk_windows must be a positive integer, got {chunk_windows!r}")
+        raise InputError(f"chunk_windows must be a positive integer, got {chunk_windows!r}", parameter="chunk_windows")
 
     n_windows, n_channels, _ = windows.shape
     names = feature_names(name, n_channels)

@@ -20,8 +20,6 @@ fitted model on the same data:
 
 from __future__ import annotations
 
-import numbers
-
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import ExtraTreesClassifier
@@ -30,13 +28,15 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from hardneg._schema import BASELINES
+from hardneg._validation import check_seed
 from hardneg.errors import InputError
 
+__all__ = ["BASELINES", "MODELS", "check_model_name", "make_model"]
+
 MODELS = ("logreg", "et", "mlp")
-BASELINES = ("prior", "stratified", "majority")
 
 _DUMMY_STRATEGIES = {"prior": "prior", "stratified": "stratified", "majority": "most_frequent"}
-_MAX_SEED = 2**32 - 1  # numpy's RandomState, which scikit-learn seeds, takes 32-bit seeds
 
 
 def check_model_name(name: str) -> str:
@@ -50,19 +50,6 @@ def check_model_name(name: str) -> str:
     if name not in MODELS and name not in BASELINES:
         raise InputError(f"unknown model {name!r}; use one of: {', '.join(MODELS + BASELINES)}")
     return name
-
-
-def check_seed(seed: int) -> int:
-    """Return ``seed`` as an ``int`` if it is an integer in [0, 2**32 - 1], else raise :class:`InputError`.
-
-    Examples
-    --------
-    >>> check_seed(7)
-    7
-    """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
-        raise InputError(f"seed must be an integer in [0, {_MAX_SEED}], got {seed!r}")
-    return int(seed)
 
 
 def make_model(name: str, seed: int) -> BaseEstimator:
@@ -101,7 +88,7 @@ def make_model(name: str, seed: int) -> BaseEstimator:
     [[0.5, 0.5]]
     """
     check_model_name(name)
-    seed = check_seed(seed)
+    seed = check_seed(seed)  # numpy's RandomState, which scikit-learn seeds, takes 32-bit seeds
     if name == "logreg":
         return Pipeline(
             [

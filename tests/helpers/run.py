@@ -64,7 +64,7 @@ DONE_WHEN_PARAMS = dict(
 
 def sample_api(log_paths, events_path, out, params: dict, *, overwrite: bool = False):
     """read_sensor_logs -> read_events_csv -> sample_windows -> write_dataset; returns (Dataset, SampledWindows, recordings)."""
-    from hardneg.dataset import write_dataset
+    from hardneg.sample import write_sampled as write_dataset
     from hardneg.io import read_events_csv, read_sensor_logs
     from hardneg.sample import SamplingConfig, sample_windows
 

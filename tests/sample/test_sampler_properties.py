@@ -1,7 +1,7 @@
 """Property tests: random small worlds and configurations, every window checked by the brute-force reference.
 
 Worlds are built in memory (``hardneg.io.Recording`` + an events DataFrame) so each
-example is fast; the dataset is written with ``write_dataset`` and checked from disk by
+example is fast; the dataset is written with ``write_sampled`` and checked from disk by
 ``tests/helpers/reference.py``.
 
 Boundary ties are kept out of the random inputs on purpose: event times are drawn at
@@ -34,10 +34,9 @@ from helpers import reference, synth
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
-from hardneg.dataset import write_dataset
 from hardneg.errors import InputError
 from hardneg.io import Recording
-from hardneg.sample import SamplingConfig, sample_windows
+from hardneg.sample import SamplingConfig, sample_windows, write_sampled
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 #: examples per property; raise it for a deep run: HARDNEG_PROPERTY_EXAMPLES=2000 pytest tests/sample
@@ -211,7 +210,7 @@ def _sample(recordings, events, params, seed):
 
 def _write(sampled, recordings, params, seed, out):
     parameters = {**dataclasses.asdict(SamplingConfig(**params)), "seed": seed}
-    return write_dataset(out, sampled, recordings, meta={"parameters": parameters, "inputs": []})
+    return write_sampled(out, sampled, recordings, meta={"parameters": parameters, "inputs": []})
 
 
 def _with_tie_examples(test):

@@ -300,7 +300,7 @@ def test_360hz_edge_boundary_candidate_is_kept(tmp_path):
     (Built in memory: read from a file, the grid fit gives 360.00000000000006 Hz and the
     rounding happens to fall the other way.)
     """
-    from hardneg.dataset import write_dataset
+    from hardneg.sample import write_sampled
     from hardneg.io import Recording
     from hardneg.sample import SamplingConfig, sample_windows
 
@@ -316,7 +316,7 @@ def test_360hz_edge_boundary_candidate_is_kept(tmp_path):
     )
     config = SamplingConfig(**params)
     sampled = sample_windows([rec], events, config, seed=0)
-    write_dataset(tmp_path / "ds", sampled, [rec], meta={"parameters": {**config.to_dict(), "seed": 0}, "inputs": []})
+    write_sampled(tmp_path / "ds", sampled, [rec], meta={"parameters": {**config.to_dict(), "seed": 0}, "inputs": []})
     ref = reference.build_reference({"rec0": (t, ch)}, events, params)
     assert 5507 in set(ref.candidates["rec0"]["first"].tolist())
     assert sampled.report["candidates"]["removed"]["edges"] == ref.candidate_counts["removed"]["edges"], (

@@ -9,7 +9,16 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["hardneg.split", "hardneg.split.splitters", "hardneg.split.strategies", "hardneg.split.store"]
+    "module",
+    [
+        "hardneg.split",
+        "hardneg.split.blocks",
+        "hardneg.split.builtin",
+        "hardneg.split.registry",
+        "hardneg.split.splitters",
+        "hardneg.split.strategies",
+        "hardneg.split.store",
+    ],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(

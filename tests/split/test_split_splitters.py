@@ -11,7 +11,7 @@ from split_helpers import indexes, make_index, ordered_units, pairs_within_gap, 
 
 from hardneg.errors import InputError
 from hardneg.split import ExplicitGroupSplit, IntraGroupSplit, SavedSplit, TimeBlockedSplit, default_gap_ms
-from hardneg.split.splitters import within_gap
+from hardneg.split.blocks import within_gap
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -253,9 +253,9 @@ def test_index_splitters_check_rows_and_groups():
     shuffled = np.random.default_rng(0).permutation(index["group"].to_numpy())
     with pytest.raises(InputError, match="groups does not match the index's group column"):
         list(IntraGroupSplit(index, n_splits=2).split(X, groups=shuffled))
-    with pytest.raises(InputError, match="n_splits=1"):
+    with pytest.raises(InputError, match="n_splits must be an integer >= 2, got 1"):
         TimeBlockedSplit(index, n_splits=1)
-    with pytest.raises(InputError, match="--gap-ms must be a number >= 0"):
+    with pytest.raises(InputError, match="gap_ms must be a number >= 0"):
         TimeBlockedSplit(index, gap_ms=-1)
     with pytest.raises(InputError, match="the index has no column 'event_id'"):
         list(IntraGroupSplit(index.drop(columns="event_id"), n_splits=2).split(X))

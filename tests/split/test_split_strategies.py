@@ -283,7 +283,7 @@ def test_oversampling_changes_only_train_positive_copies(strategy):
 def test_oversampling_with_no_training_positive_says_so():
     with pytest.raises(InputError, match="no positive window"):
         oversample_positives(np.array([0, 1]), np.array([0, 0]), 0.3, 0)
-    with pytest.raises(InputError, match="--oversample-pos-to must be in"):
+    with pytest.raises(InputError, match="target_fraction must be a number in"):
         oversample_positives(np.array([0]), np.array([1]), 1.0, 0)
 
 
@@ -294,23 +294,23 @@ def test_oversampling_with_no_training_positive_says_so():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"strategy": "kfold"}, "--strategy must be one of random, stratified"),
+        ({"strategy": "kfold"}, "strategy must be one of group, intra-group, logo, random, stratified"),
         (
             {"strategy": "group", "n_splits": 6},
             "Cannot have number of splits n_splits=6 greater than the number of groups: 4",
         ),
         ({"strategy": "stratified-group", "n_splits": 6}, "n_splits=6 greater than the number of groups: 4"),
-        ({"strategy": "group", "test_size": 0}, r"--test-size must be in \(0, 1\), got 0"),
-        ({"strategy": "group", "val_size": -0.1}, r"--val-size must be in \[0, 1\)"),
+        ({"strategy": "group", "test_size": 0}, r"test_size must be a number in \(0, 1\), got 0"),
+        ({"strategy": "group", "val_size": -0.1}, r"val_size must be a number in \[0, 1\)"),
         ({"strategy": "random", "test_size": 0.6, "val_size": 0.4}, "leave nothing for training"),
-        ({"strategy": "random", "n_splits": 1}, "--n-splits must be an integer >= 2, got 1"),
-        ({"strategy": "random", "gap_ms": 100.0}, "--gap-ms applies to --strategy time only"),
-        ({"strategy": "time"}, "needs --gap-ms"),
-        ({"strategy": "random", "test_groups": ["g0"]}, "--test-groups applies to --strategy group only"),
-        ({"strategy": "group", "test_groups": ["g0"], "n_splits": 3}, "leave out --n-splits"),
+        ({"strategy": "random", "n_splits": 1}, "n_splits must be an integer >= 2 or None, got 1"),
+        ({"strategy": "random", "gap_ms": 100.0}, "gap_ms applies to strategy time only"),
+        ({"strategy": "time"}, "gap_ms is needed for strategy time on a bare index"),
+        ({"strategy": "random", "test_groups": ["g0"]}, "test_groups applies to strategy group only"),
+        ({"strategy": "group", "test_groups": ["g0"], "n_splits": 3}, "leave out n_splits"),
         ({"strategy": "group", "test_groups": ["nope"]}, "--test-groups nope not among the dataset's groups"),
-        ({"strategy": "group", "oversample_pos_to": 1.5}, r"--oversample-pos-to must be in \(0, 1\)"),
-        ({"strategy": "group", "seed": -1}, "--seed must be an integer >= 0"),
+        ({"strategy": "group", "oversample_pos_to": 1.5}, r"oversample_pos_to must be a number in \(0, 1\)"),
+        ({"strategy": "group", "seed": -1}, r"seed must be an integer in \[0, 4294967295\]"),
         ({"strategy": "intra-group", "n_splits": 17}, "greater than the number of events in group 'g0': 16"),
         ({"strategy": "time", "gap_ms": 1e9}, "no train windows after purging"),
     ],

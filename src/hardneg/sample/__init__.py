@@ -1,7 +1,17 @@
-"""Sampling: positive windows tied to events, negative windows by strategy, the motion score."""
+"""Sampling: positive windows tied to events, negative windows by strategy, the motion score.
+
+The negative strategies (``neg_strategy``) are registered in
+:data:`NEGATIVE_STRATEGIES`, each drawing from pools of
+:data:`NEGATIVE_POOLS`; :func:`write_sampled` writes what was sampled as a
+dataset directory.
+
+>>> sorted(NEGATIVE_STRATEGIES)
+['far', 'mixed', 'near', 'uniform']
+"""
 
 from hardneg.sample.config import SamplingConfig
 from hardneg.sample.motion import WindowStatistics, motion_scores
+from hardneg.sample.negatives import NEGATIVE_POOLS, NEGATIVE_STRATEGIES, NegativePool, NegativeStrategy
 from hardneg.sample.sampler import (
     INDEX_COLUMNS,
     KINDS,
@@ -10,15 +20,22 @@ from hardneg.sample.sampler import (
     sample_windows,
     samples_per_window,
 )
+from hardneg.sample.writer import sampled_meta, write_sampled
 
 __all__ = [
     "INDEX_COLUMNS",
     "KINDS",
+    "NEGATIVE_POOLS",
+    "NEGATIVE_STRATEGIES",
+    "NegativePool",
+    "NegativeStrategy",
     "SampledWindows",
     "SamplingConfig",
     "WindowSampler",
     "WindowStatistics",
     "motion_scores",
     "sample_windows",
+    "sampled_meta",
     "samples_per_window",
+    "write_sampled",
 ]

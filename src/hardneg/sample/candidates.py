@@ -18,6 +18,8 @@ import pandas as pd
 
 from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
 
+__all__ = ["CandidatePool", "EventGeometry", "StartGrid", "event_geometry", "filter_candidates"]
+
 
 @dataclass
 class EventGeometry:

@@ -1,26 +1,47 @@
-"""Every knob of ``hardneg sample``, with the checks that keep it meaningful."""
+"""Every knob of ``hardneg sample``, with the constraints that keep it meaningful."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
+from numbers import Real
+from typing import ClassVar
 
-from hardneg.errors import InputError
+from hardneg._validation import Constraint, Interval, Options, Sequence, validate_params
+from hardneg.sample.negatives import NEGATIVE_STRATEGIES
+
+__all__ = ["ALIGNMENTS", "EDGE_MODES", "SamplingConfig"]
 
 ALIGNMENTS = ("end", "center")
-STRATEGIES = ("near", "far", "mixed", "uniform")
 EDGE_MODES = ("none", "start", "end", "all")
+
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+_UNIT = Interval(Real, 0, 1, closed="both")
+
+
+class _ColumnName(Constraint):
+    """A channel column's name."""
+
+    def is_satisfied_by(self, value) -> bool:
+        return isinstance(value, str)
+
+    def describe(self) -> str:
+        return "a column name"
 
 
 @dataclass(frozen=True)
 class SamplingConfig:
     """Parameters of window sampling; field names are the CLI options with underscores.
 
+    Every value is checked when the config is made (:meth:`validate`); the
+    ``neg_strategy`` names are those of
+    :data:`~hardneg.sample.negatives.NEGATIVE_STRATEGIES`.
+
     Examples
     --------
     >>> config = SamplingConfig(window_ms=600, align="center", neg_strategy="far")
-    >>> config.validate().neg_mult
-    4
+    >>> config.neg_mult, config.to_dict()["window_ms"]
+    (4.0, 600.0)
     """
 
     window_ms: float = 500.0
@@ -45,33 +66,46 @@ class SamplingConfig:
     gyro_cols: tuple[str, ...] | None = None
     accel_cols: tuple[str, ...] | None = None
 
+    #: What each field accepts (``hardneg._validation``); a violation names the field.
+    _parameter_constraints: ClassVar[dict] = {
+        "window_ms": [_POSITIVE],
+        "lead_ms": [_NON_NEGATIVE],
+        "align": [Options(ALIGNMENTS)],
+        "min_event_gap_ms": [_NON_NEGATIVE],
+        "neg_strategy": [Options(NEGATIVE_STRATEGIES)],
+        "neg_mult": [_NON_NEGATIVE],
+        "neg_mixed_near_frac": [_UNIT],
+        "near_max_ms": [_NON_NEGATIVE],
+        "far_min_ms": [_NON_NEGATIVE],
+        "neg_avoid_post_ms": [_NON_NEGATIVE],
+        "neg_avoid_edges": [Options(EDGE_MODES)],
+        "edge_ms": [_NON_NEGATIVE],
+        "neg_candidate_hop_ms": [None, _POSITIVE],
+        "neg_min_motion_quantile": [None, _UNIT],
+        # below one half, so that [q, 1 - q] is a range
+        "neg_pos_motion_q": [Interval(Real, 0, 0.5, closed="left")],
+        "neg_min_sep_ms": [_NON_NEGATIVE],
+        "motion_accel_weight": [_NON_NEGATIVE],
+        "gyro_cols": [None, Sequence(_ColumnName(), length=3)],
+        "accel_cols": [None, Sequence(_ColumnName(), length=3)],
+    }
+
+    def __post_init__(self):
+        self.validate()
+
     def validate(self) -> "SamplingConfig":
-        """Check every value; raise :class:`InputError` naming the option otherwise."""
-        check_positive("--window-ms", self.window_ms)
-        check_non_negative("--lead-ms", self.lead_ms)
-        check_choice("--align", self.align, ALIGNMENTS)
-        check_non_negative("--min-event-gap-ms", self.min_event_gap_ms)
-        check_choice("--neg-strategy", self.neg_strategy, STRATEGIES)
-        check_non_negative("--neg-mult", self.neg_mult)
-        check_fraction("--neg-mixed-near-frac", self.neg_mixed_near_frac, low_open=False, high_open=False)
-        check_non_negative("--near-max-ms", self.near_max_ms)
-        check_non_negative("--far-min-ms", self.far_min_ms)
-        check_non_negative("--neg-avoid-post-ms", self.neg_avoid_post_ms)
-        check_choice("--neg-avoid-edges", self.neg_avoid_edges, EDGE_MODES)
-        check_non_negative("--edge-ms", self.edge_ms)
-        if self.neg_candidate_hop_ms is not None:
-            check_positive("--neg-candidate-hop-ms", self.neg_candidate_hop_ms)
-        if self.neg_min_motion_quantile is not None:
-            check_fraction("--neg-min-motion-quantile", self.neg_min_motion_quantile, low_open=False, high_open=False)
-        if not 0.0 <= self.neg_pos_motion_q < 0.5:
-            raise InputError(
-                f"--neg-pos-motion-q must be in [0, 0.5) so that [q, 1-q] is a range, got {self.neg_pos_motion_q}"
-            )
-        check_non_negative("--neg-min-sep-ms", self.neg_min_sep_ms)
-        check_non_negative("--motion-accel-weight", self.motion_accel_weight)
-        for option, columns in (("--gyro-cols", self.gyro_cols), ("--accel-cols", self.accel_cols)):
-            if columns is not None and len(columns) != 3:
-                raise InputError(f"{option} needs three column names (x,y,z), got {len(columns)}: {','.join(columns)}")
+        """Check every value against :attr:`_parameter_constraints`; raise :class:`InputError` naming the field.
+
+        A config is checked once, when it is made; this returns it.
+
+        Examples
+        --------
+        >>> SamplingConfig(window_ms=0)
+        Traceback (most recent call last):
+        ...
+        hardneg.errors.InputError: window_ms must be a number > 0, got 0
+        """
+        validate_params({item.name: getattr(self, item.name) for item in fields(self)}, self._parameter_constraints)
         return self
 
     def to_dict(self) -> dict:
@@ -89,25 +123,3 @@ class SamplingConfig:
                 values[key] = list(values[key])
         return values
 
-
-def check_positive(option: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise InputError(f"{option} must be a number > 0, got {value}")
-
-
-def check_non_negative(option: str, value: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-        raise InputError(f"{option} must be a number >= 0, got {value}")
-
-
-def check_fraction(option: str, value: float, *, low_open: bool, high_open: bool) -> None:
-    low_ok = value > 0 if low_open else value >= 0
-    high_ok = value < 1 if high_open else value <= 1
-    if not (isinstance(value, (int, float)) and low_ok and high_ok):
-        interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
-        raise InputError(f"{option} must be in {interval}, got {value}")
-
-
-def check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise InputError(f"{option} must be one of {', '.join(choices)}; got {value!r}")

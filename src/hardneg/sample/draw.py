@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+__all__ = ["Locate", "SeparationGuard", "draw_with_replacement", "draw_without_replacement"]
+
 #: Maps pool positions to (recording index, start time in ms) of those candidates.
 Locate = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 

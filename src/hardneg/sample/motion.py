@@ -9,17 +9,25 @@ import numpy as np
 from hardneg.errors import InputError
 from hardneg.io.recording import Recording
 
+__all__ = ["DEFAULT_ACCEL", "DEFAULT_GYRO", "WindowStatistics", "find_columns", "motion_scores"]
+
 DEFAULT_GYRO = ("gx", "gy", "gz")
 DEFAULT_ACCEL = ("ax", "ay", "az")
 
 
-def find_columns(channels: Sequence[str], wanted: Sequence[str] | None, default: Sequence[str], option: str):
-    """Positions of the x,y,z columns named ``wanted`` (or ``default``, case-insensitive), or None."""
+def find_columns(channels: Sequence[str], wanted: Sequence[str] | None, default: Sequence[str], parameter: str):
+    """Positions of the x,y,z columns named ``wanted`` (or ``default``, case-insensitive), or None.
+
+    ``parameter`` is the name of the option ``wanted`` came from, for the message.
+    """
     lowered = [name.lower() for name in channels]
     if wanted is not None:
         missing = [name for name in wanted if name not in channels]
         if missing:
-            raise InputError(f"{option}: column(s) {', '.join(missing)} not among the channels ({', '.join(channels)})")
+            raise InputError(
+                f"{parameter}: column(s) {', '.join(missing)} not among the channels ({', '.join(channels)})",
+                parameter=parameter,
+            )
         return [channels.index(name) for name in wanted]
     if all(name in lowered for name in default):
         return [lowered.index(name) for name in default]
@@ -67,8 +75,8 @@ class WindowStatistics:
             values = np.asarray(values, dtype=np.float64)
             return values if nan_mask is None else np.where(nan_mask, 0.0, values)
 
-        gyro = find_columns(recording.channels, gyro_cols, DEFAULT_GYRO, "--gyro-cols")
-        accel = find_columns(recording.channels, accel_cols, DEFAULT_ACCEL, "--accel-cols")
+        gyro = find_columns(recording.channels, gyro_cols, DEFAULT_GYRO, "gyro_cols")
+        accel = find_columns(recording.channels, accel_cols, DEFAULT_ACCEL, "accel_cols")
         self.formula = "imu" if (gyro or accel) else "channel_variance"
         # Each term: (weight, prefix sum of a per-sample mean or None, (sum, squares) prefix sums for a variance or None).
         # Buffers are filled in place: on a long log every fresh array costs real time, not just memory.

@@ -9,6 +9,10 @@ import numpy as np
 import pandas as pd
 
 from hardneg._progress import ProgressReporter, resolve
+from hardneg._schema import INDEX_COLUMNS as SCHEMA_INDEX_COLUMNS
+from hardneg._schema import KINDS
+from hardneg._validation import check_seed
+from hardneg._validation import rng as make_rng
 from hardneg.errors import InputError
 from hardneg.io.events import EVENT_COLUMNS
 from hardneg.io.recording import SAMPLE_TOLERANCE, Recording
@@ -18,21 +22,21 @@ from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_wit
 from hardneg.sample.candidates import CandidatePool, event_geometry, filter_candidates
 from hardneg.sample.hard import HardNegatives, hard_windows
 from hardneg.sample.motion import WindowStatistics
+from hardneg.sample.negatives import NEGATIVE_POOLS, NEGATIVE_STRATEGIES
 
-KINDS = ("pos", "near", "far", "uniform", "hard")
-INDEX_COLUMNS = [
-    "window_id",
-    "recording",
-    "group",
-    "start_ms",
-    "end_ms",
-    "label",
-    "kind",
-    "event_id",
-    "event_t_ms",
-    "motion",
-    "start_sample",
+__all__ = [
+    "INDEX_COLUMNS",
+    "KINDS",
+    "SampledWindows",
+    "WindowSampler",
+    "check_events",
+    "check_recordings",
+    "sample_windows",
+    "samples_per_window",
 ]
+
+#: the index columns, as a list (it selects DataFrame columns)
+INDEX_COLUMNS = list(SCHEMA_INDEX_COLUMNS)
 
 
 @dataclass
@@ -124,15 +128,14 @@ class WindowSampler:
         hard: HardNegatives | None = None,
     ) -> SampledWindows:
         """Validate the inputs, seed the generator and sample (adding mined ``hard`` negatives when given)."""
-        config = self.config.validate()
-        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise InputError(f"--seed must be an integer >= 0, got {self.seed}")
+        config = self.config  # checked when it was made
+        seed = check_seed(self.seed)
         known = {recording.id for recording in recordings}
         extra = [recording for recording in (hard.recordings if hard else []) if recording.id not in known]
         rate, length, warnings = check_recordings([*recordings, *extra], config.window_ms)
         events = check_events(events, recordings)
-        rng = np.random.default_rng(int(self.seed))
-        return _sample(recordings, events, config, rate, length, rng, warnings, resolve(progress), hard, extra)
+        generator = make_rng(seed)
+        return _sample(recordings, events, config, rate, length, generator, warnings, resolve(progress), hard, extra)
 
 
 def sample_windows(
@@ -194,8 +197,9 @@ def check_recordings(recordings: Sequence[Recording], window_ms: float) -> tuple
     length = samples_per_window(window_ms, reference.sample_rate_hz)
     if length < 1:
         raise InputError(
-            f"--window-ms {window_ms:g} holds no whole sample at {reference.sample_rate_hz:g} Hz; "
-            f"use at least {1000.0 / reference.sample_rate_hz:g}"
+            f"window_ms {window_ms:g} holds no whole sample at {reference.sample_rate_hz:g} Hz; "
+            f"use at least {1000.0 / reference.sample_rate_hz:g}",
+            parameter="window_ms",
         )
     return reference.sample_rate_hz, length, warnings
 
@@ -419,10 +423,7 @@ def _concatenate(parts: list[dict]) -> dict:
 
 def _requested_counts(n_positive: int, config: SamplingConfig) -> dict[str, int]:
     total = int(np.floor(config.neg_mult * n_positive + 0.5))
-    if config.neg_strategy == "mixed":
-        near = int(np.floor(config.neg_mixed_near_frac * total + 0.5))
-        return {"near": near, "far": total - near}
-    return {config.neg_strategy: total}
+    return NEGATIVE_STRATEGIES[config.neg_strategy].requested(total, config.neg_mixed_near_frac)
 
 
 def _draw_negatives(
@@ -448,15 +449,8 @@ def _draw_negatives(
 
     guard = SeparationGuard(config.neg_min_sep_ms, tolerance_ms=SAMPLE_TOLERANCE * 1000.0 / rate)
     drawn: dict[str, np.ndarray] = {}
-    for kind in ("near", "far", "uniform"):
-        if kind not in requested:
-            continue
-        if kind == "near":
-            mask = candidate.near_mask()
-        elif kind == "far":
-            mask = candidate.far & ~candidate.near_mask()
-        else:
-            mask = np.ones(len(candidate), dtype=bool)
+    for kind in requested:  # in the strategy's draw order
+        mask = NEGATIVE_POOLS[kind].mask(candidate)
         pool = {"qualifying": int(np.count_nonzero(mask)), "removed": {}}
         if motion_floor is not None:
             before = np.count_nonzero(mask)
@@ -509,9 +503,7 @@ def _build_index(
     for kind, positions in negatives.items():
         recording, start_ms = candidate.locate(positions)
         near_event, near_event_t = candidate.near_event(positions)
-        kinds = np.full(len(positions), kind, dtype=object)
-        if kind == "uniform":
-            kinds[near_event >= 0] = "near"  # a window that qualifies as near is labelled near
+        kinds = NEGATIVE_POOLS[kind].labels(near_event)
         is_near = kinds == "near"
         parts.append(
             {

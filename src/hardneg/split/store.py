@@ -15,6 +15,17 @@ import pyarrow.parquet as pq
 from hardneg.dataset import json_default
 from hardneg.errors import InputError
 
+__all__ = [
+    "FRAME_COLUMNS",
+    "SPLITS_DIR",
+    "SUBSETS",
+    "check_split_frame",
+    "check_split_name",
+    "load_split",
+    "save_split",
+    "split_paths",
+]
+
 SPLITS_DIR = "splits"
 FRAME_COLUMNS = ("fold", "window_id", "subset", "copies")
 SUBSETS = ("train", "val", "test")
