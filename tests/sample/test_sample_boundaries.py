@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from helpers import reference
 
-from hardneg.dataset import write_dataset
+from hardneg.sample import write_sampled
 from hardneg.io import Recording
 from hardneg.sample import SamplingConfig, sample_windows
 from hardneg.sample.draw import SeparationGuard
@@ -53,7 +53,7 @@ def _sample_and_check(tmp_path, recording, logs, events, params, seed=0):
     sampled = sample_windows([recording], events, config, seed=seed)
     out = tmp_path / "ds"
     meta = {"parameters": {**dataclasses.asdict(config), "seed": seed}, "inputs": []}
-    write_dataset(out, sampled, [recording], meta=meta)
+    write_sampled(out, sampled, [recording], meta=meta)
     reference.check_dataset(out, logs, events, {**params, "seed": seed}, groups={"rec0": recording.group})
     return sampled
 
