@@ -90,6 +90,8 @@ class Table:
     untrusted: bool = False
     #: Column index whose cells are verdicts, coloured in HTML.
     verdict_columns: tuple[int, ...] = ()
+    #: Markdown rule without alignment marks (``|---|``), as files written before the marks keep their bytes.
+    plain_rule: bool = False
 
 
 @dataclass
@@ -161,7 +163,7 @@ def _md_block(block) -> str:
             lines.append("")
         align = block.align.ljust(len(block.header), "l")
         lines.append("| " + " | ".join(md_cell(h) for h in block.header) + " |")
-        lines.append("|" + "|".join("---:" if a == "r" else ":---" for a in align) + "|")
+        lines.append("|" + "|".join("---" if block.plain_rule else "---:" if a == "r" else ":---" for a in align) + "|")
         for row in block.rows:
             lines.append("| " + " | ".join(md_cell(c) for c in row) + " |")
         return "\n".join(lines)
