@@ -36,7 +36,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from hardneg.mine.select import item_table, score_statistics, select_candidates, write_statistics, write_tiers
+from hardneg.mine.manifest import write_tiers
+from hardneg.mine.select import item_table, select_candidates
+from hardneg.mine.stats import score_statistics, write_statistics
 
 TARGET_S = 2.0
 

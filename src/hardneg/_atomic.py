@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["staged_files", "write_bytes_atomic", "write_parquet_atomic"]
+
 
 def _staging(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.partial")
+
+
+@contextmanager
+def staged_files(*paths: str | Path) -> Iterator[tuple[Path, ...]]:
+    """Staging paths beside ``paths``: write them in the block; when it ends, each replaces its target, in order.
+
+    The targets are replaced only when the block ends without an error, one after the
+    other, so the presence of the last one marks the whole set written. Staging files
+    left by an error (in the block or a rename) are removed. Folders are not created.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with staged_files(folder / "data.txt", folder / "done.txt") as (data, done):
+    ...     _ = data.write_text("rows"), done.write_text("ok")
+    >>> sorted(path.name for path in folder.iterdir())
+    ['data.txt', 'done.txt']
+    """
+    targets = [Path(path) for path in paths]
+    staging = tuple(_staging(path) for path in targets)
+    try:
+        yield staging
+        for staged, target in zip(staging, targets, strict=True):
+            os.replace(staged, target)
+    finally:
+        for staged in staging:
+            staged.unlink(missing_ok=True)  # only left when a write or a rename failed
 
 
 def write_bytes_atomic(path: str | Path, data: bytes | str) -> Path:
@@ -21,12 +53,8 @@ def write_bytes_atomic(path: str | Path, data: bytes | str) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = _staging(path)
-    try:
+    with staged_files(path) as (staging,):
         staging.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(staging, path)
-    finally:
-        staging.unlink(missing_ok=True)  # only left when the write or the rename failed
     return path
 
 
@@ -34,15 +62,11 @@ def write_parquet_atomic(frame, path: str | Path) -> Path:
     """Write ``frame`` (a DataFrame, without its index, or a pyarrow Table) to ``path`` atomically; return ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = _staging(path)
-    try:
+    with staged_files(path) as (staging,):
         if isinstance(frame, pd.DataFrame):
             frame.to_parquet(staging, index=False)
         else:
             import pyarrow.parquet as pq
 
             pq.write_table(frame, staging)
-        os.replace(staging, path)
-    finally:
-        staging.unlink(missing_ok=True)
     return path

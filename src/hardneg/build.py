@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
 
 import pandas as pd
 
 from hardneg._progress import ProgressReporter
+from hardneg._validation import Interval, validate_value
 from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerprint_in_background
 from hardneg.errors import InputError
 from hardneg.io import read_events_csv, read_sensor_logs, read_wfdb_records
@@ -190,8 +192,12 @@ def build_dataset(
 
 def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: InputOptions, progress):
     """The mined windows to add, and the pool recordings they come from that are not already inputs."""
-    from hardneg.sample.hard import HardNegatives, read_mined
+    from hardneg.mine.manifest import candidates_path, read_mined
+    from hardneg.sample.hard import HardNegatives
 
+    # Checked under this function's caller's names, which the command line shows as its flags.
+    validate_value("hard_tier", tier, [None, Interval(Real, 0, 1, closed="both")])
+    validate_value("hard_max", max_windows, [None, Interval(Integral, 0, None, closed="left")])
     windows, items = read_mined(mined_dir, tier=tier, max_windows=max_windows)
     known = {recording.id for recording in recordings}
     needed = items[items["item"].isin(set(windows["recording"]) - known)]
@@ -211,7 +217,7 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
         group_of = dict(zip(needed["item"], needed["group"]))
         for recording in sources:
             recording.group = str(group_of.get(recording.id, recording.id))
-    files = [Path(mined_dir) / "candidates.parquet", *map(Path, needed["path"])]
+    files = [candidates_path(mined_dir), *map(Path, needed["path"])]
     return HardNegatives(windows, sources), files
 
 

@@ -14,16 +14,14 @@ from hypothesis import strategies as st
 
 from hardneg.errors import InputError
 from hardneg.mine import select
+from hardneg.mine.manifest import write_tiers
 from hardneg.mine.select import (
-    QUANTILES,
     item_table,
-    score_statistics,
     select_candidates,
     temporal_nms,
     tier_label,
-    write_statistics,
-    write_tiers,
 )
+from hardneg.mine.stats import QUANTILES, score_statistics, write_statistics
 
 ITEMS = ["a", "b", "c,d", "e"]
 SCORES = [0.0, 0.1, 0.25, 0.5, 0.5000001, 0.7, 0.85, 0.9, 0.99, 1.0]
@@ -286,11 +284,11 @@ def test_empty_inputs():
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"nms_ms": -1}, "--nms-ms"),
-        ({"nms_ms": float("nan")}, "--nms-ms"),
-        ({"nms_ms": 10, "max_per_item": 0}, "--max-per-item"),
-        ({"nms_ms": 10, "min_score": 0.9, "max_score": 0.5}, "--max-score"),
-        ({"nms_ms": 10, "min_score": "high"}, "--min-score"),
+        ({"nms_ms": -1}, "nms_ms"),
+        ({"nms_ms": float("nan")}, "nms_ms"),
+        ({"nms_ms": 10, "max_per_item": 0}, "max_per_item"),
+        ({"nms_ms": 10, "min_score": 0.9, "max_score": 0.5}, "max_score"),
+        ({"nms_ms": 10, "min_score": "high"}, "min_score"),
     ],
 )
 def test_bad_options_are_input_errors(kwargs, fragment):
@@ -308,7 +306,7 @@ def test_bad_tables_are_input_errors():
         item_table(frame.drop(columns="score"))
     with pytest.raises(InputError, match="NaN"):
         select_candidates(frame.assign(score=[0.7, np.nan]), nms_ms=1)
-    with pytest.raises(InputError, match="--topk"):
+    with pytest.raises(InputError, match="topk"):
         item_table(frame.assign(group="g"), topk=0)
 
 
@@ -403,7 +401,7 @@ def test_tiers_header_only_and_labels(tmp_path):
 @pytest.mark.parametrize("tiers", [(0.5, 0.50), (1.5,), (-0.1,), "0.5", (float("nan"),)])
 def test_bad_tiers(tmp_path, tiers):
     items = pd.DataFrame({"item": ["a"], "group": ["g"], "max_score": [0.9]})
-    with pytest.raises(InputError, match="--tiers"):
+    with pytest.raises(InputError, match="tiers"):
         write_tiers(items, tmp_path, tiers=tiers)
 
 

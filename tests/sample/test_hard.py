@@ -7,7 +7,8 @@ import pytest
 from hardneg.errors import InputError
 from hardneg.io import Recording
 from hardneg.sample import SamplingConfig, sample_windows
-from hardneg.sample.hard import HardNegatives, read_mined
+from hardneg.mine.manifest import read_mined
+from hardneg.sample.hard import HardNegatives
 
 
 def recording(rec_id, n=3000, fs=100.0, nan_at=None, seed=0):
@@ -64,7 +65,7 @@ def test_read_mined_filters_by_tier_and_keeps_the_best(tmp_path):
     assert windows["recording"].tolist() == ["b", "a"]
     windows, _ = read_mined(mined)
     assert len(windows) == 4
-    with pytest.raises(InputError, match="--hard-tier"):
+    with pytest.raises(InputError, match="tier must be"):
         read_mined(mined, tier=1.5)
     with pytest.raises(InputError, match="hardneg mine"):
         read_mined(tmp_path)

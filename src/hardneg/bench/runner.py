@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hardneg._atomic import write_parquet_atomic
+from hardneg._atomic import staged_files, write_parquet_atomic
 from hardneg._progress import ProgressReporter, resolve
+from hardneg._runs import RunFolder, part_name
 from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset
 from hardneg.errors import InputError
@@ -24,6 +23,9 @@ from hardneg.split import STRATEGIES, load_split, make_split
 
 RESULT_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "metric", "value"]
 SCORE_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score"]
+PARAMETERS_FILE = "bench.parameters.json"
+#: one results file (and its scores) per finished (model, features, split, seed): what a rerun skips
+PARTS_DIR = "parts"
 
 
 @dataclass
@@ -127,8 +129,7 @@ def _audit_task(dataset_dir: str, name: str, frame: pd.DataFrame, info: dict, au
 
 
 def _part_path(parts_dir: Path, model_name: str, feature_name: str, split_name: str, seed: int) -> Path:
-    key = f"{model_name}|{feature_name}|{split_name}|{seed}"
-    return parts_dir / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.parquet"
+    return parts_dir / f"{part_name(f'{model_name}|{feature_name}|{split_name}|{seed}')}.parquet"
 
 
 def _task(
@@ -170,11 +171,10 @@ def _fit_part(
         SCORE_COLUMNS
     ]
     part = _part_path(Path(parts_dir), model_name, feature_name, split_name, seed)
-    staging = part.with_name(f".{part.name}.{os.getpid()}.partial")
-    result_frame.to_parquet(staging.with_suffix(".results"), index=False)
-    score_frame.to_parquet(staging.with_suffix(".scores"), index=False)
-    os.replace(staging.with_suffix(".scores"), part.with_suffix(".scores.parquet"))
-    os.replace(staging.with_suffix(".results"), part)  # the results file last: its presence marks the part done
+    # The results file last: its presence marks the part done.
+    with staged_files(part.with_suffix(".scores.parquet"), part) as (scores_staging, results_staging):
+        result_frame.to_parquet(results_staging, index=False)
+        score_frame.to_parquet(scores_staging, index=False)
     return result_frame, score_frame
 
 
@@ -247,8 +247,7 @@ def run_bench(
         "split_options": split_options or {},
     }
     _prepare_out(out, parameters, overwrite)
-    parts_dir = out / "parts"
-    parts_dir.mkdir(parents=True, exist_ok=True)
+    parts_dir = out / PARTS_DIR
 
     reporter = resolve(progress)
     labels = dataset.index["label"].to_numpy().astype(np.int64)
@@ -334,21 +333,9 @@ def run_bench(
 
 def _prepare_out(out: Path, parameters: dict, overwrite: bool) -> None:
     """Resume into ``out`` only when it was made by a bench with the same parameters."""
-    stamp = out / "bench.parameters.json"
-    if out.exists() and any(out.iterdir()):
-        if overwrite:
-            import shutil
-
-            shutil.rmtree(out)
-        elif not stamp.is_file():
-            raise InputError(f"--out {out}: exists, is not empty and is not a bench folder; pass --overwrite")
-        elif json.loads(stamp.read_text()) != parameters:
-            raise InputError(
-                f"--out {out}: holds a bench run with other parameters; pass --overwrite to start again, or the "
-                "same options to resume it"
-            )
-    out.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps(parameters, indent=2) + "\n")
+    RunFolder(out, PARAMETERS_FILE, "bench", scratch=(PARTS_DIR,), resume_when_same=True).prepare(
+        parameters, overwrite=overwrite
+    )
 
 
 def _collect(done: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:

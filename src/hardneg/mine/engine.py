@@ -11,8 +11,6 @@ which calls the same per-item step.
 from __future__ import annotations
 
 import json
-import shutil
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hardneg._atomic import write_bytes_atomic, write_parquet_atomic
+from hardneg._atomic import write_bytes_atomic
 from hardneg._progress import ProgressReporter, resolve
 from hardneg._schema import SCORED_WINDOW_COLUMNS
 from hardneg._validation import Options, validate_value
@@ -38,38 +36,17 @@ ENGINES = ("local", "ray")
 
 
 def _prepare_out(out: Path, options: MineOptions, resume: bool, overwrite: bool) -> None:
-    stamp = out / OPTIONS_FILE
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory; choose another path")
-    if out.is_dir() and any(out.iterdir()) and not _nothing_scored_yet(out):
-        if resume:
-            if not stamp.is_file():
-                raise InputError(
-                    f"--out {out}: --resume needs a folder started by `hardneg mine`; {OPTIONS_FILE} missing"
-                )
-            before = json.loads(stamp.read_text())
-            if before != options.fingerprint():
-                changed = sorted(key for key in before.keys() | options.fingerprint().keys()
-                                 if before.get(key) != options.fingerprint().get(key))  # fmt: skip
-                raise InputError(
-                    f"--resume: {out} was started with other options ({', '.join('--' + k.replace('_', '-') for k in changed)}); "
-                    "resume with the same options, or pass --overwrite to start again"
-                )
-            return
-        if not overwrite:
-            raise InputError(
-                f"--out {out}: directory exists and is not empty; pass --resume to continue it or --overwrite"
-            )
-        shutil.rmtree(out)
-    (out / "shards").mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(stamp, json.dumps(options.fingerprint(), indent=2) + "\n")
+    from hardneg._runs import RunFolder
+
+    folder = RunFolder(out, OPTIONS_FILE, "mine", scratch=("shards",), reuse_unstarted=True)
+    folder.prepare(options.fingerprint(), resume=resume, overwrite=overwrite)
 
 
 def _nothing_scored_yet(out: Path) -> bool:
     """A folder a run prepared but never wrote a shard into (say, the Ray cluster was unreachable): start afresh."""
-    names = {path.name for path in out.iterdir()}
-    shards = out / "shards"
-    return names <= {OPTIONS_FILE, "shards"} and (not shards.is_dir() or not any(shards.iterdir()))
+    from hardneg._runs import RunFolder
+
+    return RunFolder(out, OPTIONS_FILE, "mine", scratch=("shards",)).unstarted()
 
 
 def _excluded_groups(options: MineOptions) -> set[str]:
@@ -150,7 +127,9 @@ def mine(
     >>> result = mine(["pool/"], "mined", MineOptions(model="model.onnx", window_ms=500))  # doctest: +SKIP
     >>> result.items.sort_values("max_score", ascending=False).head()  # doctest: +SKIP
     """
-    from hardneg.mine.select import item_table, score_statistics, select_candidates, write_statistics, write_tiers
+    from hardneg.mine.manifest import write_candidates, write_items, write_tiers
+    from hardneg.mine.select import item_table, select_candidates
+    from hardneg.mine.stats import score_statistics, start_plot_warm_up, write_statistics
 
     options = options.validate()
     validate_value("engine", engine, [Options(ENGINES)])
@@ -167,7 +146,7 @@ def mine(
     _prepare_out(out, options, resume, overwrite)
     shards = out / "shards"
     scored_windows = 0
-    _warm_up_plotting()
+    start_plot_warm_up()
     if engine == "ray":
         status = score_items_on_ray(
             kept_items, out, options, trust_model=trust_model, address=ray_address, num_workers=num_workers,
@@ -203,8 +182,8 @@ def mine(
             for row in failed.itertuples(index=False)
         ]
         candidates = shot.drop(columns="snapshot_error")
-    write_parquet_atomic(candidates, out / "candidates.parquet")
-    write_parquet_atomic(items_frame, out / "items.parquet")
+    write_candidates(candidates, out)
+    write_items(items_frame, out)
     write_tiers(items_frame, out, tiers=options.tiers)
     stats = score_statistics(windows, items_frame, options.tiers)
     stats.update(
@@ -227,24 +206,6 @@ def mine(
     stats["seconds_this_run"] = round(time.perf_counter() - started, 2)
     stats["windows_scored_this_run"] = scored_windows
     return MineResult(out, candidates, items_frame, errors, stats)
-
-
-def _warm_up_plotting() -> None:
-    """Import matplotlib and load its font on a side thread while the pool is scored (~0.5 s saved at the end).
-
-    The scoring spends its time in native code that releases the GIL (decoding, reading, onnxruntime),
-    so the import mostly runs in its shadow rather than after it.
-    """
-
-    def warm() -> None:
-        try:
-            from hardneg.mine.select import warm_up_plot
-
-            warm_up_plot()
-        except Exception:  # noqa: BLE001 - only a head start: the real plot reports its own errors
-            pass
-
-    threading.Thread(target=warm, name="hardneg-plot-warm-up", daemon=True).start()
 
 
 def _gather(shards: Path, items) -> tuple[pd.DataFrame, pd.DataFrame]:

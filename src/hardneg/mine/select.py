@@ -1,13 +1,15 @@
-"""Selecting what was mined: temporal NMS, candidates, per-item aggregates, confidence tiers and score statistics.
+"""Selecting what was mined: temporal NMS, candidates, per-item aggregates and confidence tiers.
 
 Every function here is pure over a **window table** (the scored windows of one or
 many items: ``item, group, start_ms, end_ms, score``, plus ``frame`` for video) and
 deterministic: the same rows in any order give the same output. The per-window
 work is vectorised with numpy (segment reductions over the rows of each item, a
-radix sort when the rows of an item are not contiguous), so tiering and statistics
-over 10 million window scores take well under two seconds; only temporal NMS
-visits items one by one, and within an item it only loops over the windows that
-survive a vectorised check against the windows already kept.
+radix sort when the rows of an item are not contiguous), so tiering over 10 million
+window scores takes well under two seconds; only temporal NMS visits items one by
+one, and within an item it only loops over the windows that survive a vectorised
+check against the windows already kept. Score statistics are in
+:mod:`hardneg.mine.stats`; reading and writing the mining outputs is
+:mod:`hardneg.mine.manifest`.
 
 Tie rules, used throughout:
 
@@ -32,54 +34,79 @@ Examples
 
 from __future__ import annotations
 
-import io
-import json
-import math
-import numbers
 from bisect import bisect_left, insort
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
-from hardneg._atomic import write_bytes_atomic
-from hardneg.dataset import json_default
+from hardneg._schema import ITEM_COLUMNS, SCORED_WINDOW_COLUMNS, check_columns
+from hardneg._validation import Interval, validate_value
+from hardneg._validation import Sequence as ListOf
 from hardneg.errors import InputError
 
-WINDOW_COLUMNS = ("item", "group", "start_ms", "end_ms", "score")
-ITEM_COLUMNS = ("item", "group", "n_windows", "max_score", "mean_score", "topk_mean", "argmax_ms")
+__all__ = [
+    "DEFAULT_TIERS",
+    "ITEM_COLUMNS",
+    "TIER_COLUMNS",
+    "check_item_table",
+    "check_tiers",
+    "check_window_table",
+    "float_column",
+    "item_table",
+    "rank_items",
+    "select_candidates",
+    "temporal_nms",
+    "tier_label",
+    "tier_tables",
+]
+
+#: the columns of a tier file, and what a table needs to be tiered
 TIER_COLUMNS = ("item", "group", "max_score")
 DEFAULT_TIERS = (0.5, 0.85, 0.99)
-QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
-HIST_BINS = 20
-TOP_ITEMS = 20
-TIERS_DIR = "tiers"
-STATS_JSON = "stats.json"
-STATS_MD = "stats.md"
-STATS_PNG = "score_distribution.png"
 
 # Windows of one rank block checked against the kept windows at once in temporal NMS; doubles up to the cap so a
 # long item with many suppressed windows costs a few vectorised passes, not a Python step per window.
 _NMS_FIRST_BLOCK = 32
 _NMS_MAX_BLOCK = 4096
 
+_FINITE = Interval(Real, None, None, closed="neither")
+_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+_AT_LEAST_ONE = Interval(Integral, 1, None, closed="left")
+_TIERS = ListOf(Interval(Real, 0, 1, closed="both"))
+
 
 # --------------------------------------------------------------------------------------------------- validation
 
 
-def _check_windows(windows, what: str = "window table") -> pd.DataFrame:
+def check_window_table(windows, what: str = "window table") -> pd.DataFrame:
+    """Return ``windows`` if it is a DataFrame with the window table's columns, else raise :class:`InputError`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_window_table(pd.DataFrame({"item": ["a"], "score": [0.5]}))
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: window table: columns 'group', 'start_ms', 'end_ms' missing; expected item, group, start_ms, end_ms, score
+    """
     if not isinstance(windows, pd.DataFrame):
         raise InputError(f"{what}: expected a pandas DataFrame, got {type(windows).__name__}")
-    missing = [c for c in WINDOW_COLUMNS if c not in windows.columns]
-    if missing:
-        raise InputError(
-            f"{what}: column(s) {', '.join(missing)} missing; a window table has columns {', '.join(WINDOW_COLUMNS)}"
-        )
+    check_columns(windows, SCORED_WINDOW_COLUMNS, what)
     return windows
 
 
-def _float_column(windows: pd.DataFrame, column: str, what: str) -> np.ndarray:
+def check_item_table(items) -> pd.DataFrame:
+    """Return ``items`` if it is a DataFrame with ``item, group, max_score``, else raise :class:`InputError`."""
+    if not isinstance(items, pd.DataFrame):
+        raise InputError(f"item table: expected a pandas DataFrame, got {type(items).__name__}")
+    check_columns(items, TIER_COLUMNS, "item table", hint="make it with item_table()")
+    return items
+
+
+def float_column(windows: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    """``windows[column]`` as float64, or :class:`InputError` when it is not numeric or holds a NaN."""
     try:
         values = windows[column].to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as error:
@@ -90,41 +117,44 @@ def _float_column(windows: pd.DataFrame, column: str, what: str) -> np.ndarray:
     return values
 
 
-def _check_threshold(value, option: str, *, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise InputError(f"{option} must be a finite number, got {value!r}")
-    return float(value)
+def _check_threshold(value, name: str, *, allow_none: bool = False) -> float | None:
+    validate_value(name, value, [None, _FINITE] if allow_none else [_FINITE])
+    return None if value is None else float(value)
 
 
 def _check_max_per_item(max_per_item) -> int | None:
-    if max_per_item is None:
-        return None
-    if isinstance(max_per_item, bool) or not isinstance(max_per_item, numbers.Integral) or max_per_item < 1:
-        raise InputError(f"--max-per-item must be a whole number of at least 1, got {max_per_item!r}")
-    return int(max_per_item)
+    validate_value("max_per_item", max_per_item, [None, _AT_LEAST_ONE])
+    return None if max_per_item is None else int(max_per_item)
 
 
 def _check_nms(nms_ms) -> float:
-    nms = _check_threshold(nms_ms, "--nms-ms")
-    if nms < 0:
-        raise InputError(f"--nms-ms must be 0 or more milliseconds, got {nms_ms!r}")
-    return nms
+    validate_value("nms_ms", nms_ms, [_NON_NEGATIVE])
+    return float(nms_ms)
 
 
-def _check_tiers(tiers) -> list[tuple[float, str]]:
-    if isinstance(tiers, (str, bytes)) or not isinstance(tiers, Sequence | np.ndarray):
-        raise InputError(f"--tiers must be a list of scores in [0, 1], got {tiers!r}")
+def check_tiers(tiers) -> list[tuple[float, str]]:
+    """The tiers as ``(value, label)`` pairs, lowest first; :class:`InputError` unless each is in [0, 1] once.
+
+    Examples
+    --------
+    >>> check_tiers([0.85, 0.5])
+    [(0.5, '0.50'), (0.85, '0.85')]
+    >>> check_tiers([0.5, 1.5])
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: tiers must be a list of values, each a number in [0, 1], got [0.5, 1.5]
+    """
+    if isinstance(tiers, np.ndarray):
+        tiers = tiers.tolist()
+    elif isinstance(tiers, Sequence) and not isinstance(tiers, (str, bytes, list, tuple)):
+        tiers = list(tiers)
+    validate_value("tiers", tiers, [_TIERS])
     out: dict[str, float] = {}
     for tier in tiers:
-        value = _check_threshold(tier, "--tiers")
-        if not 0.0 <= value <= 1.0:
-            raise InputError(f"--tiers: {tier!r} is outside [0, 1]; tiers are minimum confidences")
-        label = tier_label(value)
+        label = tier_label(tier)
         if label in out:
-            raise InputError(f"--tiers: {tier!r} is given twice; list each tier once")
-        out[label] = value
+            raise InputError(f"tiers must list each tier once; {tier!r} is given twice", parameter="tiers")
+        out[label] = float(tier)
     return sorted(((v, k) for k, v in out.items()), key=lambda pair: pair[0])
 
 
@@ -142,17 +172,6 @@ def tier_label(tier: float) -> str:
         if float(text) == tier:
             return text
     return repr(tier)
-
-
-def tier_path(out_dir, tier: float) -> Path:
-    """``out_dir/tiers/conf_min_<label>.csv`` for ``tier``.
-
-    Examples
-    --------
-    >>> tier_path("mined", 0.85).as_posix()
-    'mined/tiers/conf_min_0.85.csv'
-    """
-    return Path(out_dir) / TIERS_DIR / f"conf_min_{tier_label(tier)}.csv"
 
 
 # --------------------------------------------------------------------------------------------------- grouping
@@ -251,9 +270,9 @@ def _nms_rows(frame: pd.DataFrame, nms_ms: float, max_per_item: int | None, what
     n = len(frame)
     if n == 0:
         return np.zeros(0, np.int64), 0, 0
-    score = _float_column(frame, "score", what)
-    start = _float_column(frame, "start_ms", what)
-    end = _float_column(frame, "end_ms", what)
+    score = float_column(frame, "score", what)
+    start = float_column(frame, "start_ms", what)
+    end = float_column(frame, "end_ms", what)
     codes, uniques = _codes(frame["item"], what, "item")
     order, seg_starts, lengths = _segments(codes, len(uniques))
     rows = np.arange(n, dtype=np.int64) if order is None else order.astype(np.int64)
@@ -321,7 +340,7 @@ def temporal_nms(frame: pd.DataFrame, nms_ms: float, *, max_per_item: int | None
     >>> temporal_nms(frame, 150)["start_ms"].tolist()
     [100.0, 300.0]
     """
-    frame = _check_windows(frame)
+    frame = check_window_table(frame)
     nms = _check_nms(nms_ms)
     cap = _check_max_per_item(max_per_item)
     rows, _, _ = _nms_rows(frame, nms, cap, "window table")
@@ -374,14 +393,17 @@ def select_candidates(
     >>> candidates["score"].tolist(), counts["above_max_score"], counts["items_above_max_score"]
     ([0.7, 0.6], 1, 1)
     """
-    windows = _check_windows(windows)
-    low = _check_threshold(min_score, "--min-score")
-    high = _check_threshold(max_score, "--max-score", allow_none=True)
+    windows = check_window_table(windows)
+    low = _check_threshold(min_score, "min_score")
+    high = _check_threshold(max_score, "max_score", allow_none=True)
     if high is not None and high < low:
-        raise InputError(f"--max-score {max_score!r} is below --min-score {min_score!r}; the band would be empty")
+        raise InputError(
+            f"max_score must be at least min_score ({min_score!r}), got {max_score!r}; the band would be empty",
+            parameter="max_score",
+        )
     nms = _check_nms(nms_ms)
     cap = _check_max_per_item(max_per_item)
-    score = _float_column(windows, "score", "window table")
+    score = float_column(windows, "score", "window table")
     above_min = score >= low
     if high is not None:
         above_max = score > high
@@ -468,11 +490,10 @@ def item_table(windows: pd.DataFrame, *, topk: int = 5) -> pd.DataFrame:
     >>> item_table(windows, topk=1)[["item", "n_windows", "max_score", "mean_score"]].to_dict("records")
     [{'item': 'b', 'n_windows': 1, 'max_score': 0.9, 'mean_score': 0.9}, {'item': 'a', 'n_windows': 2, 'max_score': 0.8, 'mean_score': 0.5}]
     """
-    windows = _check_windows(windows)
-    if isinstance(topk, bool) or not isinstance(topk, numbers.Integral) or topk < 1:
-        raise InputError(f"--topk must be a whole number of at least 1, got {topk!r}")
-    score = _float_column(windows, "score", "window table")
-    start = _float_column(windows, "start_ms", "window table")
+    windows = check_window_table(windows)
+    validate_value("topk", topk, [_AT_LEAST_ONE])
+    score = float_column(windows, "score", "window table")
+    start = float_column(windows, "start_ms", "window table")
     item_codes, item_names = _codes(windows["item"], "window table", "item")
     group_codes, group_names = _codes(windows["group"], "window table", "group")
     order, seg_starts, lengths = _segments(item_codes, len(item_names))
@@ -505,7 +526,7 @@ def item_table(windows: pd.DataFrame, *, topk: int = 5) -> pd.DataFrame:
             "argmax_ms": argmax_ms,
         }
     )
-    return _rank_items(table)
+    return rank_items(table)
 
 
 def _empty_items() -> pd.DataFrame:
@@ -519,307 +540,38 @@ def _empty_items() -> pd.DataFrame:
     )
 
 
-def _rank_items(items: pd.DataFrame) -> pd.DataFrame:
+def rank_items(items: pd.DataFrame) -> pd.DataFrame:
+    """Items by ``max_score`` descending, then ``item``; index reset.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rank_items(pd.DataFrame({"item": ["b", "c", "a"], "max_score": [0.9, 0.4, 0.9]}))["item"].tolist()
+    ['a', 'b', 'c']
+    """
     if len(items) == 0:
         return items.reset_index(drop=True)
     order = np.lexsort((items["item"].astype(str).to_numpy(), -items["max_score"].to_numpy(dtype=np.float64)))
     return items.iloc[order].reset_index(drop=True)
 
 
-def _check_items(items) -> pd.DataFrame:
-    if not isinstance(items, pd.DataFrame):
-        raise InputError(f"item table: expected a pandas DataFrame, got {type(items).__name__}")
-    missing = [c for c in TIER_COLUMNS if c not in items.columns]
-    if missing:
-        raise InputError(f"item table: column(s) {', '.join(missing)} missing; make it with item_table()")
-    return items
+def tier_tables(items: pd.DataFrame, tiers: Sequence[float] = DEFAULT_TIERS) -> list[tuple[float, pd.DataFrame]]:
+    """Per confidence tier, lowest first, the items whose ``max_score`` reaches it.
 
-
-# --------------------------------------------------------------------------------------------------- writing
-
-
-def write_tiers(items: pd.DataFrame, out_dir, tiers: Sequence[float] = DEFAULT_TIERS) -> list[Path]:
-    """Write one CSV per confidence tier: the items whose ``max_score`` reaches it.
-
-    ``out_dir/tiers/conf_min_0.50.csv`` etc., columns ``item,group,max_score``, sorted by
-    ``max_score`` descending then ``item``. Tiers are nested (an item in the 0.85 tier is
-    in the 0.50 tier too). A tier no item reaches still gets its file, with the header
-    only. Each file is written atomically.
-
-    Parameters
-    ----------
-    items : DataFrame
-        As :func:`item_table` returns (``item, group, max_score`` at least).
-    out_dir : path
-    tiers : sequence of float in [0, 1]
-
-    Returns
-    -------
-    list of Path
-        The files written, lowest tier first.
-
-    Examples
-    --------
-    >>> import pandas as pd, tempfile
-    >>> items = pd.DataFrame({"item": ["a", "b"], "group": ["g", "h"], "max_score": [0.9, 0.6]})
-    >>> paths = write_tiers(items, tempfile.mkdtemp(), tiers=(0.5, 0.85, 0.99))
-    >>> [p.name for p in paths], paths[1].read_text()
-    (['conf_min_0.50.csv', 'conf_min_0.85.csv', 'conf_min_0.99.csv'], 'item,group,max_score\\na,g,0.9\\n')
-    """
-    items = _check_items(items)
-    checked = _check_tiers(tiers)
-    ranked = _rank_items(items.loc[:, list(TIER_COLUMNS)].reset_index(drop=True))
-    max_score = ranked["max_score"].to_numpy(dtype=np.float64)
-    (Path(out_dir) / TIERS_DIR).mkdir(parents=True, exist_ok=True)
-    paths = []
-    for value, _label in checked:
-        # `ranked` is sorted by max_score descending, so each tier is a prefix of it.
-        n = int(np.count_nonzero(max_score >= value))
-        text = ranked.iloc[:n].to_csv(index=False, lineterminator="\n")
-        path = tier_path(out_dir, value)
-        write_bytes_atomic(path, text.encode("utf-8"))
-        paths.append(path)
-    return paths
-
-
-# --------------------------------------------------------------------------------------------------- statistics
-
-
-def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Counts in ``[i/20, (i+1)/20)``, the last bin closed, with the edges exactly ``i/20``.
-
-    ``np.histogram(range=(0, 1))`` uses ``linspace`` edges (0.7000000000000001), which would put a
-    score of exactly 0.7 in the 0.65 bin; the tiers compare with ``>=`` against the decimal, so the
-    histogram does the same.
-    """
-    edges = np.arange(HIST_BINS + 1, dtype=np.float64) / HIST_BINS
-    inside = values[(values >= 0.0) & (values <= 1.0)]
-    index = np.minimum((inside * HIST_BINS).astype(np.int64), HIST_BINS - 1)
-    # The product can round across an edge; one step either way puts it back.
-    index -= inside < edges[index]
-    index += (inside >= edges[index + 1]) & (index < HIST_BINS - 1)
-    return np.bincount(index, minlength=HIST_BINS), edges
-
-
-def _distribution(values: np.ndarray) -> dict:
-    counts, edges = _histogram(values)
-    summary = {
-        "count": int(values.size),
-        "min": float(values.min()) if values.size else None,
-        "max": float(values.max()) if values.size else None,
-        "mean": float(values.mean()) if values.size else None,
-        "quantiles": dict.fromkeys((f"{q:g}" for q in QUANTILES), None),
-        "histogram": {
-            "edges": [float(e) for e in edges],
-            "counts": [int(c) for c in counts],
-            "outside_0_1": int(values.size - counts.sum()),
-        },
-    }
-    if values.size:
-        quantiles = np.quantile(values, QUANTILES)
-        summary["quantiles"] = {f"{q:g}": float(v) for q, v in zip(QUANTILES, quantiles, strict=True)}
-    return summary
-
-
-def score_statistics(windows: pd.DataFrame, items: pd.DataFrame, tiers: Sequence[float] = DEFAULT_TIERS) -> dict:
-    """Counts, quantiles and histograms of window and item scores, tier sizes and the top items.
-
-    Parameters
-    ----------
-    windows : DataFrame
-        Window table of every scored window.
-    items : DataFrame
-        As :func:`item_table` returns for ``windows``.
-    tiers : sequence of float
-
-    Returns
-    -------
-    dict
-        JSON-ready: ``n_windows``, ``n_items``, ``window_scores`` and ``item_max_scores``
-        (each ``count, min, max, mean``, ``quantiles`` at 0.01 ... 0.99 (numpy's linear
-        method; None when empty) and a ``histogram`` of 20 bins on [0, 1], last bin closed,
-        with ``outside_0_1``), ``tiers`` (per tier: ``tier``, ``label``, ``items`` whose max
-        score reaches it and ``windows`` scoring at least it) and ``top_items`` (the first 20
-        items by ``max_score`` descending then ``item``).
+    Each table has the columns ``item, group, max_score``, ranked by ``max_score``
+    descending then ``item``. Tiers are nested (an item in the 0.85 tier is in the 0.50
+    tier too); a tier no item reaches gets an empty table.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> windows = pd.DataFrame({"item": ["a", "a", "b"], "group": ["g", "g", "h"], "start_ms": [0.0, 500.0, 0.0],
-    ...                         "end_ms": [500.0, 1000.0, 500.0], "score": [0.2, 0.8, 0.9]})
-    >>> stats = score_statistics(windows, item_table(windows), tiers=(0.5, 0.85))
-    >>> stats["n_windows"], [(t["label"], t["items"], t["windows"]) for t in stats["tiers"]]
-    (3, [('0.50', 2, 2), ('0.85', 1, 1)])
+    >>> items = pd.DataFrame({"item": ["a", "b"], "group": ["g", "h"], "max_score": [0.9, 0.6]})
+    >>> [(tier, table["item"].tolist()) for tier, table in tier_tables(items, (0.5, 0.85, 0.99))]
+    [(0.5, ['a', 'b']), (0.85, ['a']), (0.99, [])]
     """
-    windows = _check_windows(windows)
-    items = _check_items(items)
-    checked = _check_tiers(tiers)
-    score = _float_column(windows, "score", "window table")
-    item_max = _float_column(items, "max_score", "item table")
-    ranked = _rank_items(items.reset_index(drop=True))
-    top = ranked.iloc[:TOP_ITEMS]
-    top_items = []
-    for row in top.to_dict("records"):
-        entry = {}
-        for key, value in row.items():
-            if isinstance(value, np.integer | int) and not isinstance(value, bool):
-                entry[str(key)] = int(value)
-            elif isinstance(value, np.floating | float):
-                entry[str(key)] = float(value) if math.isfinite(value) else None
-            else:
-                entry[str(key)] = str(value)
-        top_items.append(entry)
-    return {
-        "n_windows": int(score.size),
-        "n_items": len(items),
-        "window_scores": _distribution(score),
-        "item_max_scores": _distribution(item_max),
-        "tiers": [
-            {
-                "tier": value,
-                "label": label,
-                "items": int(np.count_nonzero(item_max >= value)),
-                "windows": int(np.count_nonzero(score >= value)),
-            }
-            for value, label in checked
-        ],
-        "top_items": top_items,
-    }
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _md_table(header: Sequence[str], rows: Sequence[Sequence]) -> list[str]:
-    def cell(v) -> str:
-        return _fmt(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return lines
-
-
-def _markdown(stats: Mapping) -> str:
-    lines = ["# Mining statistics", ""]
-    lines += [f"{stats.get('n_windows', 0)} windows scored over {stats.get('n_items', 0)} items.", ""]
-    dists = [(name, stats.get(key)) for name, key in (("windows", "window_scores"), ("item max", "item_max_scores"))]
-    dists = [(name, d) for name, d in dists if isinstance(d, Mapping)]
-    if dists:
-        lines += ["## Scores", ""]
-        stat_rows = [[s] + [d.get(s) for _, d in dists] for s in ("count", "min", "mean", "max")]
-        keys = list(dists[0][1].get("quantiles", {}))
-        stat_rows += [[f"q{k}"] + [d.get("quantiles", {}).get(k) for _, d in dists] for k in keys]
-        lines += _md_table(["statistic"] + [name for name, _ in dists], stat_rows) + [""]
-        edges = dists[0][1]["histogram"]["edges"]
-        hist_rows = [
-            [f"[{edges[i]:.2f}, {edges[i + 1]:.2f}{']' if i == len(edges) - 2 else ')'}"]
-            + [d["histogram"]["counts"][i] for _, d in dists]
-            for i in range(len(edges) - 1)
-        ]
-        lines += ["## Histogram", ""] + _md_table(["score"] + [name for name, _ in dists], hist_rows) + [""]
-    if stats.get("tiers"):
-        lines += ["## Tiers", ""]
-        rows = [[f"≥ {t['label']}", t["items"], t["windows"]] for t in stats["tiers"]]
-        lines += _md_table(["tier", "items", "windows"], rows) + [""]
-    if stats.get("top_items"):
-        lines += ["## Top items", ""]
-        header = list(stats["top_items"][0])
-        lines += _md_table(header, [[row.get(h) for h in header] for row in stats["top_items"]]) + [""]
-    shown = {"n_windows", "n_items", "window_scores", "item_max_scores", "tiers", "top_items"}
-    extra = {k: v for k, v in stats.items() if k not in shown}
-    if extra:
-        lines += ["## Run", ""]
-        for key, value in extra.items():
-            if isinstance(value, Mapping):
-                lines += [f"- {key}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())]
-            else:
-                lines += [f"- {key}: {json.dumps(value, default=str)}"]
-        lines += [""]
-    return "\n".join(lines)
-
-
-def _plot(stats: Mapping) -> bytes:
-    import matplotlib
-    import matplotlib.style
-    import matplotlib.ticker
-    from matplotlib.figure import Figure
-
-    panels = [
-        (title, stats[key]["histogram"])
-        for title, key in (("Window scores", "window_scores"), ("Item max scores", "item_max_scores"))
-        if isinstance(stats.get(key), Mapping)
-    ]
-    with matplotlib.style.context("default"), matplotlib.rc_context({"font.size": 9, "svg.hashsalt": "hardneg"}):
-        # Fixed margins: a layout engine costs more than drawing these two histograms.
-        fig = Figure(figsize=(9.0, 3.6), dpi=100)
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.25)
-        axes = [fig.add_subplot(1, max(len(panels), 1), i + 1) for i in range(max(len(panels), 1))]
-        for ax, (title, hist) in zip(axes, panels, strict=False):
-            edges = np.asarray(hist["edges"], dtype=np.float64)
-            counts = np.asarray(hist["counts"], dtype=np.float64)
-            ax.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="#0969da", edgecolor="white")
-            if counts.max(initial=0) > 0:
-                ax.set_yscale("log")
-                # Plain tick labels: the default 10^k labels need mathtext, whose first use costs ~0.25 s.
-                ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_label))
-                ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-                ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-                ax.set_ylim(bottom=0.5)  # a bin holding one window stays visible
-            for tier in stats.get("tiers", []):
-                ax.axvline(tier["tier"], color="#cf222e", linestyle="--", linewidth=0.8)
-            ax.set_xlim(0, 1)
-            ax.set_title(f"{title} (n={int(counts.sum())})")
-            ax.set_xlabel("score")
-            ax.set_ylabel("count")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def warm_up_plot() -> None:
-    """Import what :func:`write_statistics` plots with and render a little text, which loads the font."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(1, 1), dpi=10)
-    figure.text(0.5, 0.5, "0.5")
-    FigureCanvasAgg(figure).draw()
-
-
-def _count_label(value: float, _position) -> str:
-    if value < 1:
-        return f"{value:g}"
-    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= size:
-            return f"{value / size:g}{suffix}"
-    return f"{value:g}"
-
-
-def write_statistics(stats: Mapping, out_dir) -> list[Path]:
-    """Write ``stats.json``, ``stats.md`` and ``score_distribution.png`` into ``out_dir``, each atomically.
-
-    The plot (matplotlib, Agg renderer, no pyplot) is drawn from the histograms in
-    ``stats``; keys added by the caller (run counts, selection counts) are kept in the JSON
-    and listed in the Markdown. The same ``stats`` give the same bytes.
-
-    Examples
-    --------
-    >>> import pandas as pd, tempfile
-    >>> windows = pd.DataFrame({"item": ["a"], "group": ["g"], "start_ms": [0.0], "end_ms": [1.0], "score": [0.7]})
-    >>> stats = score_statistics(windows, item_table(windows), tiers=(0.5,))
-    >>> [p.name for p in write_statistics(stats, tempfile.mkdtemp())]
-    ['stats.json', 'stats.md', 'score_distribution.png']
-    """
-    out = Path(out_dir)
-    text = json.dumps(stats, indent=2, allow_nan=False, default=json_default) + "\n"
-    paths = [out / STATS_JSON, out / STATS_MD, out / STATS_PNG]
-    write_bytes_atomic(paths[0], text.encode("utf-8"))
-    write_bytes_atomic(paths[1], _markdown(stats).encode("utf-8"))
-    write_bytes_atomic(paths[2], _plot(stats))
-    return paths
-
+    items = check_item_table(items)
+    checked = check_tiers(tiers)
+    ranked = rank_items(items.loc[:, list(TIER_COLUMNS)].reset_index(drop=True))
+    max_score = ranked["max_score"].to_numpy(dtype=np.float64)
+    # `ranked` is sorted by max_score descending, so each tier is a prefix of it.
+    return [(value, ranked.iloc[: int(np.count_nonzero(max_score >= value))]) for value, _label in checked]

@@ -1,4 +1,8 @@
-"""Hard negatives: windows a model wrongly scored high (from ``hardneg mine``), added as ``kind = hard``."""
+"""Hard negatives: windows a model wrongly scored high (from ``hardneg mine``), added as ``kind = hard``.
+
+The mined windows arrive already read (:func:`hardneg.mine.manifest.read_mined` reads a mining
+folder; :func:`hardneg.build.build_dataset` passes them on): sampling never reads mining outputs.
+"""
 
 from __future__ import annotations
 
@@ -93,36 +97,3 @@ def hard_windows(
         )
     return parts, counts
 
-
-def read_mined(
-    mined_dir, *, tier: float | None = None, max_windows: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Candidates of a ``hardneg mine`` folder at or above ``tier`` (best ``max_windows``), and its items.
-
-    Returns ``(windows with recording, start_ms, end_ms, score; items with item, group, path)``.
-    """
-    from pathlib import Path
-
-    from hardneg.errors import InputError
-
-    mined_dir = Path(mined_dir)
-    for name in ("candidates.parquet", "items.parquet"):
-        if not (mined_dir / name).is_file():
-            raise InputError(f"--hard-negatives {mined_dir}: {name} missing; make it with `hardneg mine`")
-    candidates = pd.read_parquet(mined_dir / "candidates.parquet")
-    items = pd.read_parquet(mined_dir / "items.parquet")
-    if "path" not in items.columns:
-        raise InputError(
-            f"--hard-negatives {mined_dir}: items.parquet has no path column; mine again with this version"
-        )
-    if tier is not None:
-        if not 0.0 <= tier <= 1.0:
-            raise InputError(f"--hard-tier must be in [0, 1], got {tier}")
-        candidates = candidates[candidates["score"] >= tier]
-    candidates = candidates.sort_values(["score", "item", "start_ms"], ascending=[False, True, True], kind="stable")
-    if max_windows is not None:
-        if max_windows < 0:
-            raise InputError(f"--hard-max must be >= 0, got {max_windows}")
-        candidates = candidates.head(max_windows)
-    windows = candidates.rename(columns={"item": "recording"})[["recording", "start_ms", "end_ms", "score"]]
-    return windows.reset_index(drop=True), items

@@ -8,7 +8,6 @@ Examples
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 

@@ -10,7 +10,6 @@ False
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
