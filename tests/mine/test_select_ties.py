@@ -13,7 +13,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hardneg.mine.select import item_table, score_statistics, select_candidates, temporal_nms, tier_path, write_tiers
+from hardneg.mine.manifest import tier_path, write_tiers
+from hardneg.mine.select import item_table, select_candidates, temporal_nms
+from hardneg.mine.stats import score_statistics
 
 
 def _windows(rows):
