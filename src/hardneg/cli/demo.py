@@ -36,7 +36,8 @@ def demo(
         ),
     ] = True,
     jobs: Annotated[
-        int, typer.Option(help="Parallel workers for the benchmark; -1 for every core (default 0: every core, up to 2).")
+        int,
+        typer.Option(help="Parallel workers for the benchmark; -1 for every core (default 0: every core, up to 2)."),
     ] = 0,
     quiet: Quiet = False,
 ) -> None:

@@ -18,7 +18,8 @@ def split(
     strategy: Annotated[
         Literal[tuple(STRATEGIES)],
         typer.Option(
-            metavar=choices(STRATEGIES), help="How windows are assigned to subsets (see the README for what each measures)."
+            metavar=choices(STRATEGIES),
+            help="How windows are assigned to subsets (see the README for what each measures).",
         ),
     ] = "group",
     test_size: Annotated[float, typer.Option(help="Share of windows (or groups, or time) for test.")] = 0.2,
