@@ -55,16 +55,16 @@ def split_names(value: str | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def config_from(cls, options: dict, **renamed: str):
+def config_from(cls, options: dict):
     """Build the dataclass ``cls`` from a command's options, one field at a time.
 
-    Each field takes the option of the same name (or ``renamed[field]``). Where the field holds a tuple,
-    a comma-separated option becomes one (of floats for ``tuple[float, ...]``); where it does not hold a
-    path, a path option becomes a string.
+    Each field takes the option of the same name. Where the field holds a tuple, a comma-separated option
+    becomes one (of floats for ``tuple[float, ...]``); where it does not hold a path, a path option becomes
+    a string.
     """
     values = {}
     for field in dataclasses.fields(cls):
-        name = renamed.get(field.name, field.name)
+        name = field.name
         value = options[name]
         kind = str(field.type)
         if isinstance(value, str) and "tuple" in kind:

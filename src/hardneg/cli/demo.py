@@ -26,7 +26,7 @@ def demo(
     bench: Annotated[
         bool, typer.Option("--bench/--no-bench", help="Benchmark models on random, group and time splits.")
     ] = True,
-    seeds: Annotated[int, typer.Option(help="Seeds for the benchmark.")] = 30,
+    bench_seeds: Annotated[int, typer.Option("--seeds", help="Seeds for the benchmark.")] = 30,
     mine: Annotated[
         bool,
         typer.Option(
@@ -65,7 +65,7 @@ def demo(
             out,
             seed=seed,
             overwrite=overwrite,
-            bench_seeds=seeds if bench else 0,
+            bench_seeds=bench_seeds if bench else 0,
             jobs=check_jobs(jobs) if jobs else min(2, os.cpu_count() or 1),
             mine=mine,
             progress=progress,

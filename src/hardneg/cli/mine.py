@@ -115,8 +115,9 @@ def mine(
             help="Leave out items whose group is in this dataset (keeps the pool disjoint).", rich_help_panel=POOL
         ),
     ] = None,
-    split: Annotated[
-        Optional[str], typer.Option(help="With --exclude-groups-from: only that split's groups.", rich_help_panel=POOL)
+    exclude_split: Annotated[
+        Optional[str],
+        typer.Option("--split", help="With --exclude-groups-from: only that split's groups.", rich_help_panel=POOL),
     ] = None,
     time_col: Annotated[str, typer.Option(help="Timestamp column of log files.", rich_help_panel=POOL)] = "t_ms",
     channels: Annotated[
@@ -189,7 +190,7 @@ def mine(
         from hardneg.mine.ray_engine import require_ray
 
         require_ray()  # says "pip install 'hardneg[ray]'" when Ray is missing
-    mine_options = config_from(MineOptions, options, exclude_split="split")
+    mine_options = config_from(MineOptions, options)
     with RichProgress(enabled=not quiet) as progress:
         result = run_mine(
             pool, out, mine_options, resume=resume, overwrite=overwrite, trust_model=trust_model, progress=progress,
