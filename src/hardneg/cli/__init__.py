@@ -1,1 +1,5 @@
-"""Command-line interface; see :mod:`hardneg.cli.main`."""
+"""Command-line interface: ``hardneg`` and its sub-commands; see :mod:`hardneg.cli.main`."""
+
+from hardneg.cli.main import app, main
+
+__all__ = ["app", "main"]

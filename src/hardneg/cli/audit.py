@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from hardneg.cli.common import input_errors_exit_2, print_audit
+from hardneg.cli.common import Quiet
+
+__all__ = ["audit", "register"]
 
 
 def audit(
@@ -22,23 +23,23 @@ def audit(
     confidence: Annotated[
         float, typer.Option(help="Confidence level of the intervals (test-set size, AUC and gap checks).")
     ] = 0.95,
+    quiet: Quiet = False,
 ) -> None:
     """Say, with numbers, whether scores on this split can be trusted.
 
     Writes DIR/splits/NAME.audit.json and NAME.audit.md; each check has a verdict (PASS, WARN, FAIL, SKIP),
     its numbers and an explanation.
     """
-    from hardneg.audit import AuditContext, read_predictions, run_audit, write_audit
-    from hardneg.dataset import Dataset
-    from hardneg.split import load_split
+    from hardneg.audit import audit_paths, audit_split
+    from hardneg.cli.common import print_audit, print_failed_audit
 
-    with input_errors_exit_2():
-        loaded = Dataset.load(dataset)
-        frame, info = load_split(loaded.path, split)
-        scored = read_predictions(predictions) if predictions is not None else None
-        report = run_audit(AuditContext(loaded, frame, info, predictions=scored, seed=seed, confidence=confidence))
-        json_path = loaded.path / "splits" / f"{split}.audit.json"
-        write_audit(report, json_path, loaded.path / "splits" / f"{split}.audit.md")
-        verdict = print_audit(json_path, Console())
+    audit_split(dataset, split, predictions=predictions, seed=seed, confidence=confidence)
+    json_path = audit_paths(dataset, split)[0]
+    verdict = print_failed_audit(json_path) if quiet else print_audit(json_path)
     if strict and verdict == "FAIL":
         raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hardneg audit`` to ``app``."""
+    app.command(no_args_is_help=True)(audit)

@@ -1,9 +1,12 @@
-"""What every sub-command shares: turning InputError into one line and exit status 2, and printing."""
+"""What the sub-commands share: the ``-q`` and ``--jobs`` options, building a library config from a
+command's options, and printing summaries."""
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,19 +14,38 @@ from rich.table import Table
 
 from hardneg.errors import InputError
 
+__all__ = [
+    "Jobs",
+    "Quiet",
+    "choices",
+    "config_from",
+    "print_audit",
+    "print_dataset_problems",
+    "print_dataset_summary",
+    "print_failed_audit",
+    "split_names",
+]
 
-@contextlib.contextmanager
-def input_errors_exit_2():
-    """Print an :class:`InputError` as one line on stderr and exit with status 2, without a traceback."""
-    try:
-        yield
-    except InputError as error:
-        message = " ".join(str(error).split())  # one line, however the message was built
-        sys.stderr.write(f"error: {message}\n")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted; nothing was written\n")
-        raise typer.Exit(130) from None
+#: ``-q`` means the same on every command.
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress bar and no summary (errors and warnings still print, on stderr).",
+    ),
+]
+
+#: ``--jobs`` means the same on every command that has it.
+Jobs = Annotated[int, typer.Option(help="Parallel worker processes; -1 for every core.")]
+
+
+def choices(names) -> str:
+    """How an option with these choices shows them in its help: ``<near | far | mixed | uniform>``.
+
+    The spaces let a narrow help column wrap the list between two names rather than inside one.
+    """
+    return "<" + " | ".join(names) + ">"
 
 
 def split_names(value: str | None) -> tuple[str, ...] | None:
@@ -31,6 +53,35 @@ def split_names(value: str | None) -> tuple[str, ...] | None:
     if value is None or not value.strip():
         return None
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def config_from(cls, options: dict):
+    """Build the dataclass ``cls`` from a command's options, one field at a time.
+
+    Each field takes the option of the same name. Where the field holds a tuple, a comma-separated option
+    becomes one (of floats for ``tuple[float, ...]``); where it does not hold a path, a path option becomes
+    a string.
+    """
+    values = {}
+    for field in dataclasses.fields(cls):
+        name = field.name
+        value = options[name]
+        kind = str(field.type)
+        if isinstance(value, str) and "tuple" in kind:
+            value = split_names(value)
+            if value is None and field.default is not None:  # "" is no values where the default is some
+                value = ()
+            if value is not None and "tuple[float" in kind:
+                try:
+                    value = tuple(float(part) for part in value)
+                except ValueError:
+                    raise InputError(
+                        f"{name} must be numbers separated by commas, got {options[name]!r}", parameter=name
+                    ) from None
+        elif isinstance(value, Path) and "Path" not in kind:
+            value = str(value)
+        values[field.name] = value
+    return cls(**values)
 
 
 def print_dataset_summary(meta: dict, path, console: Console | None = None) -> None:
@@ -93,6 +144,13 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None) -> N
             f"hard negatives: {hard['added']} of {hard['requested']} mined windows added"
             + (f" ({dropped} left out)" if dropped else "")
         )
+    print_dataset_problems(meta, console)
+
+
+def print_dataset_problems(meta: dict, console: Console | None = None) -> None:
+    """The files left out and the warnings of a dataset: the end of its summary, and all ``-q`` keeps (on stderr)."""
+    console = console or Console(stderr=True)
+    counts = meta["counts"]
     for skipped in meta.get("skipped_files", []):
         console.print(f"[red]skipped file:[/red] {skipped['error']}", highlight=False)
     for warning in counts.get("warnings", [])[:10]:
@@ -107,7 +165,6 @@ VERDICT_STYLE = {"PASS": "green", "WARN": "yellow", "FAIL": "bold red", "SKIP": 
 def print_audit(json_path, console: Console | None = None) -> str:
     """Print an audit JSON as a table (check, verdict, explanation); return the worst verdict."""
     import json
-    from pathlib import Path
 
     console = console or Console()
     audit = json.loads(Path(json_path).read_text())
@@ -124,4 +181,21 @@ def print_audit(json_path, console: Console | None = None) -> str:
     console.print(table)
     markdown = str(json_path)[: -len(".json")] + ".md"
     console.print(f"full numbers: {json_path} and {markdown}")
+    return audit.get("verdict", "PASS")
+
+
+def print_failed_audit(json_path, console: Console | None = None) -> str:
+    """What ``-q`` keeps of an audit: one warning on stderr when a check FAILs; return the worst verdict."""
+    import json
+
+    console = console or Console(stderr=True)
+    audit = json.loads(Path(json_path).read_text())
+    failed = [check["check"] for check in audit["checks"] if check["verdict"] == "FAIL"]
+    if failed:
+        markdown = str(json_path)[: -len(".json")] + ".md"
+        console.print(
+            f"[yellow]warning:[/yellow] the audit of split {audit.get('split', '')} FAILs "
+            f"({', '.join(failed)}); see {markdown}",
+            highlight=False,
+        )
     return audit.get("verdict", "PASS")

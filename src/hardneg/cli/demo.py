@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from hardneg._progress import RichProgress
-from hardneg.cli.common import input_errors_exit_2, print_dataset_summary
-from hardneg.demo.run import describe_world, run_demo
+from hardneg.cli.common import Quiet
+
+__all__ = ["demo", "register"]
 
 
 def demo(
@@ -28,7 +26,7 @@ def demo(
     bench: Annotated[
         bool, typer.Option("--bench/--no-bench", help="Benchmark models on random, group and time splits.")
     ] = True,
-    seeds: Annotated[int, typer.Option(help="Seeds for the benchmark.")] = 30,
+    bench_seeds: Annotated[int, typer.Option("--seeds", help="Seeds for the benchmark.")] = 30,
     mine: Annotated[
         bool,
         typer.Option(
@@ -37,8 +35,11 @@ def demo(
             "negatives, retrain, and count both models' false alarms on the other half.",
         ),
     ] = True,
-    jobs: Annotated[int, typer.Option(help="Parallel workers for the benchmark (default: every core, up to 2).")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(help="Parallel workers for the benchmark; -1 for every core (default 0: every core, up to 2)."),
+    ] = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Build a shot-anticipation dataset from a synthetic IMU world, start to finish.
 
@@ -49,54 +50,70 @@ def demo(
     group and time splits with intervals and a leakage audit (`hardneg bench`). Prints what it made
     and the equivalent `hardneg sample` command.
     """
-    console = Console()
-    with input_errors_exit_2():
-        with RichProgress(enabled=not quiet) as progress:
-            result = run_demo(
-                out,
-                seed=seed,
-                overwrite=overwrite,
-                bench_seeds=seeds if bench else 0,
-                jobs=jobs or min(2, os.cpu_count() or 1),
-                mine=mine,
-                progress=progress,
-            )
-        world = describe_world(result.world)
-        console.print(
-            f"[bold]World[/bold] {result.world.root}: {world['sessions']} sessions by {world['shooters']} shooters, "
-            f"{world['minutes']:.0f} min of IMU at 100 Hz, {world['shots']} shots, {world['aim_no_shot_holds']} aiming "
-            f"holds without a shot, and {world['no_shot_sessions']} no-shot sessions in {result.world.root / 'pool'} "
-            "kept for mining"
-        )
-        print_dataset_summary(result.dataset.meta, result.dataset.path, console)
-        console.print("\nThe same dataset from the command line:", style="bold")
-        console.print(result.command, highlight=False, soft_wrap=True)
-        console.print(
-            f"Load it in Python: [cyan]from hardneg import Dataset; ds = Dataset.load('{result.dataset.path}')[/cyan]"
-        )
-        if result.mining is not None:
-            step = result.mining
-            before, after = step["before"], step["after"]
-            console.print("\n[bold]Hard-negative mining[/bold]")
-            console.print(
-                f"A model trained on the dataset (shots of sessions {', '.join(step['test_sessions'])} held out) "
-                f"scored no-shot sessions {', '.join(step['mined_sessions'])}: {step['candidates']} windows (after NMS) "
-                f"reached its threshold {before['threshold']:.2f}, {step['candidates_in_aim_holds']} of them inside "
-                f"aiming holds, which fill only {step['aim_time_share']:.0%} of those sessions: the holds rise to the "
-                f"top ({result.root / 'mined'}). {step['hard_added']} were added as kind=hard negatives "
-                f"({result.root / 'dataset-hard'}) and the model retrained."
-            )
-            change = after["false_alarms"] / before["false_alarms"] - 1.0 if before["false_alarms"] else 0.0
-            console.print(
-                f"False alarms on held-out no-shot sessions {', '.join(step['held_out_sessions'])} "
-                f"({before['minutes']:.0f} min, each model at the threshold that keeps {step['recall']:.0%} of the "
-                f"{step['test_shots']} held-out shots): before {before['false_alarms']} windows "
-                f"({before['per_minute']:.1f}/min, {before['in_aim_holds']} in aiming holds), after "
-                f"{after['false_alarms']} ({after['per_minute']:.1f}/min, {after['in_aim_holds']} in aiming holds): "
-                f"{change:+.0%}."
-            )
-        if result.bench is not None:
-            from hardneg.cli.bench import print_bench_summary
+    import os
 
-            console.print()
-            print_bench_summary(result.bench, console)
+    from rich.console import Console
+
+    from hardneg._progress import RichProgress
+    from hardneg._validation import check_jobs
+    from hardneg.cli.common import print_dataset_problems, print_dataset_summary
+    from hardneg.demo.run import describe_world, run_demo
+
+    console = Console()
+    with RichProgress(enabled=not quiet) as progress:
+        result = run_demo(
+            out,
+            seed=seed,
+            overwrite=overwrite,
+            bench_seeds=bench_seeds if bench else 0,
+            jobs=check_jobs(jobs) if jobs else min(2, os.cpu_count() or 1),
+            mine=mine,
+            progress=progress,
+        )
+    if quiet:
+        print_dataset_problems(result.dataset.meta)
+        return
+    world = describe_world(result.world)
+    console.print(
+        f"[bold]World[/bold] {result.world.root}: {world['sessions']} sessions by {world['shooters']} shooters, "
+        f"{world['minutes']:.0f} min of IMU at 100 Hz, {world['shots']} shots, {world['aim_no_shot_holds']} aiming "
+        f"holds without a shot, and {world['no_shot_sessions']} no-shot sessions in {result.world.root / 'pool'} "
+        "kept for mining"
+    )
+    print_dataset_summary(result.dataset.meta, result.dataset.path, console)
+    console.print("\nThe same dataset from the command line:", style="bold")
+    console.print(result.command, highlight=False, soft_wrap=True)
+    console.print(
+        f"Load it in Python: [cyan]from hardneg import Dataset; ds = Dataset.load('{result.dataset.path}')[/cyan]"
+    )
+    if result.mining is not None:
+        step = result.mining
+        before, after = step["before"], step["after"]
+        console.print("\n[bold]Hard-negative mining[/bold]")
+        console.print(
+            f"A model trained on the dataset (shots of sessions {', '.join(step['test_sessions'])} held out) "
+            f"scored no-shot sessions {', '.join(step['mined_sessions'])}: {step['candidates']} windows (after NMS) "
+            f"reached its threshold {before['threshold']:.2f}, {step['candidates_in_aim_holds']} of them inside "
+            f"aiming holds, which fill only {step['aim_time_share']:.0%} of those sessions: the holds rise to the "
+            f"top ({result.root / 'mined'}). {step['hard_added']} were added as kind=hard negatives "
+            f"({result.root / 'dataset-hard'}) and the model retrained."
+        )
+        change = after["false_alarms"] / before["false_alarms"] - 1.0 if before["false_alarms"] else 0.0
+        console.print(
+            f"False alarms on held-out no-shot sessions {', '.join(step['held_out_sessions'])} "
+            f"({before['minutes']:.0f} min, each model at the threshold that keeps {step['recall']:.0%} of the "
+            f"{step['test_shots']} held-out shots): before {before['false_alarms']} windows "
+            f"({before['per_minute']:.1f}/min, {before['in_aim_holds']} in aiming holds), after "
+            f"{after['false_alarms']} ({after['per_minute']:.1f}/min, {after['in_aim_holds']} in aiming holds): "
+            f"{change:+.0%}."
+        )
+    if result.bench is not None:
+        from hardneg.cli.bench import print_bench_summary
+
+        console.print()
+        print_bench_summary(result.bench, console)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hardneg demo`` to ``app``."""
+    app.command()(demo)

@@ -1,37 +1,138 @@
-"""The ``hardneg`` command: one sub-command per stage, each a thin wrapper over the Python API."""
+"""The ``hardneg`` command: one sub-command per stage, each a thin wrapper over the Python API.
+
+Each ``hardneg.cli.<module>`` holds its command (``train`` holds ``train`` and ``predict``) and a
+``register(app)`` that adds it to a Typer app; this module composes them, and is the one place where bad
+input becomes one ``error:`` line and exit status 2.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-from hardneg.cli.audit import audit
-from hardneg.cli.bench import bench
-from hardneg.cli.demo import demo
-from hardneg.cli.mine import mine
-from hardneg.cli.sample import sample
-from hardneg.cli.split import split
-from hardneg.cli.train import predict, train
+from hardneg.errors import InputError
+
+__all__ = ["app", "main"]
+
+#: command -> (the module of hardneg.cli that registers it, its line in ``hardneg --help``), in that order
+COMMANDS = {
+    "sample": ("sample", "Cut positive and negative windows out of continuous recordings."),
+    "split": ("split", "Split a dataset into train/val/test or folds, save it, and audit it."),
+    "audit": ("audit", "Check a saved split (and predictions) for leakage and confounds."),
+    "bench": ("bench", "Benchmark models x features x splits x seeds against baselines."),
+    "train": ("train", "Fit one model on a split's training subset and save it with its card."),
+    "predict": ("train", "Score every window of a dataset with a trained model."),
+    "mine": ("mine", "Score a pool of recordings with a model and keep what it wrongly finds."),
+    "demo": ("demo", "The whole job on a small synthetic IMU world, in well under a minute."),
+}
+
+
+def flag_names(command) -> dict[str, str]:
+    """Parameter name -> the long flag the command declares for it (``window_ms`` -> ``--window-ms``)."""
+    flags = {}
+    for param in command.params:
+        long = [opt for opt in param.opts if opt.startswith("--")]
+        if param.name and long:
+            flags[param.name] = long[0]
+    return flags
+
+
+def describe(error: InputError, command=None) -> str:
+    """An :class:`InputError` as one line, the library parameter it starts with replaced by the command's flag."""
+    message = " ".join(str(error).split())  # one line, however the message was built
+    parameter = getattr(error, "parameter", None)
+    if command is not None and parameter and message.startswith(parameter):
+        flag = flag_names(command).get(parameter)
+        rest = message[len(parameter) :]
+        if flag and not (rest[:1].isalnum() or rest[:1] in "_-"):  # the whole name, not the start of a longer one
+            message = flag + rest
+    return message
+
+
+def literal_help(command) -> None:
+    """Show the help texts of ``command`` and its options as written.
+
+    They are rendered as rich markup, and hold brackets meant literally ("[q, 1-q]"); a docstring's
+    line breaks inside a paragraph are only where the source wrapped it.
+    """
+    from rich.markup import escape
+
+    if command.help:
+        paragraphs = command.help.strip().split("\n\n")
+        command.help = escape("\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs))
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = escape(param.help)
+
+
+def load_commands(module_name: str) -> dict:
+    """Import ``hardneg.cli.<module_name>`` and build the click commands its ``register`` adds."""
+    module = importlib.import_module(f"hardneg.cli.{module_name}")
+    single = typer.Typer(rich_markup_mode="rich", add_completion=False)
+    module.register(single)
+    built = typer.main.get_command(single)
+    commands = built.commands if isinstance(built, TyperGroup) else {built.name: built}
+    for name, command in commands.items():
+        literal_help(command)
+        command.short_help = COMMANDS[name][1]
+    return commands
+
+
+class HardnegGroup(TyperGroup):
+    """The sub-commands, and one ``error:`` line for bad input.
+
+    A command's module is imported when the command runs or shows its help, not before: the choices of
+    ``bench``, ``split`` and ``train`` come from library modules that import scikit-learn and SciPy.
+    """
+
+    _listing = False  # while ``hardneg --help`` lists the commands, names and summaries suffice
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing and cmd_name not in self.commands:
+            return TyperCommand(name=cmd_name, short_help=COMMANDS[cmd_name][1])
+        if cmd_name not in self.commands:
+            self.commands.update(load_commands(COMMANDS[cmd_name][0]))
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx, formatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputError as error:
+            name = ctx.invoked_subcommand
+            sys.stderr.write(f"error: {describe(error, self.commands.get(name) if name else None)}\n")
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("interrupted; nothing was written\n")
+            raise typer.Exit(130) from None
+
+
+SUMMARY = "Honest negatives, splits and evaluation for event detectors on sensor streams, ECG, audio and video."
 
 app = typer.Typer(
     name="hardneg",
-    help="Honest negatives, splits and evaluation for event detectors on sensor streams, ECG, audio and video.",
-    # Plain help: rich's option table cuts long option names at 80 columns.
-    rich_markup_mode=None,
+    cls=HardnegGroup,
+    help=SUMMARY,
+    rich_markup_mode="rich",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.command(no_args_is_help=True)(sample)
-app.command(no_args_is_help=True)(split)
-app.command(no_args_is_help=True)(audit)
-app.command(no_args_is_help=True)(bench)
-app.command(no_args_is_help=True)(train)
-app.command(no_args_is_help=True)(predict)
-app.command(no_args_is_help=True)(mine)
-app.command()(demo)
 
 
 def _print_version(value: bool) -> None:
@@ -59,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         if type(error).__name__ == "NoArgsIsHelpError":  # bare `hardneg` or `hardneg sample`: show the help
             error.show()
             sys.exit(0)
-        message = " ".join(error.format_message().split())
+        message = " ".join(error.format_message().split()).replace("Value error, ", "").rstrip(".")
         context = getattr(error, "ctx", None)
         command = context.command_path if context is not None else "hardneg"
         sys.stderr.write(f"error: {message}; see `{command} --help`\n")

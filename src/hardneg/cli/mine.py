@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
-from rich.console import Console
 
-from hardneg.cli.common import input_errors_exit_2, split_names
+from hardneg.cli.common import choices
+from hardneg.mine.pools import SHORT_ITEMS
+
+__all__ = ["mine", "register"]
+
+#: where items are scored (the library checks the same two names)
+ENGINES = ("local", "ray")
 
 SCORING = "Scoring"
 SELECTION = "Selection"
@@ -57,8 +62,9 @@ def mine(
     ] = None,
     stride: Annotated[int, typer.Option(help="Video: score every N-th frame.", rich_help_panel=SCORING)] = 1,
     short_items: Annotated[
-        str,
+        Literal[SHORT_ITEMS],
         typer.Option(
+            metavar=choices(SHORT_ITEMS),
             help="An item shorter than one window: pad (score once, zero-padded) or skip.", rich_help_panel=SCORING
         ),
     ] = "pad",
@@ -109,8 +115,9 @@ def mine(
             help="Leave out items whose group is in this dataset (keeps the pool disjoint).", rich_help_panel=POOL
         ),
     ] = None,
-    split: Annotated[
-        Optional[str], typer.Option(help="With --exclude-groups-from: only that split's groups.", rich_help_panel=POOL)
+    exclude_split: Annotated[
+        Optional[str],
+        typer.Option("--split", help="With --exclude-groups-from: only that split's groups.", rich_help_panel=POOL),
     ] = None,
     time_col: Annotated[str, typer.Option(help="Timestamp column of log files.", rich_help_panel=POOL)] = "t_ms",
     channels: Annotated[
@@ -129,8 +136,9 @@ def mine(
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty --out.")] = False,
     engine: Annotated[
-        str,
+        Literal[ENGINES],
         typer.Option(
+            metavar=choices(ENGINES),
             help="local (this process) or ray (Ray Data actors on a local or existing Ray cluster; same output).",
             rich_help_panel=ENGINE,
         ),
@@ -156,7 +164,9 @@ def mine(
             rich_help_panel=ENGINE,
         ),
     ] = 0.0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar (what was mined still prints).")
+    ] = False,
 ) -> None:
     """Run a model over a pool of negative (or unlabelled) recordings and keep what it wrongly finds.
 
@@ -166,54 +176,49 @@ def mine(
     for review. A killed run continues with --resume.
     --engine ray scores the items on Ray Data (pip install 'hardneg[ray]') with the same output.
     """
+    options = dict(locals())  # MineOptions takes its fields from here, by name
+    from rich.console import Console
+
     from hardneg._progress import RichProgress
+    from hardneg.cli.common import config_from
     from hardneg.errors import InputError
     from hardneg.mine import MineOptions, mine as run_mine
 
-    with input_errors_exit_2():
-        if engine not in ("local", "ray"):
-            raise InputError(f"--engine must be local or ray, got {engine!r}")
-        if engine == "local" and (ray_address or num_workers is not None or num_gpus_per_worker):
-            raise InputError("--ray-address, --num-workers and --num-gpus-per-worker need --engine ray")
-        if engine == "ray":
-            from hardneg.mine.ray_engine import require_ray
+    if engine == "local" and (ray_address or num_workers is not None or num_gpus_per_worker):
+        raise InputError("--ray-address, --num-workers and --num-gpus-per-worker need --engine ray")
+    if engine == "ray":
+        from hardneg.mine.ray_engine import require_ray
 
-            require_ray()  # says "pip install 'hardneg[ray]'" when Ray is missing
-        try:
-            tier_values = tuple(float(value) for value in split_names(tiers) or ())
-        except ValueError:
-            raise InputError(f"--tiers must be numbers separated by commas, got {tiers!r}") from None
-        options = MineOptions(
-            model=model, scores=str(scores) if scores else None, window_ms=window_ms, hop_ms=hop_ms, stride=stride,
-            short_items=short_items, batch_size=batch_size, min_score=min_score, max_score=max_score, nms_ms=nms_ms,
-            max_per_item=max_per_item, topk=topk, tiers=tier_values, logits=logits, group_regex=group_regex,
-            groups=str(groups) if groups else None,
-            exclude_groups_from=str(exclude_groups_from) if exclude_groups_from else None, exclude_split=split,
-            time_col=time_col, channels=split_names(channels), snapshots=snapshots,
+        require_ray()  # says "pip install 'hardneg[ray]'" when Ray is missing
+    mine_options = config_from(MineOptions, options)
+    with RichProgress(enabled=not quiet) as progress:
+        result = run_mine(
+            pool, out, mine_options, resume=resume, overwrite=overwrite, trust_model=trust_model, progress=progress,
+            engine=engine, ray_address=ray_address, num_workers=num_workers,
+            num_gpus_per_worker=num_gpus_per_worker,
         )  # fmt: skip
-        with RichProgress(enabled=not quiet) as progress:
-            result = run_mine(
-                pool, out, options, resume=resume, overwrite=overwrite, trust_model=trust_model, progress=progress,
-                engine=engine, ray_address=ray_address, num_workers=num_workers,
-                num_gpus_per_worker=num_gpus_per_worker,
-            )  # fmt: skip
-        console = Console()
-        stats = result.stats
+    console = Console()
+    stats = result.stats
+    console.print(
+        f"mined {stats.get('pool_items', 0) - stats.get('excluded_items', 0)} items "
+        f"({stats.get('excluded_items', 0)} excluded by group, {len(result.errors)} failed: see {out / 'errors.csv'}); "
+        f"{len(result.candidates)} candidates in {out / 'candidates.parquet'}"
+    )
+    if "snapshots" in stats:
+        shots = stats["snapshots"]
         console.print(
-            f"mined {stats.get('pool_items', 0) - stats.get('excluded_items', 0)} items "
-            f"({stats.get('excluded_items', 0)} excluded by group, {len(result.errors)} failed: see {out / 'errors.csv'}); "
-            f"{len(result.candidates)} candidates in {out / 'candidates.parquet'}"
+            f"  snapshots of {shots['written']} candidates in {out / 'snapshots'}"
+            + (f" ({shots['failed']} failed: see stats.json)" if shots["failed"] else "")
         )
-        if "snapshots" in stats:
-            shots = stats["snapshots"]
-            console.print(
-                f"  snapshots of {shots['written']} candidates in {out / 'snapshots'}"
-                + (f" ({shots['failed']} failed: see stats.json)" if shots["failed"] else "")
-            )
-        for tier in stats.get("tiers", []):
-            console.print(
-                f"  tier {tier['label']}: {tier['items']} items reach it, {tier['windows']} windows score at least it"
-            )
-        top = result.items.sort_values(["max_score", "item"], ascending=[False, True]).head(10)
-        for row in top.itertuples(index=False):
-            console.print(f"  {row.item} ({row.group}): max {row.max_score:.3f} at {row.argmax_ms:.0f} ms")
+    for tier in stats.get("tiers", []):
+        console.print(
+            f"  tier {tier['label']}: {tier['items']} items reach it, {tier['windows']} windows score at least it"
+        )
+    top = result.items.sort_values(["max_score", "item"], ascending=[False, True]).head(10)
+    for row in top.itertuples(index=False):
+        console.print(f"  {row.item} ({row.group}): max {row.max_score:.3f} at {row.argmax_ms:.0f} ms")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hardneg mine`` to ``app``."""
+    app.command(no_args_is_help=True)(mine)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
-from hardneg._progress import RichProgress
-from hardneg.build import InputOptions, build_dataset
-from hardneg.cli.common import input_errors_exit_2, print_dataset_summary, split_names
-from hardneg.sample import SamplingConfig
+from hardneg.cli.common import Quiet, choices
+from hardneg.io.sensor import TIME_UNITS
+from hardneg.sample.config import ALIGNMENTS, EDGE_MODES, STRATEGIES
+
+__all__ = ["register", "sample"]
 
 INPUT = "Inputs"
 POSITIVES = "Positive windows"
 NEGATIVES = "Negative windows"
+DRAWS = "Negative draws"
+MOTION = "Motion"
+HARD = "Hard negatives"
 OUTPUT = "Output"
 
 
@@ -45,7 +49,10 @@ def sample(
     ] = None,
     annotation_ext: Annotated[str, typer.Option(help="WFDB annotation file suffix.", rich_help_panel=INPUT)] = "atr",
     time_col: Annotated[str, typer.Option(help="Timestamp column of the logs.", rich_help_panel=INPUT)] = "t_ms",
-    time_unit: Annotated[str, typer.Option(help="Unit of --time-col: ms, s or us.", rich_help_panel=INPUT)] = "ms",
+    time_unit: Annotated[
+        Literal[tuple(TIME_UNITS)],
+        typer.Option(metavar=choices(TIME_UNITS), help="Unit of --time-col: ms, s or us.", rich_help_panel=INPUT),
+    ] = "ms",
     recording_col: Annotated[
         Optional[str],
         typer.Option(
@@ -92,8 +99,9 @@ def sample(
         ),
     ] = False,
     align: Annotated[
-        str,
+        Literal[ALIGNMENTS],
         typer.Option(
+            metavar=choices(ALIGNMENTS),
             help="end: window [t-lead-window, t-lead) before the event; center: [t-window/2, t+window/2).",
             rich_help_panel=POSITIVES,
         ),
@@ -113,8 +121,9 @@ def sample(
         ),
     ] = 0.0,
     neg_strategy: Annotated[
-        str,
+        Literal[STRATEGIES],
         typer.Option(
+            metavar=choices(STRATEGIES),
             help="near: just before an event; far: at least --far-min-ms from every event; mixed: both; uniform: anywhere allowed.",
             rich_help_panel=NEGATIVES,
         ),
@@ -137,8 +146,9 @@ def sample(
         typer.Option(help="Extend every event's exclusion zone this far past the event.", rich_help_panel=NEGATIVES),
     ] = 0.0,
     neg_avoid_edges: Annotated[
-        str,
+        Literal[EDGE_MODES],
         typer.Option(
+            metavar=choices(EDGE_MODES),
             help="Keep negatives --edge-ms away from recording edges: none, start, end or all.",
             rich_help_panel=NEGATIVES,
         ),
@@ -149,13 +159,13 @@ def sample(
     neg_candidate_hop_ms: Annotated[
         Optional[float],
         typer.Option(
-            help="Candidate negatives start every this many ms (default: every sample).", rich_help_panel=NEGATIVES
+            help="Candidate negatives start every this many ms (default: every sample).", rich_help_panel=DRAWS
         ),
     ] = None,
     neg_min_motion_quantile: Annotated[
         Optional[float],
         typer.Option(
-            help="Keep negatives at or above this quantile of motion over all candidates.", rich_help_panel=NEGATIVES
+            help="Keep negatives at or above this quantile of motion over all candidates.", rich_help_panel=MOTION
         ),
     ] = None,
     neg_match_pos_motion: Annotated[
@@ -163,48 +173,48 @@ def sample(
         typer.Option(
             "--neg-match-pos-motion",
             help="Keep negatives within the positives' [q, 1-q] motion quantiles.",
-            rich_help_panel=NEGATIVES,
+            rich_help_panel=MOTION,
         ),
     ] = False,
     neg_pos_motion_q: Annotated[
-        float, typer.Option(help="q for --neg-match-pos-motion.", rich_help_panel=NEGATIVES)
+        float, typer.Option(help="q for --neg-match-pos-motion.", rich_help_panel=MOTION)
     ] = 0.05,
     neg_min_sep_ms: Annotated[
-        float, typer.Option(help="No two negatives of a recording start closer than this.", rich_help_panel=NEGATIVES)
+        float, typer.Option(help="No two negatives of a recording start closer than this.", rich_help_panel=DRAWS)
     ] = 0.0,
     neg_with_replacement: Annotated[
         bool,
         typer.Option(
             "--neg-with-replacement",
             help="Draw twice the count with replacement, drop repeats, then enforce the separation.",
-            rich_help_panel=NEGATIVES,
+            rich_help_panel=DRAWS,
         ),
     ] = False,
     motion_accel_weight: Annotated[
         float,
         typer.Option(
-            help="Weight of the accelerometer-magnitude variance in the motion score.", rich_help_panel=NEGATIVES
+            help="Weight of the accelerometer-magnitude variance in the motion score.", rich_help_panel=MOTION
         ),
     ] = 0.1,
     gyro_cols: Annotated[
-        Optional[str], typer.Option(help="Gyroscope x,y,z columns (default gx,gy,gz).", rich_help_panel=NEGATIVES)
+        Optional[str], typer.Option(help="Gyroscope x,y,z columns (default gx,gy,gz).", rich_help_panel=MOTION)
     ] = None,
     accel_cols: Annotated[
-        Optional[str], typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=NEGATIVES)
+        Optional[str], typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=MOTION)
     ] = None,
     hard_negatives: Annotated[
         Optional[Path],
         typer.Option(
-            help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=NEGATIVES
+            help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=HARD
         ),
     ] = None,
     hard_tier: Annotated[
         Optional[float],
-        typer.Option(help="With --hard-negatives: only candidates scoring at least this.", rich_help_panel=NEGATIVES),
+        typer.Option(help="With --hard-negatives: only candidates scoring at least this.", rich_help_panel=HARD),
     ] = None,
     hard_max: Annotated[
         Optional[int],
-        typer.Option(help="With --hard-negatives: at most this many, highest scores first.", rich_help_panel=NEGATIVES),
+        typer.Option(help="With --hard-negatives: at most this many, highest scores first.", rich_help_panel=HARD),
     ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed: same inputs and seed, same bytes out.", rich_help_panel=OUTPUT)
@@ -212,9 +222,7 @@ def sample(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing non-empty --out.", rich_help_panel=OUTPUT)
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.", rich_help_panel=OUTPUT)
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Cut labelled windows out of continuous recordings: one positive per event, negatives by strategy.
 
@@ -224,49 +232,25 @@ def sample(
 
     Example: hardneg sample logs/*.parquet --events events.csv --neg-strategy mixed --neg-mult 8 --out shots
     """
-    with input_errors_exit_2():
-        input_options = InputOptions(
-            time_col=time_col,
-            time_unit=time_unit,
-            recording_col=recording_col,
-            channels=split_names(channels),
-            group_col=group_col,
-            groups=groups,
-            events=events,
-            event_col=event_col,
-            event_symbols=split_names(event_symbols),
-            annotation_ext=annotation_ext,
-            resample_hz=resample_hz,
-            sort_time=sort_time,
-            skip_bad_files=skip_bad_files,
-        )
-        config = SamplingConfig(
-            window_ms=window_ms,
-            lead_ms=lead_ms,
-            align=align,
-            min_event_gap_ms=min_event_gap_ms,
-            neg_strategy=neg_strategy,
-            neg_mult=neg_mult,
-            neg_mixed_near_frac=neg_mixed_near_frac,
-            near_max_ms=near_max_ms,
-            far_min_ms=far_min_ms,
-            neg_avoid_post_ms=neg_avoid_post_ms,
-            neg_avoid_edges=neg_avoid_edges,
-            edge_ms=edge_ms,
-            neg_candidate_hop_ms=neg_candidate_hop_ms,
-            neg_min_motion_quantile=neg_min_motion_quantile,
-            neg_match_pos_motion=neg_match_pos_motion,
-            neg_pos_motion_q=neg_pos_motion_q,
-            neg_min_sep_ms=neg_min_sep_ms,
-            neg_with_replacement=neg_with_replacement,
-            motion_accel_weight=motion_accel_weight,
-            gyro_cols=split_names(gyro_cols),
-            accel_cols=split_names(accel_cols),
-        )
-        with RichProgress(enabled=not quiet) as progress:
-            dataset = build_dataset(
-                inputs, out, inputs=input_options, config=config, seed=seed, overwrite=overwrite,
-                hard_negatives=hard_negatives, hard_tier=hard_tier, hard_max=hard_max, progress=progress,
-            )  # fmt: skip
-        if not quiet:
-            print_dataset_summary(dataset.meta, out)
+    options = dict(locals())  # the configs take their fields from here, by name
+    from hardneg._progress import RichProgress
+    from hardneg.build import InputOptions, build_dataset
+    from hardneg.cli.common import config_from, print_dataset_problems, print_dataset_summary
+    from hardneg.sample import SamplingConfig
+
+    input_options = config_from(InputOptions, options)
+    config = config_from(SamplingConfig, options)
+    with RichProgress(enabled=not quiet) as progress:
+        dataset = build_dataset(
+            inputs, out, inputs=input_options, config=config, seed=seed, overwrite=overwrite,
+            hard_negatives=hard_negatives, hard_tier=hard_tier, hard_max=hard_max, progress=progress,
+        )  # fmt: skip
+    if quiet:
+        print_dataset_problems(dataset.meta)
+    else:
+        print_dataset_summary(dataset.meta, out)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hardneg sample`` to ``app``."""
+    app.command(no_args_is_help=True)(sample)

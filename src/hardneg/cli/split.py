@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
-from rich.console import Console
 
-from hardneg.cli.common import input_errors_exit_2, print_audit, split_names
+from hardneg.cli.common import Quiet, choices
+from hardneg.split import STRATEGIES
+
+__all__ = ["register", "split"]
 
 
 def split(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory made by `hardneg sample`.", show_default=False)],
     strategy: Annotated[
-        str,
+        Literal[tuple(STRATEGIES)],
         typer.Option(
-            help="random, stratified, group, stratified-group, logo, intra-group or time (see the README for what "
-            "each measures)."
+            metavar=choices(STRATEGIES),
+            help="How windows are assigned to subsets (see the README for what each measures).",
         ),
     ] = "group",
     test_size: Annotated[float, typer.Option(help="Share of windows (or groups, or time) for test.")] = 0.2,
@@ -38,41 +40,49 @@ def split(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     name: Annotated[Optional[str], typer.Option(help="Split name (default: the strategy).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a saved split of the same name.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Split a dataset without leaking recordings, groups or time, save it, and audit it.
 
     Writes DIR/splits/NAME.parquet (fold, window_id, subset, copies), NAME.json (strategy, parameters, what it
     measures) and the audit NAME.audit.json / NAME.audit.md, and prints the audit.
     """
-    from hardneg.audit import AuditContext, run_audit, write_audit
+    from rich.console import Console
+
+    from hardneg.audit import audit_paths, audit_split
+    from hardneg.cli.common import print_audit, print_failed_audit, split_names
     from hardneg.dataset import Dataset
     from hardneg.errors import InputError
     from hardneg.split import make_split, save_split
 
-    with input_errors_exit_2():
-        loaded = Dataset.load(dataset)
-        name = name or strategy
-        if (loaded.path / "splits" / f"{name}.parquet").exists() and not overwrite:
-            raise InputError(
-                f"--name {name}: a split of that name exists in {loaded.path / 'splits'}; pass --overwrite"
-            )
-        groups = split_names(test_groups)
-        frame, info = make_split(
-            loaded,
-            strategy,
-            test_size=test_size,
-            val_size=val_size,
-            n_splits=n_splits,
-            gap_ms=gap_ms,
-            test_groups=list(groups) if groups else None,
-            seed=seed,
-            oversample_pos_to=oversample_pos_to,
-        )
-        save_split(loaded.path, name, frame, info)
-        report = run_audit(AuditContext(loaded, frame, info))
-        json_path = loaded.path / "splits" / f"{name}.audit.json"
-        write_audit(report, json_path, loaded.path / "splits" / f"{name}.audit.md")
-        console = Console()
-        console.print(f"[bold]Split {name}[/bold] ({info.get('strategy', strategy)}): {info.get('measures', '')}")
-        console.print(f"saved {loaded.path / 'splits' / (name + '.parquet')}")
-        print_audit(json_path, console)
+    loaded = Dataset.load(dataset)
+    name = name or strategy
+    if (loaded.path / "splits" / f"{name}.parquet").exists() and not overwrite:
+        raise InputError(f"--name {name}: a split of that name exists in {loaded.path / 'splits'}; pass --overwrite")
+    groups = split_names(test_groups)
+    frame, info = make_split(
+        loaded,
+        strategy,
+        test_size=test_size,
+        val_size=val_size,
+        n_splits=n_splits,
+        gap_ms=gap_ms,
+        test_groups=list(groups) if groups else None,
+        seed=seed,
+        oversample_pos_to=oversample_pos_to,
+    )
+    save_split(loaded.path, name, frame, info)
+    audit_split(loaded.path, name)
+    json_path = audit_paths(loaded.path, name)[0]
+    if quiet:
+        print_failed_audit(json_path)
+        return
+    console = Console()
+    console.print(f"[bold]Split {name}[/bold] ({info.get('strategy', strategy)}): {info.get('measures', '')}")
+    console.print(f"saved {loaded.path / 'splits' / (name + '.parquet')}")
+    print_audit(json_path, console)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hardneg split`` to ``app``."""
+    app.command(no_args_is_help=True)(split)

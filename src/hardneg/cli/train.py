@@ -3,39 +3,46 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
-from rich.console import Console
 
-from hardneg.cli.common import input_errors_exit_2
+from hardneg.cli.common import Quiet, choices
+from hardneg.features import FEATURE_SETS
+from hardneg.models import MODELS
+
+__all__ = ["predict", "register", "train"]
 
 
 def train(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory made by `hardneg sample`.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write (model.joblib, card.json).")],
-    model: Annotated[str, typer.Option(help="logreg, et or mlp.")] = "logreg",
-    features: Annotated[str, typer.Option(help="Feature set: summary or rich.")] = "summary",
+    model: Annotated[Literal[MODELS], typer.Option(metavar=choices(MODELS), help="Model to fit.")] = "logreg",
+    features: Annotated[
+        Literal[FEATURE_SETS], typer.Option(metavar=choices(FEATURE_SETS), help="Features it sees.")
+    ] = "summary",
     split: Annotated[
         Optional[str], typer.Option(help="Saved split to train on (default: a group holdout drawn with --seed).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty --out.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Fit one model on a split's training subset, choose its threshold on validation, and save it with a card."""
+    from rich.console import Console
+
     from hardneg.bench.train import train_model
 
-    with input_errors_exit_2():
-        trained = train_model(dataset, out, model=model, features=features, split=split, seed=seed, overwrite=overwrite)
-        card = trained.card
-        metrics = {
-            name: ("n/a" if value is None else f"{value:.3f}") for name, value in card["validation_metrics"].items()
-        }
-        Console().print(
-            f"saved {trained.path}: {card['model']} on {card['features']} features, threshold {card['threshold']:.3f} "
-            f"(chosen on {card['threshold_chosen_on']}); validation ROC AUC {metrics['roc_auc']}, "
-            f"AP {metrics['average_precision']}, F1 {metrics['f1_at_val_threshold']}"
-        )
+    trained = train_model(dataset, out, model=model, features=features, split=split, seed=seed, overwrite=overwrite)
+    if quiet:
+        return
+    card = trained.card
+    metrics = {name: ("n/a" if value is None else f"{value:.3f}") for name, value in card["validation_metrics"].items()}
+    Console().print(
+        f"saved {trained.path}: {card['model']} on {card['features']} features, threshold {card['threshold']:.3f} "
+        f"(chosen on {card['threshold_chosen_on']}); validation ROC AUC {metrics['roc_auc']}, "
+        f"AP {metrics['average_precision']}, F1 {metrics['f1_at_val_threshold']}"
+    )
 
 
 def predict(
@@ -44,16 +51,25 @@ def predict(
     out: Annotated[
         Optional[Path], typer.Option("--out", "-o", help="Output Parquet (default: DIR/predictions.parquet).")
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Score every window of a dataset: writes window_id,score for `hardneg audit --predictions`.
 
     The model file is a pickle: loading it runs code, so only score with models you made or trust.
     """
+    from rich.console import Console
+
     from hardneg._atomic import write_parquet_atomic
     from hardneg.bench.train import predict as predict_windows
 
-    with input_errors_exit_2():
-        predictions = predict_windows(model_dir, dataset)
-        target = out or Path(dataset) / "predictions.parquet"
-        write_parquet_atomic(predictions, target)
+    predictions = predict_windows(model_dir, dataset)
+    target = out or Path(dataset) / "predictions.parquet"
+    write_parquet_atomic(predictions, target)
+    if not quiet:
         Console().print(f"wrote {len(predictions)} scores to {target}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hardneg train`` and ``hardneg predict`` to ``app``."""
+    app.command(no_args_is_help=True)(train)
+    app.command(no_args_is_help=True)(predict)
