@@ -52,7 +52,10 @@ def test_every_option_is_named_in_full_on_80_columns(cli, name):
 def test_sample_help_has_panels_and_every_choice(cli):
     from hardneg.cli.common import choices
     from hardneg.io.sensor import TIME_UNITS
-    from hardneg.sample.config import ALIGNMENTS, EDGE_MODES, STRATEGIES
+    from hardneg.sample.config import ALIGNMENTS, EDGE_MODES
+    from hardneg.sample.negatives import NEGATIVE_STRATEGIES
+
+    STRATEGIES = tuple(NEGATIVE_STRATEGIES)
 
     result = cli("sample", "--help", columns=200)
     assert result.returncode == 0, result.stderr

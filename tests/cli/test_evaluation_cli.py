@@ -78,7 +78,7 @@ def test_bench_marks_the_random_split_untrustworthy(dataset, cli, tmp_path):
     out = tmp_path / "bench"
     result = cli(
         "bench", dataset, "--models", "logreg", "--features", "summary", "--splits", "random,group",
-        "--seeds", "2", "--out", out, "--quiet",
+        "--seeds", "2", "--out", out,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "FAIL ⚠" in result.stdout

@@ -98,7 +98,7 @@ def run_mine(*args, env=None):
 
 def common(folder, out, scorer):
     return [folder, "--model", f"{scorer}:make", "--out", out, "--window-ms", WINDOW_MS, "--hop-ms", HOP_MS,
-            "--min-score", "0.5", "--group-regex", r"^(subj[A-Z])", "--quiet"]  # fmt: skip
+            "--min-score", "0.5", "--group-regex", r"^(subj[A-Z])"]  # fmt: skip
 
 
 def test_items_and_candidates_match_brute_force(pool, tmp_path):

@@ -111,7 +111,7 @@ def test_cli_engine_ray_on_an_existing_cluster_matches_local(ray_cluster, pool, 
     _, scorer = pool
     # relative pool and model paths: the Ray workers must resolve them as the driver does
     args = ["pool", "--model", f"{scorer.name}:make", "--window-ms", "500", "--hop-ms", "250",
-            "--group-regex", r"^(subj[A-Z])", "--quiet"]  # fmt: skip
+            "--group-regex", r"^(subj[A-Z])"]  # fmt: skip
 
     def run(*extra):
         return subprocess.run([sys.executable, "-m", "hardneg", "mine", *args, *extra], check=False,
@@ -130,7 +130,7 @@ def test_ray_options_need_engine_ray(pool, tmp_path):
     folder, scorer = pool
     result = subprocess.run(
         [sys.executable, "-m", "hardneg", "mine", folder, "--model", f"{scorer}:make", "--out", tmp_path / "o",
-         "--num-workers", "2", "--quiet"],
+         "--num-workers", "2"],
         check=False, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 2 and "--engine ray" in result.stderr

@@ -216,7 +216,7 @@ def test_mine_cli_with_snapshots(tmp_path):
     (tmp_path / "scorer.py").write_text(SCORER)
     out = tmp_path / "mined"
     args = [sys.executable, "-m", "hardneg", "mine", pool, "--model", f"{tmp_path / 'scorer.py'}:make", "--out", out,
-            "--window-ms", "500", "--min-score", "0.5", "--snapshots", "--quiet"]  # fmt: skip
+            "--window-ms", "500", "--min-score", "0.5", "--snapshots"]  # fmt: skip
     result = subprocess.run([str(a) for a in args], check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     candidates = pd.read_parquet(out / "candidates.parquet")

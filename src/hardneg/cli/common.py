@@ -4,7 +4,6 @@ command's options, and printing summaries."""
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 from typing import Annotated
 

@@ -8,12 +8,10 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from hardneg.cli.common import choices
-from hardneg.mine.pools import SHORT_ITEMS
+from hardneg.mine import ENGINES
+from hardneg.score import SHORT_ITEMS
 
 __all__ = ["mine", "register"]
-
-#: where items are scored (the library checks the same two names)
-ENGINES = ("local", "ray")
 
 SCORING = "Scoring"
 SELECTION = "Selection"
@@ -165,7 +163,7 @@ def mine(
         ),
     ] = 0.0,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar (what was mined still prints).")
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; warnings still go to stderr.")
     ] = False,
 ) -> None:
     """Run a model over a pool of negative (or unlabelled) recordings and keep what it wrongly finds.
@@ -197,6 +195,10 @@ def mine(
             engine=engine, ray_address=ray_address, num_workers=num_workers,
             num_gpus_per_worker=num_gpus_per_worker,
         )  # fmt: skip
+    if quiet:  # only what needs attention, on stderr
+        if len(result.errors):
+            typer.echo(f"warning: {len(result.errors)} items failed; see {out / 'errors.csv'}", err=True)
+        return
     console = Console()
     stats = result.stats
     console.print(

@@ -9,7 +9,10 @@ import typer
 
 from hardneg.cli.common import Quiet, choices
 from hardneg.io.sensor import TIME_UNITS
-from hardneg.sample.config import ALIGNMENTS, EDGE_MODES, STRATEGIES
+from hardneg.sample.config import ALIGNMENTS, EDGE_MODES
+from hardneg.sample.negatives import NEGATIVE_STRATEGIES
+
+STRATEGIES = tuple(NEGATIVE_STRATEGIES)  # the registry's names, in its order
 
 __all__ = ["register", "sample"]
 
