@@ -2,6 +2,7 @@
 
 Examples
 --------
+>>> from pathlib import Path
 >>> ImagePool.applies_to(Path("cams/cam3/000001.jpg")), ImagePool.folder_item
 (True, True)
 """

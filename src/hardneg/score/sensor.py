@@ -2,6 +2,7 @@
 
 Examples
 --------
+>>> from pathlib import Path
 >>> SensorPool.applies_to(Path("logs/s01.parquet")), SensorPool.applies_to(Path("mitdb/100.hea"))
 (True, True)
 >>> SensorPool.applies_to(Path("notes.txt"))
