@@ -275,13 +275,19 @@ def test_bad_input_exits_2_with_one_error_line(refused_runs, case_id):
     ],
 )
 def test_every_impossible_option_value_names_its_option(field, value, option):
-    """The same check the CLI runs (in process: one subprocess per value would cost too much time)."""
+    """The same check and message the CLI gives (in process: one subprocess per value would cost too much time).
+
+    The library names the parameter (``window_ms must be ...``); the CLI prints it as the flag the user typed.
+    """
+    from hardneg.cli.main import describe, load_commands
     from hardneg.errors import InputError
     from hardneg.sample import SamplingConfig
 
     with pytest.raises(InputError) as info:
         SamplingConfig(**{field: value}).validate()
-    assert option in str(info.value)
+    assert info.value.parameter == field
+    message = describe(info.value, load_commands("sample")["sample"])
+    assert option in message
     assert "\n" not in str(info.value)
 
 
