@@ -79,7 +79,7 @@ def test_sample_help_has_panels_and_every_choice(cli):
         ("split", "--strategy", "hardneg.split:STRATEGIES"),
         ("train", "--model", "hardneg.models:MODELS"),
         ("train", "--features", "hardneg.features:FEATURE_SETS"),
-        ("mine", "--short-items", "hardneg.mine.pools:SHORT_ITEMS"),
+        ("mine", "--short-items", "hardneg.score:SHORT_ITEMS"),
         ("mine", "--engine", "hardneg.cli.mine:ENGINES"),
     ],
 )
