@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from helpers import reference, run, synth
+from tests.helpers import reference, run, synth
 
 from hardneg.dataset import Dataset, write_dataset
 from hardneg.errors import InputError

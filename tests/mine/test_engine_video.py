@@ -7,7 +7,7 @@ import pytest
 av = pytest.importorskip("av")
 
 from hardneg.mine.engine import MineOptions, mine  # noqa: E402
-from tests.mine.test_pools import write_video  # noqa: E402
+from tests.score.test_pools import write_video  # noqa: E402
 
 SCORER = """
 import numpy as np

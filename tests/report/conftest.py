@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bench_synth import META, make_audits, make_results, make_scores
+from tests.report.bench_synth import META, make_audits, make_results, make_scores
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import re
 import matplotlib
 import numpy as np
 import pytest
-from bench_synth import META, make_audits, make_results, make_scores
+from tests.report.bench_synth import META, make_audits, make_results, make_scores
 from scipy import stats
 
 from hardneg.errors import InputError

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from helpers import reference, run, synth
+from tests.helpers import reference, run, synth
 
 PARAMS = dict(neg_strategy="mixed", neg_mult=4, neg_min_sep_ms=300, min_event_gap_ms=1000, seed=1)
 

@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import reference
+from tests.helpers import reference
 
 from hardneg.sample import write_sampled
 from hardneg.io import Recording

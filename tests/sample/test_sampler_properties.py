@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import reference, synth
+from tests.helpers import reference, synth
 from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from helpers import reference, run, synth
+from tests.helpers import reference, run, synth
 
 
 @pytest.fixture(scope="module")

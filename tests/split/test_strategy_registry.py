@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from split_helpers import regular_index, subsets_of
+from tests.split.split_helpers import regular_index, subsets_of
 
 from hardneg._schema import INDEX_COLUMNS
 from hardneg.errors import InputError

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from split_helpers import regular_index
+from tests.split.split_helpers import regular_index
 
 from hardneg.errors import InputError
 from hardneg.split import load_split, make_split, save_split

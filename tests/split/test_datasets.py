@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
-from split_helpers import count_pairs_within_gap
+from tests.split.split_helpers import count_pairs_within_gap
 
 from hardneg import Dataset, InputOptions, SamplingConfig, build_dataset
 from hardneg.demo.run import run_demo

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from split_helpers import indexes, ordered_units, pairs_within_gap, regular_index, subsets_of
+from tests.split.split_helpers import indexes, ordered_units, pairs_within_gap, regular_index, subsets_of
 
 from hardneg.errors import InputError
 from hardneg.split import STRATEGIES, check_split_frame, make_split, oversample_positives

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from split_helpers import indexes, make_index, ordered_units, pairs_within_gap, regular_index
+from tests.split.split_helpers import indexes, make_index, ordered_units, pairs_within_gap, regular_index
 
 from hardneg.errors import InputError
 from hardneg.split import ExplicitGroupSplit, IntraGroupSplit, SavedSplit, TimeBlockedSplit, default_gap_ms

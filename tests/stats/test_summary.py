@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from bench_synth import make_results
+from tests.report.bench_synth import make_results
 from scipy import stats
 
 from hardneg.errors import InputError

@@ -9,7 +9,7 @@ import pytest
 import sklearn
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
-from split_helpers import features_for, regular_index
+from tests.split.split_helpers import features_for, regular_index
 
 from hardneg.split import (
     ExplicitGroupSplit,
