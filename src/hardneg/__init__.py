@@ -3,8 +3,16 @@
 The Python API mirrors the command line:
 
 >>> from hardneg import build_dataset, InputOptions, SamplingConfig, Dataset
->>> ds = build_dataset(["s01.parquet"], "shots", inputs=InputOptions(events="events.csv"))  # doctest: +SKIP
->>> Dataset.load("shots").index.kind.value_counts()  # doctest: +SKIP
+>>> import tempfile, numpy as np, pandas as pd
+>>> tmp = tempfile.TemporaryDirectory()
+>>> log = pd.DataFrame({"t_ms": np.arange(0.0, 20000.0, 10.0), "ax": np.sin(np.arange(2000) / 7), "az": 9.8})
+>>> log.to_parquet(f"{tmp.name}/s01.parquet")
+>>> pd.DataFrame({"recording": ["s01", "s01"], "t_ms": [3000.0, 7000.0]}).to_csv(f"{tmp.name}/events.csv")
+>>> ds = build_dataset([f"{tmp.name}/s01.parquet"], f"{tmp.name}/shots",
+...                    inputs=InputOptions(events=f"{tmp.name}/events.csv"), config=SamplingConfig(neg_mult=2))
+>>> Dataset.load(f"{tmp.name}/shots").index.kind.value_counts().sort_index().to_dict()
+{'far': 2, 'near': 2, 'pos': 2}
+>>> tmp.cleanup()
 """
 
 from importlib.metadata import PackageNotFoundError, version

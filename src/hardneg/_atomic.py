@@ -49,7 +49,11 @@ def write_bytes_atomic(path: str | Path, data: bytes | str) -> Path:
 
     Examples
     --------
-    >>> write_bytes_atomic("out/stats.md", "# Stats\\n")  # doctest: +SKIP
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_bytes_atomic(Path(tmp) / "out" / "stats.md", "# Stats\\n")
+    ...     path.name, path.read_text(), sorted(p.name for p in path.parent.iterdir())
+    ('stats.md', '# Stats\\n', ['stats.md'])
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,15 @@ def read_inputs(
 
     Examples
     --------
-    >>> recordings, events = read_inputs(["mitdb/100.hea"], InputOptions(event_symbols=("V",)))  # doctest: +SKIP
+    >>> import tempfile, numpy as np
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> log = pd.DataFrame({"t_ms": np.arange(0.0, 10000.0, 10.0), "ax": np.sin(np.arange(1000) / 7), "az": 9.8})
+    >>> log.to_parquet(f"{tmp.name}/s01.parquet")
+    >>> pd.DataFrame({"recording": ["s01", "s01"], "t_ms": [3000.0, 7000.0]}).to_csv(f"{tmp.name}/events.csv")
+    >>> recordings, events = read_inputs([f"{tmp.name}/s01.parquet"], InputOptions(events=f"{tmp.name}/events.csv"))
+    >>> [(r.id, r.channels, r.n_samples) for r in recordings], events.t_ms.tolist()
+    ([('s01', ['ax', 'az'], 1000)], [3000.0, 7000.0])
+    >>> tmp.cleanup()
     """
     paths = [Path(path) for path in paths]
     if not paths:
@@ -156,8 +164,21 @@ def build_dataset(
 
     Examples
     --------
-    >>> ds = build_dataset(["s01.parquet"], "shots", inputs=InputOptions(events="events.csv"),
-    ...                    config=SamplingConfig(neg_mult=8), seed=0)  # doctest: +SKIP
+    Two 10-second logs at 100 Hz and three events, each positive window with two negatives:
+
+    >>> import tempfile, numpy as np
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> for name in ("s01", "s02"):
+    ...     log = pd.DataFrame({"t_ms": np.arange(0.0, 10000.0, 10.0), "ax": np.sin(np.arange(1000) / 7), "az": 9.8})
+    ...     log.to_parquet(f"{tmp.name}/{name}.parquet")
+    >>> events = pd.DataFrame({"recording": ["s01", "s01", "s02"], "t_ms": [3000.0, 7000.0, 5000.0]})
+    >>> events.to_csv(f"{tmp.name}/events.csv", index=False)
+    >>> ds = build_dataset([f"{tmp.name}/s01.parquet", f"{tmp.name}/s02.parquet"], f"{tmp.name}/shots",
+    ...                    inputs=InputOptions(events=f"{tmp.name}/events.csv"),
+    ...                    config=SamplingConfig(neg_mult=2), seed=0)
+    >>> ds.windows.shape, ds.index.kind.value_counts().sort_index().to_dict()
+    ((9, 2, 50), {'far': 3, 'near': 3, 'pos': 3})
+    >>> tmp.cleanup()
     """
     inputs = inputs or InputOptions()
     config = (config or SamplingConfig()).validate()

@@ -68,9 +68,13 @@ class Dataset:
 
     Examples
     --------
-    >>> ds = Dataset.load("shots")  # doctest: +SKIP
-    >>> ds.windows.shape, ds.labels.mean()  # doctest: +SKIP
-    ((243, 6, 50), 0.19)
+    >>> import tempfile
+    >>> index = pd.DataFrame({"window_id": range(4), "label": [1, 0, 0, 0], "group": ["a", "a", "b", "b"]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = write_dataset(f"{tmp}/shots", np.zeros((4, 6, 50), np.float32), index, {})
+    ...     ds = Dataset.load(f"{tmp}/shots")
+    ...     ds.windows.shape, float(ds.labels.mean()), ds.groups.tolist()
+    ((4, 6, 50), 0.25, ['a', 'a', 'b', 'b'])
     """
 
     def __init__(self, path: Path, index: pd.DataFrame, windows: np.ndarray, meta: dict):

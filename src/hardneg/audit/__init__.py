@@ -4,12 +4,27 @@ Each check is a registered plug-in returning a :class:`CheckResult`: a
 verdict (PASS, WARN, FAIL, or SKIP with the reason), its numbers and a
 paragraph saying what was measured and what to do.
 
+A small synthetic world (:mod:`hardneg.demo.world`: four sessions, two shooters) and a random split:
+
+>>> import tempfile
+>>> from hardneg import InputOptions, build_dataset
+>>> from hardneg.demo.world import generate_world
+>>> from hardneg.split import make_split
+>>> tmp = tempfile.TemporaryDirectory()
+>>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
+>>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+...                         inputs=InputOptions(events=world.events, groups=world.groups))
+>>> frame, info = make_split(dataset.path, "random", seed=0)
 >>> from hardneg import Dataset
 >>> from hardneg.audit import AuditContext, run_audit, write_audit
->>> context = AuditContext(Dataset.load("mitdb_v"), frame, info)  # doctest: +SKIP
->>> report = run_audit(context)  # doctest: +SKIP
->>> report["group_confound"].verdict  # doctest: +SKIP
-'FAIL'
+>>> context = AuditContext(Dataset.load(f"{tmp.name}/shots"), frame, info)
+>>> report = run_audit(context)
+>>> report["group_overlap"].verdict, report["group_confound"].verdict
+('FAIL', 'FAIL')
+>>> json_path, md_path = write_audit(report, f"{tmp.name}/random.audit.json", f"{tmp.name}/random.audit.md")
+>>> md_path.read_text().splitlines()[0]
+'# Audit of split `random`'
+>>> tmp.cleanup()
 """
 
 from hardneg.audit import checks as _checks  # noqa: F401  (registers the built-in checks)

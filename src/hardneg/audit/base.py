@@ -147,9 +147,13 @@ def register_check(name: str, needs_predictions: bool = False):
 
     Examples
     --------
-    >>> @register_check("my_project_check")  # doctest: +SKIP
+    >>> @register_check("my_project_check")
     ... def my_check(context):
+    ...     "Nothing to check yet."
     ...     return CheckResult("my_project_check", "PASS", {}, "Nothing to report.")
+    >>> CHECKS["my_project_check"].summary, CHECKS["my_project_check"].needs_predictions
+    ('Nothing to check yet.', False)
+    >>> del CHECKS["my_project_check"]  # registered for this example only
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"a check name must be a non-empty string, got {name!r}")
@@ -194,8 +198,26 @@ class AuditContext:
 
     Examples
     --------
-    >>> context = AuditContext(Dataset.load("mitdb_v"), *load_split("mitdb_v", "ds1ds2"))  # doctest: +SKIP
-    >>> context.assignments.groupby("subset").label.mean()  # doctest: +SKIP
+    A small synthetic world (:mod:`hardneg.demo.world`: four sessions, two shooters) and a dataset built from it:
+
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo.world import generate_world
+    >>> from hardneg.split import make_split
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> from hardneg.split import save_split, load_split
+    >>> _ = save_split(dataset.path, "by-shooter", *make_split(dataset, "group", test_groups=["shooter_b"], val_size=0))
+    >>> context = AuditContext(dataset, *load_split(dataset.path, "by-shooter"))
+    >>> context.split_name, context.folds
+    ('by-shooter', [0])
+    >>> context.subset_sizes()
+    {0: {'test': 36, 'train': 34}}
+    >>> context.assignments.groupby("subset").group.unique().map(list).to_dict()
+    {'test': ['shooter_b'], 'train': ['shooter_a']}
+    >>> tmp.cleanup()
     """
 
     def __init__(

@@ -46,9 +46,20 @@ class AuditReport:
 
     Examples
     --------
-    >>> report = run_audit(context)  # doctest: +SKIP
-    >>> report.verdict, report["group_overlap"].verdict  # doctest: +SKIP
-    ('FAIL', 'FAIL')
+    A small synthetic world (:mod:`hardneg.demo.world`: four sessions, two shooters) and a dataset built from it:
+
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo.world import generate_world
+    >>> from hardneg.split import make_split
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> report = run_audit(AuditContext(dataset, *make_split(dataset, "random", seed=0)))
+    >>> report.verdict, report["group_overlap"].verdict, report.split
+    ('FAIL', 'FAIL', 'random')
+    >>> tmp.cleanup()
     """
 
     results: list[CheckResult] = field(default_factory=list)
@@ -158,8 +169,24 @@ def run_audit(context: AuditContext, checks: Sequence[str] | None = None) -> Aud
 
     Examples
     --------
-    >>> report = run_audit(AuditContext(dataset, frame, info))  # doctest: +SKIP
-    >>> print(report.to_text())  # doctest: +SKIP
+    A small synthetic world (:mod:`hardneg.demo.world`: four sessions, two shooters) and a dataset built from it:
+
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo.world import generate_world
+    >>> from hardneg.split import make_split
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> frame, info = make_split(dataset, "random", seed=0)
+    >>> report = run_audit(AuditContext(dataset, frame, info), checks=["group_overlap", "class_balance"])
+    >>> print(report.to_text())  # doctest: +NORMALIZE_WHITESPACE
+    check          verdict  key numbers
+    group_overlap  FAIL     shared_groups=2, test_windows_in_train_groups=1, folds_with_shared_groups=1
+    class_balance  FAIL     test_positives=1, recall_interval_width=0.793, min_val_positives=3
+    overall: FAIL
+    >>> tmp.cleanup()
     """
     names = list(CHECKS) if checks is None else list(checks)
     unknown = [name for name in names if name not in CHECKS]
@@ -194,7 +221,23 @@ def write_audit(report: AuditReport, json_path: str | Path, md_path: str | Path)
 
     Examples
     --------
-    >>> write_audit(report, "ds/splits/random.audit.json", "ds/splits/random.audit.md")  # doctest: +SKIP
+    A small synthetic world (:mod:`hardneg.demo.world`: four sessions, two shooters) and a dataset built from it:
+
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo.world import generate_world
+    >>> from hardneg.split import make_split
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> report = run_audit(AuditContext(dataset, *make_split(dataset, "random", seed=0)), checks=["group_overlap"])
+    >>> json_path, md_path = write_audit(report, *audit_paths(dataset.path, "random"))
+    >>> [path.relative_to(tmp.name).as_posix() for path in (json_path, md_path)]
+    ['shots/splits/random.audit.json', 'shots/splits/random.audit.md']
+    >>> json.loads(json_path.read_text())["verdict"]
+    'FAIL'
+    >>> tmp.cleanup()
     """
     json_path, md_path = Path(json_path), Path(md_path)
     write_bytes_atomic(json_path, json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
@@ -260,9 +303,29 @@ def audit_split(
 
     Examples
     --------
-    >>> report = audit_split("mitdb-v", "ds1-ds2", predictions="model/predictions.parquet")  # doctest: +SKIP
-    >>> report.failed  # doctest: +SKIP
-    False
+    A small synthetic world (:mod:`hardneg.demo.world`: four sessions, two shooters) and a dataset built from it:
+
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo.world import generate_world
+    >>> from hardneg.split import make_split
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> import numpy as np, pandas as pd
+    >>> from hardneg.split import save_split
+    >>> _ = save_split(dataset.path, "by-shooter", *make_split(dataset, "group", test_groups=["shooter_b"], val_size=0))
+    >>> predictions = pd.DataFrame({"window_id": dataset.index.window_id,
+    ...                             "score": np.where(dataset.labels == 1, 0.9, 0.1)})
+    >>> report = audit_split(dataset.path, "by-shooter", predictions=predictions)
+    >>> report["group_overlap"].verdict, report["roc_below_chance"].verdict, report.failed
+    ('PASS', 'PASS', True)
+    >>> [result.check for result in report if result.verdict == "FAIL"]
+    ['class_balance', 'prediction_clustering']
+    >>> sorted(path.name for path in (dataset.path / "splits").iterdir())
+    ['by-shooter.audit.json', 'by-shooter.audit.md', 'by-shooter.json', 'by-shooter.parquet']
+    >>> tmp.cleanup()
     """
     from hardneg.dataset import Dataset
     from hardneg.split import load_split

@@ -220,8 +220,26 @@ def run_bench(
 
     Examples
     --------
-    >>> result = run_bench("shots", "bench", models=["logreg", "et"], splits=["random", "group"], seeds=10, jobs=2)  # doctest: +SKIP
-    >>> result.results.query("metric == 'roc_auc' and subset == 'test'").groupby("split").value.mean()  # doctest: +SKIP
+    A real bench runs several models, splits and seeds (``seeds=10, jobs=2``); one of each on a small
+    synthetic dataset (:mod:`hardneg.demo.world`) shows what comes back:
+
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo.world import generate_world
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> result = run_bench(dataset.path, f"{tmp.name}/bench", models=["logreg"], splits=["random"], seeds=1)
+    >>> sorted(result.results.model.unique()), sorted(result.audits)
+    (['logreg', 'majority', 'prior', 'stratified'], ['random'])
+    >>> test_auc = result.results.query("metric == 'roc_auc' and subset == 'test'")
+    >>> test_auc.groupby("model").value.mean().round(2).to_dict()
+    {'logreg': 1.0, 'majority': 0.5, 'prior': 0.5, 'stratified': 0.35}
+    >>> sorted(path.name for path in result.out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['audits', 'bench.json', 'bench.parameters.json', 'parts', 'plots', 'report.html', 'report.md',
+     'results.parquet', 'scores.parquet']
+    >>> tmp.cleanup()
     """
     from joblib import Parallel, delayed
 

@@ -52,8 +52,23 @@ def train_model(
 
     Examples
     --------
-    >>> trained = train_model("shots", "models/et", model="et", features="rich", split="by-shooter")  # doctest: +SKIP
-    >>> trained.card["threshold"]  # doctest: +SKIP
+    A small synthetic dataset (:mod:`hardneg.demo.world`, three shooters) and a split holding one shooter out:
+
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo.world import generate_world
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=6, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> from hardneg.split import make_split, save_split
+    >>> _ = save_split(dataset.path, "by-shooter", *make_split(dataset, "group", test_groups=["shooter_c"]))
+    >>> trained = train_model(dataset.path, f"{tmp.name}/models/et", model="et", features="rich", split="by-shooter")
+    >>> sorted(path.name for path in trained.path.iterdir()), trained.card["threshold_chosen_on"]
+    (['card.json', 'model.joblib'], 'val')
+    >>> 0 <= trained.card["threshold"] <= 1, trained.card["train_windows"]
+    (True, 39)
+    >>> tmp.cleanup()
     """
     dataset = Dataset.load(dataset_dir)
     if model not in MODELS:
@@ -131,7 +146,18 @@ def predict(model_dir: str | Path, dataset_dir: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> predictions = predict("models/et", "shots")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo.world import generate_world
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=6, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> _ = train_model(dataset.path, f"{tmp.name}/models/logreg", model="logreg")
+    >>> predictions = predict(f"{tmp.name}/models/logreg", dataset.path)
+    >>> predictions.columns.tolist(), len(predictions) == len(dataset), bool(predictions.score.between(0, 1).all())
+    (['window_id', 'score'], True, True)
+    >>> tmp.cleanup()
     """
     import joblib
 

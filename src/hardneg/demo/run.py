@@ -85,8 +85,14 @@ def run_demo(
 
     Examples
     --------
-    >>> result = run_demo("/tmp/demo", seed=0)  # doctest: +SKIP
-    >>> result.dataset.index.kind.value_counts()  # doctest: +SKIP
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> result = run_demo(f"{tmp.name}/demo", seed=0)
+    >>> result.dataset.index.kind.value_counts().to_dict(), result.bench is None
+    ({'near': 583, 'far': 377, 'pos': 321}, True)
+    >>> sorted(path.name for path in result.root.iterdir())
+    ['.hardneg-demo', 'dataset', 'world']
+    >>> tmp.cleanup()
     """
     root = prepare_demo_dir(Path(out), overwrite)
     world = generate_world(

@@ -46,9 +46,13 @@ def read_audio_recordings(
 
     Examples
     --------
-    >>> recordings = read_audio_recordings(["calls/r01.wav"], groups="groups.csv")  # doctest: +SKIP
-    >>> recordings[0].sample_rate_hz, recordings[0].channels  # doctest: +SKIP
-    (16000.0, ['ch0'])
+    >>> import tempfile, soundfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     soundfile.write(f"{tmp}/r01.wav", np.zeros(16000, dtype=np.float32), 16000)
+    ...     recordings = read_audio_recordings([f"{tmp}/r01.wav"], groups={"r01": "site_a"})
+    >>> rec = recordings[0]
+    >>> rec.id, rec.group, rec.sample_rate_hz, rec.channels, rec.n_samples
+    ('r01', 'site_a', 16000.0, ['ch0'], 16000)
     """
     soundfile = import_soundfile()
     if not paths:

@@ -51,9 +51,15 @@ def read_events_csv(path: str | Path, recordings: Sequence[Recording]) -> pd.Dat
 
     Examples
     --------
-    >>> events = read_events_csv("events.csv", recordings)  # doctest: +SKIP
-    >>> list(events.columns)  # doctest: +SKIP
+    >>> import tempfile
+    >>> recordings = [Recording("s01", "s01", 0.0, 100.0, ["ax"], [np.zeros(500)], "s01.csv")]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = Path(f"{tmp}/events.csv").write_text("recording,t_ms,label\\ns01,1200,shot\\ns01,3400,shot\\n")
+    ...     events = read_events_csv(f"{tmp}/events.csv", recordings)
+    >>> list(events.columns)
     ['recording', 't_ms', 'end_ms', 'label', 'event_id']
+    >>> events.end_ms.tolist(), events.event_id.tolist()
+    ([1200.0, 3400.0], [0, 1])
     """
     path = Path(path)
     table = read_table(path, string_columns=("recording", "label"))

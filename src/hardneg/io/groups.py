@@ -18,7 +18,11 @@ def read_groups_csv(path: str | Path) -> dict[str, str]:
 
     Examples
     --------
-    >>> read_groups_csv("groups.csv")  # doctest: +SKIP
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp, "groups.csv")
+    ...     _ = path.write_text("recording,group\\ns01,shooter_a\\ns02,shooter_a\\ns03,shooter_b\\n")
+    ...     read_groups_csv(path)
     {'s01': 'shooter_a', 's02': 'shooter_a', 's03': 'shooter_b'}
     """
     path = Path(path)

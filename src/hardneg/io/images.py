@@ -4,8 +4,15 @@ Examples
 --------
 >>> sorted(IMAGE_SUFFIXES)
 ['.jpeg', '.jpg', '.png']
->>> image_files("pool/cam3")[0].name  # doctest: +SKIP
-'000001.jpg'
+>>> import tempfile
+>>> from PIL import Image
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     Image.new("RGB", (4, 3), (255, 0, 0)).save(f"{tmp}/000002.png")
+...     Image.new("RGB", (4, 3)).save(f"{tmp}/000001.jpg")
+...     _ = Path(tmp, "notes.txt").write_text("not an image")
+...     files = image_files(tmp)
+...     [path.name for path in files], read_image(files[1]).shape
+(['000001.jpg', '000002.png'], (3, 4, 3))
 """
 
 from __future__ import annotations

@@ -79,9 +79,16 @@ def read_sensor_logs(
 
     Examples
     --------
-    >>> recs, events = read_sensor_logs(["logs/s01.parquet"], event_col="shot")  # doctest: +SKIP
-    >>> recs[0].channels  # doctest: +SKIP
-    ['ax', 'ay', 'az', 'gx', 'gy', 'gz']
+    >>> import tempfile
+    >>> log = pd.DataFrame({"t_ms": np.arange(0.0, 500.0, 10.0), "ax": 0.0, "ay": 0.0, "az": 9.8, "shot": 0})
+    >>> log.loc[20:22, "shot"] = 1
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     log.to_parquet(f"{tmp}/s01.parquet")
+    ...     recs, events = read_sensor_logs([f"{tmp}/s01.parquet"], event_col="shot")
+    >>> recs[0].id, recs[0].channels, recs[0].sample_rate_hz, recs[0].n_samples
+    ('s01', ['ax', 'ay', 'az'], 100.0, 50)
+    >>> events[["recording", "t_ms", "event_id"]].values.tolist()
+    [['s01', 200.0, 0]]
     """
     if time_unit not in TIME_UNITS:
         raise InputError(f"--time-unit {time_unit!r} is not one of: {', '.join(TIME_UNITS)}")

@@ -34,8 +34,12 @@ def read_table(path: str | Path, *, string_columns: tuple[str, ...] = ()) -> pa.
 
     Examples
     --------
-    >>> read_table("logs/s01.csv").column_names  # doctest: +SKIP
-    ['t_ms', 'ax', 'ay', 'az']
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = Path(f"{tmp}/s01.csv").write_text("t_ms,ax,ay,az\\n0,0.1,0.0,9.8\\n10,0.2,0.0,9.7\\n")
+    ...     table = read_table(f"{tmp}/s01.csv")
+    >>> table.column_names, table.num_rows
+    (['t_ms', 'ax', 'ay', 'az'], 2)
     """
     path = Path(path)
     _check_file(path)

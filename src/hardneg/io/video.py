@@ -10,9 +10,22 @@ Examples
 --------
 >>> sorted(VIDEO_SUFFIXES)
 ['.avi', '.mkv', '.mov', '.mp4']
->>> for frames, span in read_video_batches("pool/cam1.mp4", stride=5, batch_size=64):  # doctest: +SKIP
-...     frames.shape, span.frame[:3]
-((64, 360, 640, 3), array([ 0,  5, 10]))
+
+A two-second 10 fps clip, written with PyAV, then every fifth frame in batches of two:
+
+>>> import tempfile, av
+>>> tmp = tempfile.TemporaryDirectory()
+>>> with av.open(f"{tmp.name}/cam1.mp4", "w") as out:
+...     stream = out.add_stream("mpeg4", rate=10)
+...     stream.width, stream.height = 32, 24
+...     for i in range(20):
+...         out.mux(stream.encode(av.VideoFrame.from_ndarray(np.full((24, 32, 3), 10 * i, np.uint8), format="rgb24")))
+...     out.mux(stream.encode())
+>>> for frames, span in read_video_batches(f"{tmp.name}/cam1.mp4", stride=5, batch_size=2):
+...     frames.shape, span.frame, span.start_ms
+((2, 24, 32, 3), array([0, 5]), array([  0., 500.]))
+((2, 24, 32, 3), array([10, 15]), array([1000., 1500.]))
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

@@ -49,9 +49,18 @@ def read_wfdb_records(
 
     Examples
     --------
-    >>> recs, events = read_wfdb_records(["mitdb/100.hea", "mitdb/119.hea"], event_symbols=["V"])  # doctest: +SKIP
-    >>> recs[0].sample_rate_hz, recs[0].channels  # doctest: +SKIP
-    (360.0, ['MLII', 'V5'])
+    A two-second record with one normal (``N``) and two ectopic (``V``) beats:
+
+    >>> import tempfile, wfdb
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     wfdb.wrsamp("100", fs=360, units=["mV", "mV"], sig_name=["MLII", "V5"], p_signal=np.zeros((720, 2)),
+    ...                 fmt=["212", "212"], write_dir=tmp)
+    ...     wfdb.wrann("100", "atr", np.array([100, 360, 540]), np.array(["N", "V", "V"]), write_dir=tmp)
+    ...     recs, events = read_wfdb_records([f"{tmp}/100.hea"], event_symbols=["V"])
+    >>> recs[0].id, recs[0].sample_rate_hz, recs[0].channels, recs[0].n_samples
+    ('100', 360.0, ['MLII', 'V5'], 720)
+    >>> events[["t_ms", "label", "event_id"]].values.tolist()
+    [[1000.0, 'V', 1], [1500.0, 'V', 2]]
     """
     try:
         import wfdb

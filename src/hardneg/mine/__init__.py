@@ -6,9 +6,26 @@ the candidates and writes review snapshots.
 
 Examples
 --------
->>> result = mine(["pool/"], "mined", MineOptions(model="model.onnx", window_ms=500))  # doctest: +SKIP
->>> result.candidates.columns.tolist()[:5]  # doctest: +SKIP
+The model is usually ``model.onnx`` (or a model folder from ``hardneg train``); here a Python factory
+scores two ten-second logs, each silent but for one half-second burst, by their loudness:
+
+>>> import tempfile, numpy as np, pandas as pd
+>>> from pathlib import Path
+>>> tmp = tempfile.TemporaryDirectory()
+>>> Path(tmp.name, "pool").mkdir()
+>>> for name, burst, level in (("rec1", 300, 1.0), ("rec2", 700, 0.75)):
+...     x = np.zeros(1000)
+...     x[burst : burst + 50] = level
+...     pd.DataFrame({"t_ms": np.arange(1000) * 10.0, "ax": x}).to_csv(f"{tmp.name}/pool/{name}.csv", index=False)
+>>> _ = Path(tmp.name, "loudness.py").write_text(
+...     "import numpy as np\\n\\ndef make():\\n    return lambda batch: np.abs(batch).mean(axis=(1, 2))\\n")
+>>> options = MineOptions(model=f"{tmp.name}/loudness.py:make", window_ms=500, min_score=0.6)
+>>> result = mine([f"{tmp.name}/pool"], f"{tmp.name}/mined", options)
+>>> result.candidates.columns.tolist()[:5]
 ['item', 'group', 'start_ms', 'end_ms', 'score']
+>>> result.candidates[["item", "start_ms", "score"]].values.tolist()
+[['rec1', 3000.0, 1.0], ['rec2', 7000.0, 0.75]]
+>>> tmp.cleanup()
 """
 
 from hardneg.mine.engine import ENGINES, mine

@@ -124,8 +124,27 @@ def mine(
 
     Examples
     --------
-    >>> result = mine(["pool/"], "mined", MineOptions(model="model.onnx", window_ms=500))  # doctest: +SKIP
-    >>> result.items.sort_values("max_score", ascending=False).head()  # doctest: +SKIP
+    Two ten-second logs, silent but for one burst each, scored by their loudness with a Python factory
+    (``model="model.onnx"`` or a ``hardneg train`` folder work the same way):
+
+    >>> import tempfile, numpy as np, pandas as pd
+    >>> from pathlib import Path
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> Path(tmp.name, "pool").mkdir()
+    >>> for name, burst, level in (("rec1", 300, 1.0), ("rec2", 700, 0.75)):
+    ...     x = np.zeros(1000)
+    ...     x[burst : burst + 50] = level
+    ...     pd.DataFrame({"t_ms": np.arange(1000) * 10.0, "ax": x}).to_csv(f"{tmp.name}/pool/{name}.csv", index=False)
+    >>> _ = Path(tmp.name, "loudness.py").write_text(
+    ...     "import numpy as np\\n\\ndef make():\\n    return lambda batch: np.abs(batch).mean(axis=(1, 2))\\n")
+    >>> options = MineOptions(model=f"{tmp.name}/loudness.py:make", window_ms=500, hop_ms=250)
+    >>> result = mine([f"{tmp.name}/pool"], f"{tmp.name}/mined", options)
+    >>> result.items.sort_values("max_score", ascending=False)[["item", "max_score", "argmax_ms"]].values.tolist()
+    [['rec1', 1.0, 3000.0], ['rec2', 0.75, 7000.0]]
+    >>> sorted(path.name for path in result.out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['candidates.parquet', 'errors.csv', 'items.parquet', 'mine.json', 'score_distribution.png', 'shards',
+     'stats.json', 'stats.md', 'tiers']
+    >>> tmp.cleanup()
     """
     from hardneg.mine.manifest import write_candidates, write_items, write_tiers
     from hardneg.mine.select import item_table, select_candidates

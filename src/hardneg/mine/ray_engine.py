@@ -40,7 +40,11 @@ def require_ray():
 
     Examples
     --------
-    >>> ray = require_ray()  # doctest: +SKIP
+    Importing starts nothing; a Ray instance starts only when :func:`score_items_on_ray` needs one.
+
+    >>> ray = require_ray()
+    >>> ray.__name__, hasattr(ray, "data"), ray.is_initialized()
+    ('ray', True, False)
     """
     try:
         import ray
@@ -114,6 +118,9 @@ def score_items_on_ray(
 
     Examples
     --------
+    Skipped when doctests run: it connects to a running Ray cluster (``address="auto"``), which
+    an example cannot start in under a second; the test suite runs it on a local Ray instance.
+
     >>> status = score_items_on_ray(items, "mined", options, trust_model=False, address="auto")  # doctest: +SKIP
     >>> status["status"].value_counts()  # doctest: +SKIP
     """

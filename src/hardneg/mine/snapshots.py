@@ -125,9 +125,19 @@ def write_snapshots(
 
     Examples
     --------
-    >>> table = write_snapshots(candidates, items, "mined", window_ms=1000)  # doctest: +SKIP
-    >>> table.loc[0, "snapshot"]  # doctest: +SKIP
+    A three-second audio item with one candidate second:
+
+    >>> import tempfile, soundfile
+    >>> from hardneg.score import discover_pool
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> soundfile.write(f"{tmp.name}/rec1.wav", np.zeros(48000, np.float32), 16000)
+    >>> items = discover_pool([f"{tmp.name}/rec1.wav"])
+    >>> candidates = pd.DataFrame({"item": ["rec1"], "group": ["rec1"], "start_ms": [1500.0], "end_ms": [2500.0],
+    ...                            "score": [0.9]})
+    >>> table = write_snapshots(candidates, items, f"{tmp.name}/mined", window_ms=1000)
+    >>> table.loc[0, "snapshot"]
     'snapshots/rec1/rec1_1500ms.png;snapshots/rec1/rec1_1500ms.wav'
+    >>> tmp.cleanup()
     """
     out_dir = Path(out_dir)
     root = out_dir / SNAPSHOT_DIR

@@ -7,8 +7,22 @@ re-exported here for code that imported them from ``hardneg.report``.
 
 Examples
 --------
+Three seeds of a model and a baseline on two splits, without scores (so without plots):
+
+>>> import tempfile, pandas as pd
+>>> from hardneg._schema import RESULT_COLUMNS
+>>> rows = [(model, "rich", split, seed, 0, "test", metric, value)
+...         for model, split, values in [("et", "random", [0.95, 0.97, 0.96]), ("et", "group", [0.81, 0.84, 0.8]),
+...                                      ("prior", "random", [0.5] * 3), ("prior", "group", [0.5] * 3)]
+...         for metric in ("average_precision", "roc_auc") for seed, value in enumerate(values)]
+>>> results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+>>> audit = {"split": "random", "verdict": "FAIL", "checks": [{"check": "group_overlap", "verdict": "FAIL",
+...          "numbers": {"shared_groups": 2}, "explanation": "Train and test share groups."}]}
 >>> from hardneg.report import write_bench_report
->>> md, html = write_bench_report("bench", results, scores, audits, meta)  # doctest: +SKIP
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     md, html = write_bench_report(f"{tmp}/bench", results, None, {"random": audit}, {"baselines": ["prior"]})
+...     [line for line in md.read_text().splitlines() if line.startswith("## ")][:3]
+['## What was run', '## Audit', '## Best model per split']
 """
 
 import importlib

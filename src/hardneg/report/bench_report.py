@@ -117,9 +117,24 @@ def write_bench_report(
 
     Examples
     --------
-    >>> md, html = write_bench_report("bench", results, scores, {"random": audit}, meta)  # doctest: +SKIP
-    >>> md.name, html.name  # doctest: +SKIP
+    Bench results of an extra-trees model and the prior baseline over three seeds, and a failed audit of ``random``:
+
+    >>> import tempfile, pandas as pd
+    >>> from hardneg._schema import RESULT_COLUMNS
+    >>> rows = [(model, "rich", split, seed, 0, "test", metric, value)
+    ...         for model, split, values in [("et", "random", [0.95, 0.97, 0.96]), ("et", "group", [0.81, 0.84, 0.8]),
+    ...                                      ("prior", "random", [0.5] * 3), ("prior", "group", [0.5] * 3)]
+    ...         for metric in ("average_precision", "roc_auc") for seed, value in enumerate(values)]
+    >>> results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    >>> audit = {"split": "random", "verdict": "FAIL", "checks": [{"check": "group_overlap", "verdict": "FAIL",
+    ...          "numbers": {"shared_groups": 2}, "explanation": "Train and test share groups."}]}
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> md, html = write_bench_report(f"{tmp.name}/bench", results, None, {"random": audit}, {"baselines": ["prior"]})
+    >>> md.name, html.name
     ('report.md', 'report.html')
+    >>> print(md.read_text().split("## Audit")[1].strip().splitlines()[0])  # doctest: +ELLIPSIS
+    > ⚠ **Untrustworthy splits: `random`.** Their audits FAILED, so their scores are likely inflated ...
+    >>> tmp.cleanup()
     """
     check_bootstrap_options(confidence, n_resamples)
     meta = dict(meta or {})

@@ -111,9 +111,15 @@ class WindowSampler:
 
     Examples
     --------
+    Two 20-second recordings at 100 Hz with three events between them:
+
+    >>> recordings = [Recording(r, r, 0.0, 100.0, ["ax"], [np.sin(np.arange(2000) / 7)], f"{r}.csv")
+    ...               for r in ("s01", "s02")]
+    >>> events = pd.DataFrame({"recording": ["s01", "s01", "s02"], "t_ms": [3000.0, 7000.0, 5000.0]})
     >>> sampler = WindowSampler(SamplingConfig(neg_strategy="far", neg_mult=2), seed=0)
-    >>> windows = sampler.sample(recordings, events)  # doctest: +SKIP
-    >>> windows.index.kind.value_counts()  # doctest: +SKIP
+    >>> windows = sampler.sample(recordings, events)
+    >>> windows.index.kind.value_counts().to_dict(), windows.samples_per_window
+    ({'far': 6, 'pos': 3}, 50)
     """
 
     def __init__(self, config: SamplingConfig | None = None, *, seed: int = 0):
@@ -151,10 +157,17 @@ def sample_windows(
 
     Examples
     --------
-    >>> from hardneg.io import read_sensor_logs, read_events_csv
-    >>> recordings, _ = read_sensor_logs(["s01.parquet", "s02.parquet"])  # doctest: +SKIP
-    >>> events = read_events_csv("events.csv", recordings)  # doctest: +SKIP
-    >>> windows = sample_windows(recordings, events, SamplingConfig(neg_mult=8), seed=0)  # doctest: +SKIP
+    Recordings usually come from :func:`hardneg.io.read_sensor_logs` and events
+    from :func:`hardneg.io.read_events_csv`; here they are made in memory:
+
+    >>> recordings = [Recording(r, r, 0.0, 100.0, ["ax"], [np.sin(np.arange(2000) / 7)], f"{r}.csv")
+    ...               for r in ("s01", "s02")]
+    >>> events = pd.DataFrame({"recording": ["s01", "s01", "s02"], "t_ms": [3000.0, 7000.0, 5000.0]})
+    >>> windows = sample_windows(recordings, events, SamplingConfig(neg_mult=2), seed=0)
+    >>> windows.index.kind.value_counts().sort_index().to_dict()
+    {'far': 3, 'near': 3, 'pos': 3}
+    >>> windows.index.query("kind == 'pos'")[["recording", "start_ms", "end_ms"]].values.tolist()
+    [['s01', 2400.0, 2900.0], ['s01', 6400.0, 6900.0], ['s02', 4400.0, 4900.0]]
     """
     return WindowSampler(config, seed=seed).sample(recordings, events, progress=progress, hard=hard)
 

@@ -92,7 +92,15 @@ def write_sampled(
 
     Examples
     --------
-    >>> ds = write_sampled("shots", sampled, recordings, meta={"parameters": config.to_dict()})  # doctest: +SKIP
+    >>> import tempfile, pandas as pd
+    >>> from hardneg.sample import SamplingConfig, sample_windows
+    >>> recordings = [Recording("s01", "s01", 0.0, 100.0, ["ax"], [np.sin(np.arange(2000) / 7)], "s01.csv")]
+    >>> config = SamplingConfig(neg_mult=2)
+    >>> sampled = sample_windows(recordings, pd.DataFrame({"recording": ["s01"], "t_ms": [3000.0]}), config)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ds = write_sampled(f"{tmp}/shots", sampled, recordings, meta={"parameters": config.to_dict()})
+    ...     ds.windows.shape, int(ds.labels.sum()), ds.meta["parameters"]["neg_mult"]
+    ((3, 1, 50), 1, 2.0)
     """
     return write_dataset(
         out_dir,

@@ -185,10 +185,19 @@ def load_scorer(
 
     Examples
     --------
-    >>> scorer = load_scorer("models/shot.onnx", batch_size=512)  # doctest: +SKIP
-    >>> scorer(windows).shape  # doctest: +SKIP
-    (1000,)
-    >>> load_scorer("scorers/yolo_person.py:make", device="cuda")  # doctest: +SKIP
+    ``models/shot.onnx`` gives an :class:`~hardneg.score.ONNXScorer`; a Python factory (here one written
+    on the spot) a :class:`~hardneg.score.PythonScorer`, which takes any ``device`` since it chooses its own:
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = Path(tmp.name, "energy.py").write_text("import numpy as np\\n\\ndef make():\\n"
+    ...     "    return lambda batch: 1 / (1 + np.exp(-np.mean(batch**2, axis=(1, 2))))\\n")
+    >>> scorer = load_scorer(f"{tmp.name}/energy.py:make", batch_size=512)
+    >>> type(scorer).__name__, scorer(np.zeros((1000, 2, 50), np.float32)).shape
+    ('PythonScorer', (1000,))
+    >>> load_scorer(f"{tmp.name}/energy.py:make", device="cuda").kind
+    'python'
+    >>> tmp.cleanup()
     """
     text = str(spec)
     if not text.strip():

@@ -48,7 +48,21 @@ class ONNXScorer(BaseScorer):
 
     Examples
     --------
-    >>> scorer = ONNXScorer("model.onnx", device="cpu", batch_size=256)  # doctest: +SKIP
+    A model built on the spot with the ``onnx`` package: the mean of each ``(2, 8)`` window.
+
+    >>> import tempfile, onnx
+    >>> from onnx import TensorProto, helper
+    >>> graph = helper.make_graph(
+    ...     [helper.make_node("ReduceMean", ["x"], ["y"], axes=[1, 2], keepdims=0)], "mean",
+    ...     [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 8])],
+    ...     [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N"])])
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9),
+    ...           f"{tmp.name}/model.onnx")
+    >>> scorer = ONNXScorer(f"{tmp.name}/model.onnx", device="cpu", batch_size=256)
+    >>> scorer(np.full((3, 2, 8), 0.25)).tolist()
+    [0.25, 0.25, 0.25]
+    >>> tmp.cleanup()
     """
 
     kind = "onnx"

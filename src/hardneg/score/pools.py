@@ -194,9 +194,16 @@ def discover_pool(
 
     Examples
     --------
-    >>> items = discover_pool(["pool/"], group_regex=r"^(rec\\d+)_")  # doctest: +SKIP
-    >>> [(item.id, item.group, item.kind) for item in items]  # doctest: +SKIP
+    Discovery goes by names only, so empty files show it:
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> for name in ("rec1_day1.wav", "rec1_day2.wav", "rec2_day1.mp4", "notes.txt"):
+    ...     Path(tmp.name, name).touch()
+    >>> items = discover_pool([tmp.name], group_regex=r"^(rec\\d+)_")
+    >>> [(item.id, item.group, item.kind) for item in items]
     [('rec1_day1', 'rec1', 'audio'), ('rec1_day2', 'rec1', 'audio'), ('rec2_day1', 'rec2', 'video')]
+    >>> tmp.cleanup()
     """
     if not paths:
         raise InputError("no pool given; pass one or more files or folders to mine")
@@ -319,11 +326,18 @@ def iter_windows(
 
     Examples
     --------
-    >>> item = PoolItem("s01", "s01", Path("pool/s01.wav"), "audio")  # doctest: +SKIP
-    >>> for batch, windows in iter_windows(item, window_ms=1000, hop_ms=500, batch_size=64):  # doctest: +SKIP
+    A seven-second stereo recording at 8 kHz, in one-second windows every half second:
+
+    >>> import tempfile, soundfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> soundfile.write(f"{tmp.name}/s01.wav", np.zeros((56000, 2), dtype=np.float32), 8000)
+    >>> item = PoolItem("s01", "s01", Path(tmp.name, "s01.wav"), "audio")
+    >>> scorer = lambda batch: batch.std(axis=(1, 2))  # any callable batch -> one score per window
+    >>> for batch, windows in iter_windows(item, window_ms=1000, hop_ms=500, batch_size=64):
     ...     scores = scorer(batch)
-    >>> batch.shape  # doctest: +SKIP
-    (13, 2, 8000)
+    >>> batch.shape, windows.start_ms.tolist()[:3], windows.end_ms.tolist()[-1]
+    ((13, 2, 8000), [0.0, 500.0, 1000.0], 7000.0)
+    >>> tmp.cleanup()
     """
     if item.kind not in POOL_KINDS:
         raise InputError(f"{item.path}: unknown pool item kind {item.kind!r}; use one of {', '.join(POOL_KINDS)}")

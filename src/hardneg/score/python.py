@@ -46,7 +46,16 @@ class PythonScorer(BaseScorer):
         def make():
             return lambda batch: 1 / (1 + np.exp(-np.mean(batch**2, axis=(1, 2))))
 
-    >>> scorer = PythonScorer("scorers/energy.py:make")  # doctest: +SKIP
+    That file, written to a temporary folder, and two batches scored with it:
+
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = Path(tmp.name, "energy.py").write_text("import numpy as np\\n\\ndef make():\\n"
+    ...     "    return lambda batch: 1 / (1 + np.exp(-np.mean(batch**2, axis=(1, 2))))\\n")
+    >>> scorer = PythonScorer(f"{tmp.name}/energy.py:make")
+    >>> scorer(np.zeros((3, 2, 8), np.float32)).tolist(), scorer(np.full((1, 2, 8), 2, np.float32)).round(3).tolist()
+    ([0.5, 0.5, 0.5], [0.982])
+    >>> tmp.cleanup()
     """
 
     kind = "python"

@@ -36,7 +36,23 @@ class SklearnScorer(BaseScorer):
 
     Examples
     --------
-    >>> scorer = SklearnScorer("models/et", "models/et", trust_model=True)  # doctest: +SKIP
+    A model folder made by hand (``hardneg train`` writes a fuller card): louder windows are positive.
+
+    >>> import joblib, tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from hardneg.features import compute_features
+    >>> windows = np.random.default_rng(0).normal(size=(20, 1, 50)).astype(np.float32)
+    >>> windows[::2] *= 3
+    >>> labels = np.tile([1, 0], 10)
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = joblib.dump(LogisticRegression().fit(compute_features(windows, "summary")[0], labels),
+    ...                 f"{tmp.name}/model.joblib")
+    >>> card = {"features": "summary", "channels": ["ax"], "samples_per_window": 50}
+    >>> _ = Path(tmp.name, "card.json").write_text(json.dumps(card))
+    >>> scorer = SklearnScorer(tmp.name, tmp.name, trust_model=True)
+    >>> scorer(windows[:4]).round(2).tolist()
+    [0.99, 0.01, 0.99, 0.01]
+    >>> tmp.cleanup()
     """
 
     kind = "sklearn"

@@ -36,9 +36,18 @@ class TableScores(Scorer):
 
     Examples
     --------
-    >>> table = TableScores("scores.csv")  # doctest: +SKIP
-    >>> table.lookup("s01").columns.tolist()  # doctest: +SKIP
+    >>> import tempfile
+    >>> scores = pd.DataFrame({"item": ["s01", "s01", "s02"], "start_ms": [500.0, 0.0, 0.0],
+    ...                        "end_ms": [1500.0, 1000.0, 1000.0], "score": [0.9, 0.2, 0.4]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     scores.to_csv(f"{tmp}/scores.csv", index=False)
+    ...     table = TableScores(f"{tmp}/scores.csv")
+    >>> table.items, len(table)
+    (['s01', 's02'], 3)
+    >>> table.lookup("s01").columns.tolist()
     ['item', 'group', 'start_ms', 'end_ms', 'score']
+    >>> table.lookup("s01", group="rec1")[["group", "start_ms", "score"]].values.tolist()
+    [['rec1', 0.0, 0.2], ['rec1', 500.0, 0.9]]
     """
 
     kind = "table"

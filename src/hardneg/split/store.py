@@ -134,9 +134,16 @@ def save_split(dataset_dir, name: str, frame: pd.DataFrame, info: dict) -> Path:
 
     Examples
     --------
-    >>> frame, info = make_split(dataset, "group", test_groups=DS2)  # doctest: +SKIP
-    >>> save_split(dataset.path, "ds1-ds2", frame, info)  # doctest: +SKIP
+    >>> import tempfile, numpy as np
+    >>> from hardneg.dataset import write_dataset
+    >>> from hardneg.split import make_split
+    >>> index = pd.DataFrame({"window_id": range(8), "label": [1, 0] * 4, "group": list("aabbccdd")})
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> dataset = write_dataset(f"{tmp.name}/mitdb-v", np.zeros((8, 1, 10), np.float32), index, {})
+    >>> frame, info = make_split(dataset, "group", test_groups=["c", "d"], val_size=0)
+    >>> save_split(dataset.path, "ds1-ds2", frame, info).relative_to(tmp.name)
     PosixPath('mitdb-v/splits/ds1-ds2.parquet')
+    >>> tmp.cleanup()
     """
     name = check_split_name(name)
     dataset_dir = Path(dataset_dir)
@@ -187,8 +194,20 @@ def load_split(dataset_dir, name: str) -> tuple[pd.DataFrame, dict]:
 
     Examples
     --------
-    >>> frame, info = load_split("mitdb-v", "ds1-ds2")  # doctest: +SKIP
-    >>> info["measures"]  # doctest: +SKIP
+    >>> import tempfile, numpy as np
+    >>> from hardneg.dataset import write_dataset
+    >>> from hardneg.split import make_split
+    >>> index = pd.DataFrame({"window_id": range(8), "label": [1, 0] * 4, "group": list("aabbccdd")})
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = write_dataset(f"{tmp.name}/mitdb-v", np.zeros((8, 1, 10), np.float32), index, {})
+    >>> frame, info = make_split(index, "group", test_groups=["c", "d"], val_size=0)
+    >>> _ = save_split(f"{tmp.name}/mitdb-v", "ds1-ds2", frame, info)
+    >>> frame, info = load_split(f"{tmp.name}/mitdb-v", "ds1-ds2")
+    >>> info["name"], info["measures"]
+    ('ds1-ds2', 'how well the model generalises to the chosen test groups (c, d), none of which it trained on')
+    >>> frame.columns.tolist(), frame.dtypes[["fold", "window_id", "copies"]].astype(str).tolist()
+    (['fold', 'window_id', 'subset', 'copies'], ['int32', 'int64', 'int32'])
+    >>> tmp.cleanup()
     """
     parquet_path, json_path = split_paths(dataset_dir, name)
     if not parquet_path.is_file():

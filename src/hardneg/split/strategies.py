@@ -162,10 +162,22 @@ def make_split(
 
     Examples
     --------
-    >>> frame, info = make_split(dataset, "group", seed=0)  # doctest: +SKIP
-    >>> frame.groupby("subset").size()  # doctest: +SKIP
-    >>> frame, info = make_split(dataset, "group", test_groups=["100", "103"], val_size=0.1)  # doctest: +SKIP
-    >>> frame, info = make_split(dataset, "time", n_splits=5, oversample_pos_to=0.3)  # doctest: +SKIP
+    A bare index of 24 windows: four groups (one recording each) of six windows a second apart.
+
+    >>> index = pd.DataFrame({"window_id": range(24), "label": [1, 0, 0] * 8,
+    ...                       "group": np.repeat(["a", "b", "c", "d"], 6),
+    ...                       "recording": np.repeat(["r1", "r2", "r3", "r4"], 6),
+    ...                       "start_ms": np.tile(np.arange(6) * 1000.0, 4)})
+    >>> index["end_ms"] = index["start_ms"] + 500
+    >>> frame, info = make_split(index, "group", seed=0)
+    >>> frame.groupby("subset").size().to_dict(), info["counts"]["folds"][0]["test"]["groups"]
+    ({'test': 6, 'train': 12, 'val': 6}, 1)
+    >>> frame, info = make_split(index, "group", test_groups=["a"], val_size=0.25)
+    >>> sorted(index.loc[frame.query("subset == 'test'").window_id, "group"].unique())
+    ['a']
+    >>> frame, info = make_split(index, "time", n_splits=3, gap_ms=0.0, oversample_pos_to=0.5)
+    >>> frame.groupby("fold").size().tolist(), int(frame.copies.max()), info["gap_ms"]
+    ([24, 24, 24], 2, 0.0)
     """
     frame_index, meta = _load(dataset)
     validate_value("strategy", strategy, [Options(SPLIT_STRATEGIES)])

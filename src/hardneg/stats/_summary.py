@@ -122,8 +122,20 @@ def summarize_results(
 
     Examples
     --------
-    >>> summary = summarize_results(results, metrics=["average_precision"])  # doctest: +SKIP
-    >>> summary.loc[0, ["split", "model", "mean", "ci_low", "ci_high"]]  # doctest: +SKIP
+    Three seeds of an extra-trees model and the prior baseline on a random and a group split:
+
+    >>> rows = [(model, "rich", split, seed, 0, "test", "roc_auc", value)
+    ...         for model, split, values in [("et", "random", [0.95, 0.97, 0.96]), ("et", "group", [0.81, 0.84, 0.8]),
+    ...                                      ("prior", "random", [0.5] * 3), ("prior", "group", [0.5] * 3)]
+    ...         for seed, value in enumerate(values)]
+    >>> results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    >>> summary = summarize_results(results, metrics=["roc_auc"])
+    >>> print(summary[["split", "model", "n", "mean", "ci_low", "ci_high"]].round(3).to_string(index=False))
+     split model  n  mean  ci_low  ci_high
+     group    et  3 0.817    0.80     0.84
+     group prior  3 0.500    0.50     0.50
+    random    et  3 0.960    0.95     0.97
+    random prior  3 0.500    0.50     0.50
     """
     check_bootstrap_options(confidence, n_resamples)
     return summarize_checked(check_results(results), subset, metrics, confidence, n_resamples, seed)
@@ -177,7 +189,12 @@ def best_baselines(
 
     Examples
     --------
-    >>> best_baselines(results)[("group", "average_precision")]  # doctest: +SKIP
+    >>> rows = [(model, "rich", "group", seed, 0, "test", "average_precision", value)
+    ...         for model, values in [("prior", [0.19] * 3), ("stratified", [0.17, 0.2, 0.18]),
+    ...                                ("et", [0.6, 0.7, 0.65])]
+    ...         for seed, value in enumerate(values)]
+    >>> name, mean = best_baselines(pd.DataFrame(rows, columns=list(RESULT_COLUMNS)))[("group", "average_precision")]
+    >>> name, round(mean, 3)
     ('prior', 0.19)
     """
     frame = check_results(results)
@@ -229,8 +246,16 @@ def baseline_gains(
 
     Examples
     --------
-    >>> gains = baseline_gains(results)  # doctest: +SKIP
-    >>> gains.query("split == 'group' and metric == 'roc_auc'")  # doctest: +SKIP
+    >>> rows = [(model, "rich", split, seed, 0, "test", "roc_auc", value)
+    ...         for model, split, values in [("et", "random", [0.95, 0.97, 0.96]), ("et", "group", [0.81, 0.84, 0.8]),
+    ...                                      ("prior", "random", [0.5] * 3), ("prior", "group", [0.5] * 3)]
+    ...         for seed, value in enumerate(values)]
+    >>> results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    >>> gains = baseline_gains(results)
+    >>> print(gains[["split", "model", "baseline", "gain", "ci_low", "ci_high", "n", "paired"]].round(3).to_string())
+        split model baseline   gain  ci_low  ci_high  n  paired
+    0   group    et    prior  0.317    0.30     0.34  3    True
+    1  random    et    prior  0.460    0.45     0.47  3    True
     """
     check_bootstrap_options(confidence, n_resamples)
     frame = check_results(results)
@@ -307,7 +332,16 @@ def compare_splits(
 
     Examples
     --------
-    >>> compare_splits(results, "group").query("split == 'random'")  # doctest: +SKIP
+    >>> rows = [(model, "rich", split, seed, 0, "test", "roc_auc", value)
+    ...         for model, split, values in [("et", "random", [0.95, 0.97, 0.96]), ("et", "group", [0.81, 0.84, 0.8]),
+    ...                                      ("prior", "random", [0.5] * 3), ("prior", "group", [0.5] * 3)]
+    ...         for seed, value in enumerate(values)]
+    >>> results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    >>> compared = compare_splits(results, "group").query("split == 'random'")
+    >>> print(compared[["model", "split", "reference", "mean", "reference_mean", "delta"]].round(3).to_string())
+       model   split reference  mean  reference_mean  delta
+    0     et  random     group  0.96           0.817  0.143
+    1  prior  random     group  0.50           0.500  0.000
     """
     check_bootstrap_options(confidence, n_resamples)
     return compare_splits_checked(check_results(results), reference, subset, metrics, confidence, n_resamples, seed)
