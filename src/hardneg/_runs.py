@@ -32,7 +32,7 @@ True
 >>> run.prepare({"seed": 2}, resume=True)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-hardneg.errors.InputError: --resume: ... was started with other options (--seed); resume with the same options, or pass --overwrite to start again
+hardneg.errors.InputError: resume: ... was started with other options (--seed); resume with the same options, or pass --overwrite to start again
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class RunFolder:
         """
         out = self.path
         if out.exists() and not out.is_dir():
-            raise InputError(f"--out {out}: exists and is not a directory; choose another path")
+            raise InputError(f"out {out}: exists and is not a directory; choose another path", parameter="out")
         resumed = False
         if out.is_dir() and any(out.iterdir()) and not (self.reuse_unstarted and self.unstarted()):
             if self.resume_when_same:
@@ -131,7 +131,8 @@ class RunFolder:
                 return True
             elif not overwrite:
                 raise InputError(
-                    f"--out {out}: directory exists and is not empty; pass --resume to continue it or --overwrite"
+                    f"out {out}: directory exists and is not empty; pass --resume to continue it or --overwrite",
+                    parameter="out",
                 )
             else:
                 shutil.rmtree(out)
@@ -145,15 +146,17 @@ class RunFolder:
         before = self.read_stamp()
         if before is None:
             raise InputError(
-                f"--out {self.path}: --resume needs a folder started by `hardneg {self.stage}`; "
-                f"{self.stamp_name} missing"
+                f"out {self.path}: --resume needs a folder started by `hardneg {self.stage}`; "
+                f"{self.stamp_name} missing",
+                parameter="out",
             )
         if before != options:
             changed = sorted(key for key in before.keys() | options.keys() if before.get(key) != options.get(key))
             raise InputError(
-                f"--resume: {self.path} was started with other options "
+                f"resume: {self.path} was started with other options "
                 f"({', '.join('--' + key.replace('_', '-') for key in changed)}); "
-                "resume with the same options, or pass --overwrite to start again"
+                "resume with the same options, or pass --overwrite to start again",
+                parameter="resume",
             )
 
     def _resume_when_same(self, options: dict, overwrite: bool) -> bool:
@@ -163,11 +166,13 @@ class RunFolder:
         before = self.read_stamp()
         if before is None:
             raise InputError(
-                f"--out {self.path}: exists, is not empty and is not a {self.stage} folder; pass --overwrite"
+                f"out {self.path}: exists, is not empty and is not a {self.stage} folder; pass --overwrite",
+                parameter="out",
             )
         if before != options:
             raise InputError(
-                f"--out {self.path}: holds a {self.stage} run with other parameters; pass --overwrite to start "
-                "again, or the same options to resume it"
+                f"out {self.path}: holds a {self.stage} run with other parameters; pass --overwrite to start "
+                "again, or the same options to resume it",
+                parameter="out",
             )
         return True

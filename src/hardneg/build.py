@@ -104,8 +104,9 @@ def read_inputs(
             raise InputError("audio files need --events EVENTS.csv (recording = file stem, t_ms from the file start)")
         if options.event_col or options.event_symbols or options.recording_col or options.group_col:
             raise InputError(
-                "--event-col, --event-symbols, --recording-col and --group-col do not apply to audio; "
-                "use --events and --groups"
+                "event_col, --event-symbols, --recording-col and --group-col do not apply to audio; "
+                "use --events and --groups",
+                parameter="event_col",
             )
         recordings = read_audio_recordings(
             audio_paths, channels=options.channels, groups=options.groups, on_bad_file=on_bad_file, progress=progress
@@ -125,7 +126,9 @@ def read_inputs(
         )
     else:
         if options.event_symbols:
-            raise InputError("--event-symbols applies to WFDB records; for logs use --events or --event-col")
+            raise InputError(
+                "event_symbols applies to WFDB records; for logs use --events or --event-col", parameter="event_symbols"
+            )
         if options.events is None and options.event_col is None:
             raise InputError("no events: pass --events EVENTS.csv (recording,t_ms) or --event-col MARKER")
         recordings, events = read_sensor_logs(

@@ -119,9 +119,11 @@ def check_output_dir(out_dir: str | Path, overwrite: bool) -> Path:
     """Refuse an existing non-empty output directory unless ``overwrite``; a file is always refused."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory; choose another path")
+        raise InputError(f"out {out}: exists and is not a directory; choose another path", parameter="out")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"--out {out}: directory exists and is not empty; pass --overwrite to replace it")
+        raise InputError(
+            f"out {out}: directory exists and is not empty; pass --overwrite to replace it", parameter="out"
+        )
     return out
 
 

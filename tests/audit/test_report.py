@@ -114,7 +114,7 @@ def test_audit_split_reads_a_saved_split_and_writes_next_to_it(build, tmp_path):
     assert json.loads(json_path.read_text())["verdict"] == report.verdict
     assert report["group_overlap"].verdict == "PASS"
     assert report["roc_below_chance"].verdict != "SKIP"
-    with pytest.raises(InputError, match="--predictions .*not found"):
+    with pytest.raises(InputError, match="predictions .*not found"):
         audit_split(directory, "by-group", predictions=tmp_path / "missing.parquet")
 
 

@@ -406,7 +406,7 @@ def test_onnx_model_with_two_inputs_is_refused(tmp_path):
 def test_cuda_without_cuda_provider_is_a_clear_error(energy_model, monkeypatch):
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
     with pytest.raises(
-        InputError, match=r"--device cuda: onnxruntime's CUDAExecutionProvider is not available.*--device cpu"
+        InputError, match=r"device cuda: onnxruntime's CUDAExecutionProvider is not available.*--device cpu"
     ):
         load_scorer(energy_model, device="cuda")
 

@@ -264,13 +264,18 @@ def read_predictions(path: str | Path):
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"--predictions {path}: file not found; write one with `hardneg predict MODEL_DIR DIR`")
+        raise InputError(
+            f"predictions {path}: file not found; write one with `hardneg predict MODEL_DIR DIR`",
+            parameter="predictions",
+        )
     try:
         if path.suffix.lower() == ".csv":
             return pd.read_csv(path)
         return pq.read_table(path).to_pandas()
     except (pa.ArrowException, OSError, ValueError) as error:
-        raise InputError(f"--predictions {path}: cannot be read as Parquet or CSV ({error})") from None
+        raise InputError(
+            f"predictions {path}: cannot be read as Parquet or CSV ({error})", parameter="predictions"
+        ) from None
 
 
 def audit_split(

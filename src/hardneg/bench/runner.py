@@ -53,8 +53,9 @@ def resolve_splits(dataset: Dataset, names: Sequence[str], options: dict | None 
         else:
             saved = sorted(path.stem for path in (dataset.path / "splits").glob("*.parquet"))
             raise InputError(
-                f"--splits: {name!r} is neither a strategy ({', '.join(STRATEGIES)}) nor a split saved under "
-                f"{dataset.path / 'splits'} ({', '.join(saved) or 'none saved'}); create it with `hardneg split`"
+                f"splits: {name!r} is neither a strategy ({', '.join(STRATEGIES)}) nor a split saved under "
+                f"{dataset.path / 'splits'} ({', '.join(saved) or 'none saved'}); create it with `hardneg split`",
+                parameter="splits",
             )
     return sources
 
@@ -250,9 +251,9 @@ def run_bench(
     models = check_names("--models", list(models), MODELS + BASELINES)
     feature_names = check_names("--features", list(features), FEATURE_SETS)
     if seeds < 1:
-        raise InputError(f"--seeds must be >= 1, got {seeds}")
+        raise InputError(f"seeds must be >= 1, got {seeds}", parameter="seeds")
     if jobs < 1:
-        raise InputError(f"--jobs must be >= 1, got {jobs}")
+        raise InputError(f"jobs must be >= 1, got {jobs}", parameter="jobs")
     sources = resolve_splits(dataset, splits, split_options)
     out = Path(out)
     parameters = {

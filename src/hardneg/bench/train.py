@@ -72,10 +72,12 @@ def train_model(
     """
     dataset = Dataset.load(dataset_dir)
     if model not in MODELS:
-        raise InputError(f"--model {model!r} is not one of: {', '.join(MODELS)}")
+        raise InputError(f"model {model!r} is not one of: {', '.join(MODELS)}", parameter="model")
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"--out {out}: directory exists and is not empty; pass --overwrite to replace it")
+        raise InputError(
+            f"out {out}: directory exists and is not empty; pass --overwrite to replace it", parameter="out"
+        )
     if split is None:
         frame, info = make_split(dataset, "group", seed=seed)
         split_name = "group (drawn by train)"

@@ -59,10 +59,13 @@ def prepare_demo_dir(out: Path, overwrite: bool) -> Path:
     """Create ``out``, replacing an earlier demo there; refuse someone else's non-empty folder."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a directory; choose another path")
+        raise InputError(f"out {out}: exists and is not a directory; choose another path", parameter="out")
     if out.is_dir() and any(out.iterdir()):
         if not (overwrite or (out / MARKER).is_file()):
-            raise InputError(f"--out {out}: directory exists, is not empty and is not a hardneg demo; pass --overwrite")
+            raise InputError(
+                f"out {out}: directory exists, is not empty and is not a hardneg demo; pass --overwrite",
+                parameter="out",
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("made by `hardneg demo`; safe to delete\n")

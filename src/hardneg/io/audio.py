@@ -124,7 +124,10 @@ def channel_indices(channels: Sequence[str] | None, n_channels: int, path: Path)
         text = str(channel).strip().lower()
         text = text[2:] if text.startswith("ch") else text
         if not text.isdigit():
-            raise InputError(f"--channels {channel!r}: audio channels are chosen by index (0, 1, ... or ch0, ch1, ...)")
+            raise InputError(
+                f"channels {channel!r}: audio channels are chosen by index (0, 1, ... or ch0, ch1, ...)",
+                parameter="channels",
+            )
         index = int(text)
         if index >= n_channels:
             raise InputError(f"{path}: --channels {channel} is out of range; the file has {n_channels} channel(s)")

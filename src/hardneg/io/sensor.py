@@ -91,9 +91,9 @@ def read_sensor_logs(
     [['s01', 200.0, 0]]
     """
     if time_unit not in TIME_UNITS:
-        raise InputError(f"--time-unit {time_unit!r} is not one of: {', '.join(TIME_UNITS)}")
+        raise InputError(f"time_unit {time_unit!r} is not one of: {', '.join(TIME_UNITS)}", parameter="time_unit")
     if resample_hz is not None and not resample_hz > 0:
-        raise InputError(f"--resample-hz must be > 0, got {resample_hz}")
+        raise InputError(f"resample_hz must be > 0, got {resample_hz}", parameter="resample_hz")
     if not paths:
         raise InputError("no input logs given; pass one or more CSV or Parquet files")
     recordings: list[Recording] = []

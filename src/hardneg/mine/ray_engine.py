@@ -50,7 +50,9 @@ def require_ray():
         import ray
         import ray.data  # ray without the [data] extra lacks Ray Data's dependencies
     except ImportError as failure:
-        raise InputError(f"--engine ray needs Ray Data, which is not installed ({failure}); {_INSTALL_HINT}") from None
+        raise InputError(
+            f"engine ray needs Ray Data, which is not installed ({failure}); {_INSTALL_HINT}", parameter="engine"
+        ) from None
     return ray
 
 
@@ -177,8 +179,9 @@ def _execute(ray, pending, out_dir, options, trust_model, num_workers, num_gpus_
             num_workers = int(resources.get("GPU", 0) // num_gpus_per_worker)
             if num_workers < 1:
                 raise InputError(
-                    f"--num-gpus-per-worker {num_gpus_per_worker}: the Ray cluster has "
-                    f"{resources.get('GPU', 0):g} GPUs; lower it or use a cluster with GPUs"
+                    f"num_gpus_per_worker {num_gpus_per_worker}: the Ray cluster has "
+                    f"{resources.get('GPU', 0):g} GPUs; lower it or use a cluster with GPUs",
+                    parameter="num_gpus_per_worker",
                 )
         else:
             num_workers = max(1, int(resources.get("CPU", 1)))

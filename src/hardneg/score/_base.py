@@ -207,16 +207,20 @@ def load_scorer(
     for kind in SCORER_KINDS.values():
         if kind.applies_to(text):
             if kind.option != "model":
-                raise InputError(f"--model {text}: looks like a {kind.what}; pass it as --{kind.option} {text}")
+                raise InputError(
+                    f"model {text}: looks like a {kind.what}; pass it as --{kind.option} {text}", parameter="model"
+                )
             return kind.from_spec(
                 text, trust_model=trust_model, logits=bool(logits), device=device, batch_size=int(batch_size)
             )
     path = Path(text)
     if path.suffix.lower() == ".py":
-        raise InputError(f"--model {text}: name the factory function in the file, e.g. --model {text}:make")
+        raise InputError(
+            f"model {text}: name the factory function in the file, e.g. --model {text}:make", parameter="model"
+        )
     if not path.exists():
-        raise InputError(f"--model {text}: no such file or folder; {SPEC_HELP}")
-    raise InputError(f"--model {text}: not a scorer; {SPEC_HELP}")
+        raise InputError(f"model {text}: no such file or folder; {SPEC_HELP}", parameter="model")
+    raise InputError(f"model {text}: not a scorer; {SPEC_HELP}", parameter="model")
 
 
 class BaseScorer(Scorer):
@@ -236,7 +240,9 @@ class BaseScorer(Scorer):
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         batch = np.asarray(batch)
         if batch.ndim < 1:
-            raise InputError(f"--model {self.spec}: a batch must be an array with windows on its first axis")
+            raise InputError(
+                f"model {self.spec}: a batch must be an array with windows on its first axis", parameter="model"
+            )
         n = batch.shape[0]
         if n == 0:
             # A model is never asked about an empty batch: many reject a zero batch dimension.
@@ -257,19 +263,23 @@ class BaseScorer(Scorer):
             values = np.asarray(values, dtype=np.float64)
         except (TypeError, ValueError):
             raise InputError(
-                f"--model {self.spec}: returned {type(values).__name__}, not an array of numbers; "
-                f"return one score per window, shape ({n},)"
+                f"model {self.spec}: returned {type(values).__name__}, not an array of numbers; "
+                f"return one score per window, shape ({n},)",
+                parameter="model",
             ) from None
         if values.size != n or sum(size != 1 for size in values.shape) > 1:
             raise InputError(
-                f"--model {self.spec}: returned shape {values.shape} for a batch of {n} windows; "
-                f"return one score per window, shape ({n},)"
+                f"model {self.spec}: returned shape {values.shape} for a batch of {n} windows; "
+                f"return one score per window, shape ({n},)",
+                parameter="model",
             )
         return values.reshape(n)
 
     def _to_probability(self, raw: np.ndarray) -> np.ndarray:
         if np.isnan(raw).any():
-            raise InputError(f"--model {self.spec}: returned NaN scores; check the model and its input windows")
+            raise InputError(
+                f"model {self.spec}: returned NaN scores; check the model and its input windows", parameter="model"
+            )
         if self.logits:
             from scipy.special import expit
 
@@ -277,8 +287,9 @@ class BaseScorer(Scorer):
         low, high = float(raw.min()), float(raw.max())
         if low < -_RANGE_SLACK or high > 1.0 + _RANGE_SLACK:
             raise InputError(
-                f"--model {self.spec}: scores outside [0, 1] (min {low:.6g}, max {high:.6g}); "
-                "if the model outputs logits, pass --logits to apply a sigmoid"
+                f"model {self.spec}: scores outside [0, 1] (min {low:.6g}, max {high:.6g}); "
+                "if the model outputs logits, pass --logits to apply a sigmoid",
+                parameter="model",
             )
         return np.clip(raw, 0.0, 1.0)
 

@@ -84,16 +84,17 @@ class ONNXScorer(BaseScorer):
         ort = _import_onnxruntime(self.spec)
         path = Path(self.spec)
         if not path.is_file():
-            raise InputError(f"--model {self.spec}: no such file; give the path of an .onnx model")
+            raise InputError(f"model {self.spec}: no such file; give the path of an .onnx model", parameter="model")
         available = ort.get_available_providers()
         if self.device == "cpu":
             providers = ["CPUExecutionProvider"]
         else:
             if "CUDAExecutionProvider" not in available:
                 raise InputError(
-                    f"--device {self.device}: onnxruntime's CUDAExecutionProvider is not available "
+                    f"device {self.device}: onnxruntime's CUDAExecutionProvider is not available "
                     f"(available: {', '.join(available)}); install onnxruntime-gpu matching your CUDA, "
-                    "or use --device cpu"
+                    "or use --device cpu",
+                    parameter="device",
                 )
             device_id = int(self.device.partition(":")[2] or 0)
             providers = [("CUDAExecutionProvider", {"device_id": device_id}), "CPUExecutionProvider"]
@@ -103,22 +104,25 @@ class ONNXScorer(BaseScorer):
             self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
         except Exception as error:  # onnxruntime raises its own exception types (Fail, InvalidGraph, ...)
             raise InputError(
-                f"--model {self.spec}: onnxruntime cannot load it: {first_line(error)}; "
-                "export it again (an IR version and opset this onnxruntime supports)"
+                f"model {self.spec}: onnxruntime cannot load it: {first_line(error)}; "
+                "export it again (an IR version and opset this onnxruntime supports)",
+                parameter="model",
             ) from None
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise InputError(
-                f"--model {self.spec}: the model has {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); "
-                "a scorer model takes one input, the batch of windows"
+                f"model {self.spec}: the model has {len(inputs)} inputs ({', '.join(i.name for i in inputs)}); "
+                "a scorer model takes one input, the batch of windows",
+                parameter="model",
             )
         self.input_name = inputs[0].name
         self.input_shape = list(inputs[0].shape)
         self.input_type = inputs[0].type
         if self.input_type not in _ONNX_DTYPES:
             raise InputError(
-                f"--model {self.spec}: input {self.input_name!r} is {self.input_type}; "
-                f"use one of: {', '.join(_ONNX_DTYPES)}"
+                f"model {self.spec}: input {self.input_name!r} is {self.input_type}; "
+                f"use one of: {', '.join(_ONNX_DTYPES)}",
+                parameter="model",
             )
         self.input_dtype = np.dtype(_ONNX_DTYPES[self.input_type])
         self.output_name = self.session.get_outputs()[0].name
@@ -145,7 +149,9 @@ class ONNXScorer(BaseScorer):
         try:
             output = self.session.run([self.output_name], {self.input_name: np.ascontiguousarray(feed)})[0]
         except Exception as error:  # onnxruntime's own exception types
-            raise InputError(f"--model {self.spec}: onnxruntime failed on a batch: {first_line(error)}") from None
+            raise InputError(
+                f"model {self.spec}: onnxruntime failed on a batch: {first_line(error)}", parameter="model"
+            ) from None
         return self._checked(output, n)
 
     def _check_shape(self, chunk: np.ndarray) -> None:
@@ -156,8 +162,9 @@ class ONNXScorer(BaseScorer):
         if wrong:
             shown = ", ".join(str(d) if isinstance(d, int) else "?" for d in expected)
             raise InputError(
-                f"--model {self.spec}: input {self.input_name!r} takes shape ({shown}) but the windows have shape "
-                f"(N, {', '.join(map(str, chunk.shape[1:]))}); choose --window-ms/--channels to match the model"
+                f"model {self.spec}: input {self.input_name!r} takes shape ({shown}) but the windows have shape "
+                f"(N, {', '.join(map(str, chunk.shape[1:]))}); choose --window-ms/--channels to match the model",
+                parameter="model",
             )
 
     def __getstate__(self):
@@ -175,6 +182,7 @@ def _import_onnxruntime(spec: str):
         import onnxruntime
     except ImportError:
         raise InputError(
-            f"--model {spec}: ONNX models need onnxruntime; pip install onnxruntime (or onnxruntime-gpu for CUDA)"
+            f"model {spec}: ONNX models need onnxruntime; pip install onnxruntime (or onnxruntime-gpu for CUDA)",
+            parameter="model",
         ) from None
     return onnxruntime

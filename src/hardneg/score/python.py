@@ -79,7 +79,7 @@ class PythonScorer(BaseScorer):
             raise
         except Exception as error:
             raise InputError(
-                f"--model {self.spec}: the scorer raised {type(error).__name__}: {first_line(error)}"
+                f"model {self.spec}: the scorer raised {type(error).__name__}: {first_line(error)}", parameter="model"
             ) from error
 
     def __getstate__(self):
@@ -96,7 +96,9 @@ def load_factory(spec: str) -> Callable:
     """Import ``path/to/file.py:name`` or ``package.module:name``, call ``name()`` and return the scorer it makes."""
     target, _, name = spec.rpartition(":")  # the last colon, so a Windows drive letter (C:\...) stays in the path
     if not target or not name.isidentifier():
-        raise InputError(f"--model {spec}: expected path/to/file.py:function or package.module:function")
+        raise InputError(
+            f"model {spec}: expected path/to/file.py:function or package.module:function", parameter="model"
+        )
     is_file = target.endswith(".py") or "/" in target or "\\" in target
     try:
         module = _import_file(spec, Path(target)) if is_file else _import_module(spec, target)
@@ -104,37 +106,43 @@ def load_factory(spec: str) -> Callable:
         raise
     except Exception as error:  # whatever the user's module raises while it is imported
         raise InputError(
-            f"--model {spec}: importing {target} raised {type(error).__name__}: {first_line(error)}"
+            f"model {spec}: importing {target} raised {type(error).__name__}: {first_line(error)}", parameter="model"
         ) from None
     if not hasattr(module, name):
-        raise InputError(f"--model {spec}: {target} has no attribute {name!r}; name the factory function")
+        raise InputError(
+            f"model {spec}: {target} has no attribute {name!r}; name the factory function", parameter="model"
+        )
     factory = getattr(module, name)
     if not callable(factory):
         raise InputError(
-            f"--model {spec}: {name} is a {type(factory).__name__}, not a function; name a factory that returns "
-            "the scorer"
+            f"model {spec}: {name} is a {type(factory).__name__}, not a function; name a factory that returns "
+            "the scorer",
+            parameter="model",
         )
     try:
         scorer = factory()
     except Exception as error:
-        raise InputError(f"--model {spec}: {name}() raised {type(error).__name__}: {first_line(error)}") from None
+        raise InputError(
+            f"model {spec}: {name}() raised {type(error).__name__}: {first_line(error)}", parameter="model"
+        ) from None
     if not callable(scorer):
         raise InputError(
-            f"--model {spec}: {name}() returned a {type(scorer).__name__}, not a callable; return a function that "
-            "maps a batch of windows to one score per window"
+            f"model {spec}: {name}() returned a {type(scorer).__name__}, not a callable; return a function that "
+            "maps a batch of windows to one score per window",
+            parameter="model",
         )
     return scorer
 
 
 def _import_file(spec: str, path: Path):
     if not path.is_file():
-        raise InputError(f"--model {spec}: file {path} not found")
+        raise InputError(f"model {spec}: file {path} not found", parameter="model")
     path = path.resolve()
     # One module name per file path, so two scorer files called scorer.py do not replace each other.
     module_name = f"_hardneg_scorer_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     if module_spec is None or module_spec.loader is None:
-        raise InputError(f"--model {spec}: {path} cannot be imported as Python; give a .py file")
+        raise InputError(f"model {spec}: {path} cannot be imported as Python; give a .py file", parameter="model")
     module = importlib.util.module_from_spec(module_spec)
     if str(path.parent) not in sys.path:
         sys.path.append(str(path.parent))  # lets the file import modules that sit next to it
@@ -154,6 +162,7 @@ def _import_module(spec: str, target: str):
     except ModuleNotFoundError as error:
         if error.name and (target == error.name or target.startswith(error.name + ".")):
             raise InputError(
-                f"--model {spec}: module {target} not found; install it, or give a file as path/to/file.py:function"
+                f"model {spec}: module {target} not found; install it, or give a file as path/to/file.py:function",
+                parameter="model",
             ) from None
         raise

@@ -78,21 +78,24 @@ class SklearnScorer(BaseScorer):
         for name in (MODEL_FILE, CARD_FILE):
             if not (folder / name).is_file():
                 raise InputError(
-                    f"--model {self.spec}: not a hardneg model ({name} missing); make one with `hardneg train`, "
-                    f"or {SPEC_HELP}"
+                    f"model {self.spec}: not a hardneg model ({name} missing); make one with `hardneg train`, "
+                    f"or {SPEC_HELP}",
+                    parameter="model",
                 )
         if not trust_model:
             raise InputError(
-                f"--model {self.spec}: loading a scikit-learn model unpickles {MODEL_FILE}, which runs code stored "
-                "in the file; pass --trust-model if you made it or trust where it came from"
+                f"model {self.spec}: loading a scikit-learn model unpickles {MODEL_FILE}, which runs code stored "
+                "in the file; pass --trust-model if you made it or trust where it came from",
+                parameter="model",
             )
         try:
             self.card = json.loads((folder / CARD_FILE).read_text())
             self.features = self.card["features"]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise InputError(
-                f"--model {self.spec}: {CARD_FILE} is unreadable or has no 'features' ({first_line(error)}); "
-                "save the model again with `hardneg train`"
+                f"model {self.spec}: {CARD_FILE} is unreadable or has no 'features' ({first_line(error)}); "
+                "save the model again with `hardneg train`",
+                parameter="model",
             ) from None
         from hardneg.features import check_feature_set
 
@@ -107,11 +110,14 @@ class SklearnScorer(BaseScorer):
             self.estimator = joblib.load(folder / MODEL_FILE)
         except Exception as error:  # unpickling can raise anything the stored code raises
             raise InputError(
-                f"--model {self.spec}: cannot load {MODEL_FILE}: {type(error).__name__}: {first_line(error)}; "
-                "check that scikit-learn's version matches the card's"
+                f"model {self.spec}: cannot load {MODEL_FILE}: {type(error).__name__}: {first_line(error)}; "
+                "check that scikit-learn's version matches the card's",
+                parameter="model",
             ) from None
         if not hasattr(self.estimator, "predict_proba"):
-            raise InputError(f"--model {self.spec}: the stored model has no predict_proba; train a classifier")
+            raise InputError(
+                f"model {self.spec}: the stored model has no predict_proba; train a classifier", parameter="model"
+            )
 
     def _score(self, chunk: np.ndarray) -> np.ndarray:
         from hardneg.features import compute_features
@@ -119,9 +125,10 @@ class SklearnScorer(BaseScorer):
         expected = (self.n_channels, self.samples_per_window)
         if chunk.ndim != 3 or any(want is not None and want != got for want, got in zip(expected, chunk.shape[1:])):
             raise InputError(
-                f"--model {self.spec}: windows of shape (N, {', '.join(map(str, chunk.shape[1:]))}) but the model "
+                f"model {self.spec}: windows of shape (N, {', '.join(map(str, chunk.shape[1:]))}) but the model "
                 f"was trained on {expected[0]} channels x {expected[1]} samples; choose --window-ms and --channels "
-                "to match its card"
+                "to match its card",
+                parameter="model",
             )
         matrix, _ = compute_features(chunk, self.features, sample_rate_hz=self.sample_rate_hz)
         return self.estimator.predict_proba(matrix)[:, 1]

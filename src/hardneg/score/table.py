@@ -72,27 +72,34 @@ class TableScores(Scorer):
         missing = [name for name in SCORE_TABLE_COLUMNS if name not in table.column_names]
         if missing:
             raise InputError(
-                f"--scores {self.path}: column(s) {', '.join(missing)} not found; the table needs "
-                f"{', '.join(SCORE_TABLE_COLUMNS)} (found: {', '.join(table.column_names)})"
+                f"scores {self.path}: column(s) {', '.join(missing)} not found; the table needs "
+                f"{', '.join(SCORE_TABLE_COLUMNS)} (found: {', '.join(table.column_names)})",
+                parameter="scores",
             )
         frame = table.select(list(SCORE_TABLE_COLUMNS)).to_pandas()
         if frame["item"].isna().any():
-            raise InputError(f"--scores {self.path}: row {int(frame['item'].isna().argmax())} has no item")
+            raise InputError(
+                f"scores {self.path}: row {int(frame['item'].isna().argmax())} has no item", parameter="scores"
+            )
         items = frame["item"].astype(str).to_numpy()
         values = {}
         for name in ("start_ms", "end_ms", "score"):
             try:
                 values[name] = pd.to_numeric(frame[name], errors="raise").to_numpy(np.float64)
             except (TypeError, ValueError):
-                raise InputError(f"--scores {self.path}: column {name} holds non-numbers; give numbers") from None
+                raise InputError(
+                    f"scores {self.path}: column {name} holds non-numbers; give numbers", parameter="scores"
+                ) from None
             bad = ~np.isfinite(values[name])
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
-                raise InputError(f"--scores {self.path}: row {row} ({items[row]}) has a missing or infinite {name}")
+                raise InputError(
+                    f"scores {self.path}: row {row} ({items[row]}) has a missing or infinite {name}", parameter="scores"
+                )
         start, end, score = values["start_ms"], values["end_ms"], values["score"]
         if (end < start).any():
             row = int(np.flatnonzero(end < start)[0])
-            raise InputError(f"--scores {self.path}: row {row} ({items[row]}) ends before it starts")
+            raise InputError(f"scores {self.path}: row {row} ({items[row]}) ends before it starts", parameter="scores")
         if logits:
             from scipy.special import expit
 
@@ -100,8 +107,9 @@ class TableScores(Scorer):
         elif (score < 0).any() or (score > 1).any():
             row = int(np.flatnonzero((score < 0) | (score > 1))[0])
             raise InputError(
-                f"--scores {self.path}: row {row} ({items[row]}) has score {score[row]:g} outside [0, 1]; "
-                "if the table holds logits, pass --logits"
+                f"scores {self.path}: row {row} ({items[row]}) has score {score[row]:g} outside [0, 1]; "
+                "if the table holds logits, pass --logits",
+                parameter="scores",
             )
         # Sort by item then start once, so each item is one contiguous slice and lookups need no scan.
         order = np.lexsort((end, start, items))
@@ -110,8 +118,9 @@ class TableScores(Scorer):
         if same.any():
             row = int(np.flatnonzero(same)[0])
             raise InputError(
-                f"--scores {self.path}: window {items[row]} {start[row]:g}-{end[row]:g} ms appears more than once; "
-                "keep one score per window"
+                f"scores {self.path}: window {items[row]} {start[row]:g}-{end[row]:g} ms appears more than once; "
+                "keep one score per window",
+                parameter="scores",
             )
         self._items, self._start, self._end, self._score = items, start, end, score
         unique, first = np.unique(items, return_index=True)
@@ -147,14 +156,18 @@ class TableScores(Scorer):
         group = item_id if group is None else str(group)
         if item_id not in self._slices:
             raise InputError(
-                f"--scores {self.path}: no scores for item {item_id!r}; score it or leave it out of the pool"
+                f"scores {self.path}: no scores for item {item_id!r}; score it or leave it out of the pool",
+                parameter="scores",
             )
         a, b = self._slices[item_id]
-        return window_table(item_id, group, self._start[a:b].copy(), self._end[a:b].copy(), score=self._score[a:b].copy())
+        return window_table(
+            item_id, group, self._start[a:b].copy(), self._end[a:b].copy(), score=self._score[a:b].copy()
+        )
 
     def __call__(self, batch):
         raise InputError(
-            f"--scores {self.path}: precomputed scores are looked up per item, not computed from windows"
+            f"scores {self.path}: precomputed scores are looked up per item, not computed from windows",
+            parameter="scores",
         )
 
     def __repr__(self) -> str:

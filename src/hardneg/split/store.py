@@ -98,7 +98,8 @@ def check_split_name(name) -> str:
     """A split name is a file stem: letters, digits, ``-`` and ``_``, starting with a letter or digit."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise InputError(
-            f"--name {name!r}: use letters, digits, '-' and '_' only (starting with a letter or digit), e.g. ds1-ds2"
+            f"name {name!r}: use letters, digits, '-' and '_' only (starting with a letter or digit), e.g. ds1-ds2",
+            parameter="name",
         )
     return name
 
@@ -215,18 +216,21 @@ def load_split(dataset_dir, name: str) -> tuple[pd.DataFrame, dict]:
             sorted(path.stem for path in parquet_path.parent.glob("*.parquet")) if parquet_path.parent.is_dir() else []
         )
         raise InputError(
-            f"--split {name}: {parquet_path} not found (saved splits: {', '.join(saved) or 'none'}); make one with "
-            f"`hardneg split {dataset_dir} --strategy S --name {name}`"
+            f"split {name}: {parquet_path} not found (saved splits: {', '.join(saved) or 'none'}); make one with "
+            f"`hardneg split {dataset_dir} --strategy S --name {name}`",
+            parameter="split",
         )
     if not json_path.is_file():
         raise InputError(
-            f"--split {name}: {json_path} missing next to {parquet_path.name}; re-create it with `hardneg split`"
+            f"split {name}: {json_path} missing next to {parquet_path.name}; re-create it with `hardneg split`",
+            parameter="split",
         )
     frame = check_split_frame(pq.read_table(parquet_path).to_pandas())
     try:
         info = json.loads(json_path.read_text())
     except json.JSONDecodeError as error:
         raise InputError(
-            f"--split {name}: {json_path} is not valid JSON ({error}); re-create it with `hardneg split`"
+            f"split {name}: {json_path} is not valid JSON ({error}); re-create it with `hardneg split`",
+            parameter="split",
         ) from None
     return frame, info
