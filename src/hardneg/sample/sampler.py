@@ -10,7 +10,7 @@ import pandas as pd
 
 from hardneg._progress import ProgressReporter, resolve
 from hardneg._schema import INDEX_COLUMNS as SCHEMA_INDEX_COLUMNS
-from hardneg._schema import KINDS
+from hardneg._schema import KINDS, check_columns
 from hardneg._validation import check_seed
 from hardneg._validation import rng as make_rng
 from hardneg.errors import InputError
@@ -219,9 +219,7 @@ def check_recordings(recordings: Sequence[Recording], window_ms: float) -> tuple
 
 def check_events(events: pd.DataFrame, recordings: Sequence[Recording]) -> pd.DataFrame:
     """The events table with its standard columns, on known recordings, sorted per recording by time."""
-    missing = [column for column in ("recording", "t_ms") if column not in events.columns]
-    if missing:
-        raise InputError(f"events table lacks column(s) {', '.join(missing)}; it needs recording,t_ms")
+    check_columns(events, ("recording", "t_ms"), "events table")
     events = events.copy()
     if "end_ms" not in events.columns:
         events["end_ms"] = events["t_ms"]

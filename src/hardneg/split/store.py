@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hardneg.dataset import json_default
+from hardneg._schema import SPLIT_COLUMNS, check_columns
 from hardneg.errors import InputError
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 SPLITS_DIR = "splits"
-FRAME_COLUMNS = ("fold", "window_id", "subset", "copies")
+FRAME_COLUMNS = SPLIT_COLUMNS
 SUBSETS = ("train", "val", "test")
 _SCHEMA = pa.schema([("fold", pa.int32()), ("window_id", pa.int64()), ("subset", pa.string()), ("copies", pa.int32())])
 # Letters, digits, '-' and '_': names become file names, and NAME.audit.json must not collide with another split.
@@ -58,11 +59,7 @@ def check_split_frame(frame) -> pd.DataFrame:
     """
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"split frame: expected a DataFrame, got {type(frame).__name__}")
-    missing = [column for column in FRAME_COLUMNS if column not in frame.columns]
-    if missing:
-        raise InputError(
-            f"split frame: column {missing[0]!r} missing; a split frame has columns {', '.join(FRAME_COLUMNS)}"
-        )
+    check_columns(frame, FRAME_COLUMNS, "split frame")
     if len(frame) == 0:
         raise InputError("split frame: no rows")
     for column in ("fold", "window_id", "copies"):
