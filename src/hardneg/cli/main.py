@@ -8,6 +8,7 @@ input becomes one ``error:`` line and exit status 2.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 
 import typer
@@ -66,6 +67,34 @@ def literal_help(command) -> None:
     for param in command.params:
         if getattr(param, "help", None):
             param.help = escape(param.help)
+        if getattr(param, "is_flag", False):
+            param.metavar = ""  # a switch takes no value: no "<bool>" beside it
+        elif param.param_type_name == "argument" and param.nargs != 1:
+            param.display_type_rich = _many(param.display_type_rich)
+    command.get_help_option = _switch(command.get_help_option)
+
+
+def _switch(get_help_option):
+    """The help option as a switch (no ``<bool>``), like every other flag."""
+
+    def get(ctx):
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    return get
+
+
+def _many(display):
+    """``<list[Path]>`` as ``<path>...``: what to type, not the Python annotation."""
+
+    def shown(ctx) -> str | None:
+        text = display(ctx)
+        match = re.fullmatch(r"<list\[(\w+)\]>", text or "")
+        return f"<{match.group(1).lower()}>..." if match else text
+
+    return shown
 
 
 def load_commands(module_name: str) -> dict:
@@ -89,6 +118,9 @@ class HardnegGroup(TyperGroup):
     """
 
     _listing = False  # while ``hardneg --help`` lists the commands, names and summaries suffice
+
+    def get_help_option(self, ctx):
+        return _switch(super().get_help_option)(ctx)
 
     def list_commands(self, ctx) -> list[str]:
         return list(COMMANDS)
@@ -146,7 +178,7 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version, metavar=""
     ),
 ) -> None:
     """Honest negatives, splits and evaluation for event detectors on sensor streams, ECG, audio and video."""
