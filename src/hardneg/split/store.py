@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hardneg.dataset import json_default
+from hardneg._atomic import staged_files
 from hardneg._schema import SPLIT_COLUMNS, check_columns
 from hardneg.errors import InputError
 
@@ -161,17 +161,11 @@ def save_split(dataset_dir, name: str, frame: pd.DataFrame, info: dict) -> Path:
     parquet_path.parent.mkdir(parents=True, exist_ok=True)
     document = {**info, "name": name}
     text = json.dumps(document, indent=2, allow_nan=False, default=json_default) + "\n"
-    staged_json = json_path.with_name(f".{json_path.name}.{os.getpid()}.partial")
-    staged_parquet = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.partial")
-    try:
+    # The Parquet file is renamed last: its presence marks the whole split written.
+    with staged_files(json_path, parquet_path) as (staged_json, staged_parquet):
         staged_json.write_text(text)
         table = pa.Table.from_pandas(frame, schema=_SCHEMA, preserve_index=False)
         pq.write_table(table, staged_parquet)
-        os.replace(staged_json, json_path)
-        os.replace(staged_parquet, parquet_path)
-    finally:
-        for staged in (staged_json, staged_parquet):
-            staged.unlink(missing_ok=True)
     return parquet_path
 
 
