@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from hardneg._atomic import staged_files
 from hardneg._schema import CARD_FILE, MODEL_FILE
 from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset, package_versions
@@ -128,10 +128,10 @@ def train_model(
     import joblib
 
     out.mkdir(parents=True, exist_ok=True)
-    staging = out / f".{MODEL_FILE}.partial"
-    joblib.dump(estimator, staging)
-    os.replace(staging, out / MODEL_FILE)
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2, default=float, allow_nan=False) + "\n")
+    # The card is renamed last: a folder with a card holds a whole model.
+    with staged_files(out / MODEL_FILE, out / CARD_FILE) as (model_file, card_file):
+        joblib.dump(estimator, model_file)
+        card_file.write_text(json.dumps(card, indent=2, default=float, allow_nan=False) + "\n")
     return TrainedModel(out, card)
 
 
