@@ -3,7 +3,7 @@
 
 The target (issue 4, section 6): tiering and statistics over 10 million window
 scores take under 2 seconds. "Tiering and statistics" is everything the mining
-run does after scoring except NMS: :func:`hardneg.mine.select.item_table` (per-item
+run does after scoring except NMS: :func:`hardneg.mine._select.item_table` (per-item
 max, mean, top-k mean, argmax), :func:`write_tiers`, :func:`score_statistics` and
 :func:`write_statistics` (stats.json, stats.md and the PNG plot).
 
@@ -36,9 +36,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from hardneg.mine.manifest import write_tiers
-from hardneg.mine.select import item_table, select_candidates
-from hardneg.mine.stats import score_statistics, write_statistics
+from hardneg.mine._manifest import write_tiers
+from hardneg.mine._select import item_table, select_candidates
+from hardneg.mine._stats import score_statistics, write_statistics
 
 TARGET_S = 2.0
 

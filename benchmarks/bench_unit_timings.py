@@ -77,7 +77,7 @@ def _tiers(work: Path) -> float:
     import numpy as np
     import pandas as pd
 
-    from hardneg.mine.select import item_table, score_statistics, write_statistics, write_tiers
+    from hardneg.mine._select import item_table, score_statistics, write_statistics, write_tiers
 
     rng = np.random.default_rng(0)
     n, n_items = 1_000_000, 2_000
@@ -95,7 +95,7 @@ def _tiers(work: Path) -> float:
 
 
 def _world(work: Path) -> float:
-    from hardneg.demo.world import generate_world
+    from hardneg.demo._world import generate_world
 
     generate_world(work / "warm", n_sessions=1, session_minutes=0.2, n_no_shot_sessions=0)
     started = time.perf_counter()

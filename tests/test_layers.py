@@ -41,13 +41,13 @@ def test_the_floors_hold():
     "module, line, contract",
     [
         # the ground floor reaching up into a stage
-        ("metrics.py", "import hardneg.bench.runner  # noqa", "floors"),
+        ("metrics.py", "import hardneg.bench._runner  # noqa", "floors"),
         # an audit check importing the benchmark (the cycle the reshape removed)
         ("audit/checks/calibration.py", "import hardneg.bench  # noqa", "floors"),
         # the two mining engines importing each other again
-        ("mine/ray_engine.py", "import hardneg.mine.engine  # noqa", "no cycles"),
+        ("mine/_ray_engine.py", "import hardneg.mine._engine  # noqa", "no cycles"),
         # a stage importing another package's private module
-        ("mine/select.py", "import hardneg.audit.checks._common  # noqa", "private"),
+        ("mine/_select.py", "import hardneg.audit.checks._common  # noqa", "private"),
     ],
 )
 def test_a_back_arrow_or_a_cycle_breaks_a_contract(tmp_path, module, line, contract):

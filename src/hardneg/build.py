@@ -13,10 +13,7 @@ from hardneg._progress import ProgressReporter
 from hardneg._validation import Interval, validate_value
 from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerprint_in_background
 from hardneg.errors import InputError
-from hardneg.io import read_events_csv, read_sensor_logs, read_wfdb_records
-from hardneg.io.audio import read_audio_recordings
-from hardneg.io.formats import format_of
-from hardneg.io.recording import Recording
+from hardneg.io import Recording, format_of, read_audio_recordings, read_events_csv, read_sensor_logs, read_wfdb_records
 from hardneg.sample import SamplingConfig, sample_windows, write_sampled
 
 
@@ -216,8 +213,8 @@ def build_dataset(
 
 def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: InputOptions, progress):
     """The mined windows to add, and the pool recordings they come from that are not already inputs."""
-    from hardneg.mine.manifest import candidates_path, read_mined
-    from hardneg.sample.hard import HardNegatives
+    from hardneg.mine import candidates_path, read_mined
+    from hardneg.sample import HardNegatives
 
     # Checked under this function's caller's names, which the command line shows as its flags.
     validate_value("hard_tier", tier, [None, Interval(Real, 0, 1, closed="both")])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hardneg.audit import CHECKS, AuditContext, CheckResult, register_check, run_audit, worst_verdict
-from hardneg.audit.base import jsonable
+from hardneg.audit._base import jsonable
 from hardneg.errors import InputError
 
 

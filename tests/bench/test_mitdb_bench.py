@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from hardneg import InputOptions, SamplingConfig, build_dataset
-from hardneg.bench.runner import run_bench
+from hardneg.bench._runner import run_bench
 from hardneg.split import make_split, save_split
 
 MITDB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mitdb"

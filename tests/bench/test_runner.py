@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from hardneg.bench.runner import RESULT_COLUMNS, run_bench
+from hardneg.bench._runner import RESULT_COLUMNS, run_bench
 from hardneg.audit import AuditContext, read_predictions
-from hardneg.bench.train import predict, train_model
+from hardneg.bench._train import predict, train_model
 from hardneg.dataset import Dataset
-from hardneg.demo.run import run_demo
+from hardneg.demo._run import run_demo
 from hardneg.errors import InputError
 from hardneg.features import compute_features
 from hardneg.models import BASELINES, make_model

@@ -51,9 +51,9 @@ def test_every_option_is_named_in_full_on_80_columns(cli, name):
 
 def test_sample_help_has_panels_and_every_choice(cli):
     from hardneg.cli.common import choices
-    from hardneg.io.sensor import TIME_UNITS
-    from hardneg.sample.config import ALIGNMENTS, EDGE_MODES
-    from hardneg.sample.negatives import NEGATIVE_STRATEGIES
+    from hardneg.io._sensor import TIME_UNITS
+    from hardneg.sample._config import ALIGNMENTS, EDGE_MODES
+    from hardneg.sample._negatives import NEGATIVE_STRATEGIES
 
     STRATEGIES = tuple(NEGATIVE_STRATEGIES)
 
@@ -105,7 +105,7 @@ def test_bench_lists_models_and_features(cli):
 def test_every_config_field_is_an_option_of_its_command():
     """The configs are built field by field from the options of the same name."""
     from hardneg.build import InputOptions
-    from hardneg.mine.engine import MineOptions
+    from hardneg.mine._engine import MineOptions
     from hardneg.sample import SamplingConfig
 
     sample_options = {param.name for param in command("sample").params}
@@ -165,7 +165,7 @@ KEEP_OUTPUT_UNDER_QUIET = {"bench", "mine"}
 
 @pytest.fixture(scope="module")
 def quiet_runs(tmp_path_factory, cli):
-    from hardneg.demo.run import run_demo
+    from hardneg.demo._run import run_demo
 
     root = tmp_path_factory.mktemp("quiet")
     demo = run_demo(root / "demo", seed=2)

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from hardneg.demo.run import run_demo
+from hardneg.demo._run import run_demo
 
 
 @pytest.fixture(scope="module")

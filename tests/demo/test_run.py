@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from hardneg.dataset import Dataset
-from hardneg.demo.run import DEMO_CONFIG, DEMO_SESSIONS, run_demo
+from hardneg.demo._run import DEMO_CONFIG, DEMO_SESSIONS, run_demo
 
 
 def test_printed_command_rebuilds_the_demo_dataset_byte_for_byte(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests of the synthetic IMU world (hardneg.demo.world); its speed is timed in benchmarks/bench_unit_timings.py."""
+"""Tests of the synthetic IMU world (hardneg.demo._world); its speed is timed in benchmarks/bench_unit_timings.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from hardneg.demo.world import CHANNELS, SEGMENT_KINDS, WorldFiles, generate_world
+from hardneg.demo._world import CHANNELS, SEGMENT_KINDS, WorldFiles, generate_world
 from hardneg.errors import InputError
 
 FS = 100.0

@@ -12,7 +12,7 @@ sf = pytest.importorskip("soundfile")
 from hardneg.build import InputOptions, build_dataset  # noqa: E402
 from hardneg.dataset import Dataset  # noqa: E402
 from hardneg.errors import InputError  # noqa: E402
-from hardneg.io.audio import read_audio_recordings  # noqa: E402
+from hardneg.io._audio import read_audio_recordings  # noqa: E402
 from hardneg.sample import SamplingConfig  # noqa: E402
 
 def cli(*args):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from hardneg.io.formats import FORMATS, format_of, register_format, suffixes_of
+from hardneg.io._formats import FORMATS, format_of, register_format, suffixes_of
 from hardneg.score import POOL_KINDS, pool_kind_of
 
 

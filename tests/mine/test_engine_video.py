@@ -6,7 +6,7 @@ import pytest
 
 av = pytest.importorskip("av")
 
-from hardneg.mine.engine import MineOptions, mine  # noqa: E402
+from hardneg.mine._engine import MineOptions, mine  # noqa: E402
 from tests.score.test_pools import write_video  # noqa: E402
 
 SCORER = """

@@ -1,10 +1,10 @@
-"""The mining outputs: written and read through hardneg.mine.manifest only."""
+"""The mining outputs: written and read through hardneg.mine._manifest only."""
 
 import pandas as pd
 import pytest
 
 from hardneg.errors import InputError
-from hardneg.mine.manifest import (
+from hardneg.mine._manifest import (
     read_candidates,
     read_items,
     read_mined,
@@ -13,8 +13,8 @@ from hardneg.mine.manifest import (
     write_items,
     write_tiers,
 )
-from hardneg.mine.select import item_table
-from hardneg.mine.stats import statistics_markdown
+from hardneg.mine._select import item_table
+from hardneg.mine._stats import statistics_markdown
 
 WINDOWS = pd.DataFrame({"item": ["a", "a", "b"], "group": ["g", "g", "h"], "start_ms": [0.0, 500.0, 0.0],
                         "end_ms": [500.0, 1000.0, 500.0], "score": [0.9, 0.6, 0.95]})  # fmt: skip

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hardneg.errors import InputError
-from hardneg.mine.engine import MineOptions, mine
+from hardneg.mine._engine import MineOptions, mine
 
 OUTPUTS = ("candidates.parquet", "items.parquet", "tiers/conf_min_0.50.csv", "tiers/conf_min_0.85.csv",
            "tiers/conf_min_0.99.csv", "errors.csv", "stats.json")  # fmt: skip

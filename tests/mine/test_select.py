@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hardneg.errors import InputError
-from hardneg.mine import select
-from hardneg.mine.manifest import write_tiers
-from hardneg.mine.select import (
+from hardneg.mine import _select as select
+from hardneg.mine._manifest import write_tiers
+from hardneg.mine._select import (
     item_table,
     select_candidates,
     temporal_nms,
     tier_label,
 )
-from hardneg.mine.stats import QUANTILES, score_statistics, write_statistics
+from hardneg.mine._stats import QUANTILES, score_statistics, write_statistics
 
 ITEMS = ["a", "b", "c,d", "e"]
 SCORES = [0.0, 0.1, 0.25, 0.5, 0.5000001, 0.7, 0.85, 0.9, 0.99, 1.0]

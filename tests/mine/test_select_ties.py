@@ -1,6 +1,6 @@
 """Exact ties in mining's selection: scores equal to a threshold, and NMS between windows of equal score.
 
-The rules (hardneg.mine.select's docstrings): a window is a candidate when
+The rules (hardneg.mine._select's docstrings): a window is a candidate when
 ``min_score <= score <= max_score``; an item is in a tier when its ``max_score >= tier``;
 ``score_statistics`` counts items and windows the same way; NMS ranks windows by score
 descending, then the earlier start, then the earlier end, then input order, and
@@ -13,9 +13,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hardneg.mine.manifest import tier_path, write_tiers
-from hardneg.mine.select import item_table, select_candidates, temporal_nms
-from hardneg.mine.stats import score_statistics
+from hardneg.mine._manifest import tier_path, write_tiers
+from hardneg.mine._select import item_table, select_candidates, temporal_nms
+from hardneg.mine._stats import score_statistics
 
 
 def _windows(rows):

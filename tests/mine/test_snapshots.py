@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hardneg.io import video as video_module
-from hardneg.mine.snapshots import DPI, SENSOR_FIGSIZE, SPECTROGRAM_FIGSIZE, safe_name, write_snapshots
+from hardneg.io import _video as video_module
+from hardneg.mine._snapshots import DPI, SENSOR_FIGSIZE, SPECTROGRAM_FIGSIZE, safe_name, write_snapshots
 from hardneg.score import PoolItem, iter_windows
 
 sf = pytest.importorskip("soundfile")

@@ -5,9 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hardneg.io import Recording
-from hardneg.sample.draw import SeparationGuard, draw_with_replacement, draw_without_replacement
-from hardneg.sample.candidates import StartGrid
-from hardneg.sample.motion import WindowStatistics
+from hardneg.sample._draw import SeparationGuard, draw_with_replacement, draw_without_replacement
+from hardneg.sample._candidates import StartGrid
+from hardneg.sample._motion import WindowStatistics
 
 
 @settings(max_examples=60, deadline=None)

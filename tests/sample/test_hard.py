@@ -7,8 +7,8 @@ import pytest
 from hardneg.errors import InputError
 from hardneg.io import Recording
 from hardneg.sample import SamplingConfig, sample_windows
-from hardneg.mine.manifest import read_mined
-from hardneg.sample.hard import HardNegatives
+from hardneg.mine._manifest import read_mined
+from hardneg.sample._hard import HardNegatives
 
 
 def recording(rec_id, n=3000, fs=100.0, nan_at=None, seed=0):
@@ -80,7 +80,7 @@ def cli(*args):
 
 def test_mined_pool_windows_join_the_dataset_end_to_end(tmp_path):
     from hardneg.dataset import Dataset
-    from hardneg.demo.run import run_demo
+    from hardneg.demo._run import run_demo
 
     demo = run_demo(tmp_path / "demo", seed=0)
     world = demo.world

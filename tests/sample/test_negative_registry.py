@@ -14,7 +14,7 @@ import pytest
 from hardneg._schema import NEGATIVE_KINDS
 from hardneg.io import Recording
 from hardneg.sample import NEGATIVE_POOLS, NEGATIVE_STRATEGIES, SamplingConfig, sample_windows
-from hardneg.sample.candidates import CandidatePool
+from hardneg.sample._candidates import CandidatePool
 
 STRATEGY_NAMES = list(NEGATIVE_STRATEGIES)
 POOL_KINDS = list(NEGATIVE_POOLS)

@@ -23,7 +23,7 @@ from tests.helpers import reference
 from hardneg.sample import write_sampled
 from hardneg.io import Recording
 from hardneg.sample import SamplingConfig, sample_windows
-from hardneg.sample.draw import SeparationGuard
+from hardneg.sample._draw import SeparationGuard
 
 
 def _world(fs: float, n: int, t0: float = 0.0, seed: int = 0):

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from hardneg._schema import WINDOW_TABLE_COLUMNS
-from hardneg.io.windows import WindowSpan
+from hardneg.io._windows import WindowSpan
 from hardneg.score import BUILTIN_POOLS, POOL_KINDS, PoolKind, discover_pool, iter_windows, register_pool_kind
 
 WINDOW_MS, HOP_MS, RATE = 100.0, 50.0, 200.0

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hardneg.errors import InputError
-from hardneg.io.images import image_files
+from hardneg.io._images import image_files
 from hardneg.score import PoolItem, discover_pool, iter_windows
 
 sf = pytest.importorskip("soundfile")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hardneg.errors import InputError
-from hardneg.score.prefetch import BatchBuffers, read_ahead
+from hardneg.score._prefetch import BatchBuffers, read_ahead
 
 
 def _batches_of(item, buffers, count=3, fail_after=None):

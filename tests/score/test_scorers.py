@@ -458,8 +458,8 @@ def test_scorers_survive_pickling(energy_model, factory_file):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from hardneg.bench.train import train_model
-    from hardneg.demo.run import run_demo
+    from hardneg.bench._train import train_model
+    from hardneg.demo._run import run_demo
 
     root = tmp_path_factory.mktemp("sk")
     demo = run_demo(root / "demo")
@@ -478,7 +478,7 @@ def test_sklearn_needs_trust(trained):
 def test_sklearn_scores_raw_windows_through_the_cards_features(trained):
     import joblib
 
-    from hardneg.bench.train import predict
+    from hardneg.bench._train import predict
     from hardneg.features import compute_features
 
     dataset, model_dir = trained

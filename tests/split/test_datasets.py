@@ -12,7 +12,7 @@ from sklearn.model_selection import cross_val_score
 from tests.split.split_helpers import count_pairs_within_gap
 
 from hardneg import Dataset, InputOptions, SamplingConfig, build_dataset
-from hardneg.demo.run import run_demo
+from hardneg.demo._run import run_demo
 from hardneg.split import (
     STRATEGIES,
     ExplicitGroupSplit,

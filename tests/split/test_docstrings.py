@@ -12,12 +12,12 @@ import pytest
     "module",
     [
         "hardneg.split",
-        "hardneg.split.blocks",
-        "hardneg.split.builtin",
-        "hardneg.split.registry",
-        "hardneg.split.splitters",
-        "hardneg.split.strategies",
-        "hardneg.split.store",
+        "hardneg.split._blocks",
+        "hardneg.split._builtin",
+        "hardneg.split._registry",
+        "hardneg.split._splitters",
+        "hardneg.split._strategies",
+        "hardneg.split._store",
     ],
 )
 def test_docstring_examples(module):

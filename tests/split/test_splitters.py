@@ -11,7 +11,7 @@ from tests.split.split_helpers import indexes, make_index, ordered_units, pairs_
 
 from hardneg.errors import InputError
 from hardneg.split import ExplicitGroupSplit, IntraGroupSplit, SavedSplit, TimeBlockedSplit, default_gap_ms
-from hardneg.split.blocks import within_gap
+from hardneg.split._blocks import within_gap
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -23,7 +23,7 @@ from hardneg.split import (
     make_split,
     register_split_strategy,
 )
-from hardneg.split.blocks import TEST, TRAIN, VAL
+from hardneg.split._blocks import TEST, TRAIN, VAL
 
 NAMES = list(SPLIT_STRATEGIES)
 

@@ -4,11 +4,11 @@ Each check is a registered plug-in returning a :class:`CheckResult`: a
 verdict (PASS, WARN, FAIL, or SKIP with the reason), its numbers and a
 paragraph saying what was measured and what to do.
 
-A small synthetic world (:mod:`hardneg.demo.world`: four sessions, two shooters) and a random split:
+A small synthetic world (:func:`hardneg.demo.generate_world`: four sessions, two shooters) and a random split:
 
 >>> import tempfile
 >>> from hardneg import InputOptions, build_dataset
->>> from hardneg.demo.world import generate_world
+>>> from hardneg.demo import generate_world
 >>> from hardneg.split import make_split
 >>> tmp = tempfile.TemporaryDirectory()
 >>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
@@ -28,7 +28,7 @@ A small synthetic world (:mod:`hardneg.demo.world`: four sessions, two shooters)
 """
 
 from hardneg.audit import checks as _checks  # noqa: F401  (registers the built-in checks)
-from hardneg.audit.base import (
+from hardneg.audit._base import (
     CHECKS,
     FAIL,
     PASS,
@@ -41,7 +41,7 @@ from hardneg.audit.base import (
     register_check,
     worst_verdict,
 )
-from hardneg.audit.report import AuditReport, audit_paths, audit_split, read_predictions, run_audit, write_audit
+from hardneg.audit._report import AuditReport, audit_paths, audit_split, read_predictions, run_audit, write_audit
 
 __all__ = [
     "CHECKS",

@@ -46,7 +46,7 @@ def bench(
     """
     from hardneg._progress import RichProgress
     from hardneg._validation import check_jobs
-    from hardneg.bench.runner import run_bench
+    from hardneg.bench import run_bench
     from hardneg.cli.common import split_names
 
     with RichProgress(enabled=not quiet) as progress:

@@ -57,7 +57,7 @@ def demo(
     from hardneg._progress import RichProgress
     from hardneg._validation import check_jobs
     from hardneg.cli.common import print_dataset_problems, print_dataset_summary
-    from hardneg.demo.run import describe_world, run_demo
+    from hardneg.demo import describe_world, run_demo
 
     console = Console()
     with RichProgress(enabled=not quiet) as progress:

@@ -185,7 +185,7 @@ def mine(
     if engine == "local" and (ray_address or num_workers is not None or num_gpus_per_worker):
         raise InputError("--ray-address, --num-workers and --num-gpus-per-worker need --engine ray")
     if engine == "ray":
-        from hardneg.mine.ray_engine import require_ray
+        from hardneg.mine import require_ray
 
         require_ray()  # says "pip install 'hardneg[ray]'" when Ray is missing
     mine_options = config_from(MineOptions, options)

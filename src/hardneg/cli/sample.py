@@ -8,9 +8,8 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from hardneg.cli.common import Quiet, choices
-from hardneg.io.sensor import TIME_UNITS
-from hardneg.sample.config import ALIGNMENTS, EDGE_MODES
-from hardneg.sample.negatives import NEGATIVE_STRATEGIES
+from hardneg.io import TIME_UNITS
+from hardneg.sample import ALIGNMENTS, EDGE_MODES, NEGATIVE_STRATEGIES
 
 STRATEGIES = tuple(NEGATIVE_STRATEGIES)  # the registry's names, in its order
 

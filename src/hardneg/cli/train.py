@@ -31,7 +31,7 @@ def train(
     """Fit one model on a split's training subset, choose its threshold on validation, and save it with a card."""
     from rich.console import Console
 
-    from hardneg.bench.train import train_model
+    from hardneg.bench import train_model
 
     trained = train_model(dataset, out, model=model, features=features, split=split, seed=seed, overwrite=overwrite)
     if quiet:
@@ -60,7 +60,7 @@ def predict(
     from rich.console import Console
 
     from hardneg._atomic import write_parquet_atomic
-    from hardneg.bench.train import predict as predict_windows
+    from hardneg.bench import predict as predict_windows
 
     predictions = predict_windows(model_dir, dataset)
     target = out or Path(dataset) / "predictions.parquet"

@@ -28,8 +28,20 @@ scores two ten-second logs, each silent but for one half-second burst, by their 
 >>> tmp.cleanup()
 """
 
-from hardneg.mine.engine import ENGINES, mine
-from hardneg.mine.options import OPTIONS_FILE, MineOptions, MineResult
-from hardneg.mine.snapshots import write_snapshots
+from hardneg.mine._engine import ENGINES, mine
+from hardneg.mine._manifest import candidates_path, read_mined
+from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
+from hardneg.mine._ray_engine import require_ray
+from hardneg.mine._snapshots import write_snapshots
 
-__all__ = ["ENGINES", "OPTIONS_FILE", "MineOptions", "MineResult", "mine", "write_snapshots"]
+__all__ = [
+    "ENGINES",
+    "OPTIONS_FILE",
+    "MineOptions",
+    "MineResult",
+    "candidates_path",
+    "mine",
+    "read_mined",
+    "require_ray",
+    "write_snapshots",
+]

@@ -1,8 +1,8 @@
 """Bench reports: Markdown and self-contained HTML with bootstrap summaries, audits and plots.
 
-This floor renders: :mod:`hardneg.report.render` is the one document model
-(Markdown and HTML from the same blocks), :mod:`hardneg.report.plots` the
-figures. The numbers come from :mod:`hardneg.stats`; its summaries are
+This floor renders: :class:`Document` is the one document model (Markdown
+and HTML from the same blocks), and :func:`write_bench_report` draws the
+figures into it. The numbers come from :mod:`hardneg.stats`; its summaries are
 re-exported here for code that imported them from ``hardneg.report``.
 
 Examples
@@ -28,15 +28,15 @@ Three seeds of a model and a baseline on two splits, without scores (so without 
 import importlib
 
 from hardneg._schema import BASELINES
-from hardneg.report.render import Bullets, Document, Heading, Image, Paragraph, Table
-from hardneg.report.trust import SplitTrust, split_trust
+from hardneg.report._render import Bullets, Document, Heading, Image, Paragraph, Table
+from hardneg.report._trust import SplitTrust, split_trust
 
 # The audit and mining write their Markdown with render.Document; importing the bench report (matplotlib) and the
 # statistics (SciPy) only when a name of theirs is used keeps those imports out of `hardneg audit` and `hardneg mine`.
 _LAZY = {
-    "GAIN_METRICS": "hardneg.report.bench_report",
-    "TABLE_METRICS": "hardneg.report.bench_report",
-    "write_bench_report": "hardneg.report.bench_report",
+    "GAIN_METRICS": "hardneg.report._bench_report",
+    "TABLE_METRICS": "hardneg.report._bench_report",
+    "write_bench_report": "hardneg.report._bench_report",
     "baseline_gains": "hardneg.stats",
     "best_baselines": "hardneg.stats",
     "bootstrap_ci": "hardneg.stats",

@@ -1,6 +1,6 @@
-"""The sections of the bench report, each added to a :class:`~hardneg.report.render.Document`, and their numbers.
+"""The sections of the bench report, each added to a :class:`~hardneg.report.Document`, and their numbers.
 
-:func:`hardneg.report.bench_report.write_bench_report` computes the summaries and
+:func:`hardneg.report.write_bench_report` computes the summaries and
 choices once and calls these in reading order: what was run, the audit, the best
 model per split, inflation across splits, one section per split, plots, run details.
 """
@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from hardneg.report.render import Bullets, Heading, Image, Paragraph, Table, slug
-from hardneg.report.trust import MARK, SplitTrust, format_check_numbers
+from hardneg.report._render import Bullets, Heading, Image, Paragraph, Table, slug
+from hardneg.report._trust import MARK, SplitTrust, format_check_numbers
 
 __all__ = [
     "GAIN_METRICS",

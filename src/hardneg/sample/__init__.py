@@ -9,10 +9,11 @@ dataset directory.
 ['far', 'mixed', 'near', 'uniform']
 """
 
-from hardneg.sample.config import SamplingConfig
-from hardneg.sample.motion import WindowStatistics, motion_scores
-from hardneg.sample.negatives import NEGATIVE_POOLS, NEGATIVE_STRATEGIES, NegativePool, NegativeStrategy
-from hardneg.sample.sampler import (
+from hardneg.sample._config import ALIGNMENTS, EDGE_MODES, SamplingConfig
+from hardneg.sample._hard import HardNegatives
+from hardneg.sample._motion import WindowStatistics, motion_scores
+from hardneg.sample._negatives import NEGATIVE_POOLS, NEGATIVE_STRATEGIES, NegativePool, NegativeStrategy
+from hardneg.sample._sampler import (
     INDEX_COLUMNS,
     KINDS,
     SampledWindows,
@@ -20,13 +21,16 @@ from hardneg.sample.sampler import (
     sample_windows,
     samples_per_window,
 )
-from hardneg.sample.writer import sampled_meta, write_sampled
+from hardneg.sample._writer import sampled_meta, write_sampled
 
 __all__ = [
+    "ALIGNMENTS",
+    "EDGE_MODES",
     "INDEX_COLUMNS",
     "KINDS",
     "NEGATIVE_POOLS",
     "NEGATIVE_STRATEGIES",
+    "HardNegatives",
     "NegativePool",
     "NegativeStrategy",
     "SampledWindows",

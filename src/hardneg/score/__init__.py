@@ -22,7 +22,7 @@ True
 from importlib import import_module
 
 from hardneg.score._base import SCORER_KINDS, BaseScorer, Scorer, check_device, load_scorer, register_scorer
-from hardneg.score.pools import (
+from hardneg.score._pools import (
     POOL_KINDS,
     SHORT_ITEMS,
     PoolItem,
@@ -32,8 +32,8 @@ from hardneg.score.pools import (
     pool_kind_of,
     register_pool_kind,
 )
-from hardneg.score.prefetch import BatchBuffers, read_ahead
-from hardneg.score.windows import scored_window_arrow, window_table
+from hardneg.score._prefetch import BatchBuffers, read_ahead
+from hardneg.score._windows import scored_window_arrow, window_table
 
 #: The built-in scorer kinds, in the order :func:`load_scorer` asks them: the first that applies to a spec loads it
 #: (``x.onnx`` before ``file.py:make``, so a Windows path with a drive letter is not taken for a factory).
@@ -42,17 +42,17 @@ BUILTIN_SCORERS = ("onnx", "sklearn", "table", "python")
 BUILTIN_POOLS = ("sensor", "audio", "video", "image")
 
 for _name in BUILTIN_SCORERS + BUILTIN_POOLS:
-    import_module(f"{__name__}.{_name}")  # each module registers its kind on import
+    import_module(f"{__name__}._{_name}")  # each module registers its kind on import
 
 # The kinds by name, once registered in the order above.
-from hardneg.score.audio import AudioPool  # noqa: E402
-from hardneg.score.image import ImagePool  # noqa: E402
-from hardneg.score.onnx import ONNXScorer  # noqa: E402
-from hardneg.score.python import PythonScorer  # noqa: E402
-from hardneg.score.sensor import SensorPool, read_recording  # noqa: E402
-from hardneg.score.sklearn import SklearnScorer  # noqa: E402
-from hardneg.score.table import TableScores  # noqa: E402
-from hardneg.score.video import VideoPool  # noqa: E402
+from hardneg.score._audio import AudioPool  # noqa: E402
+from hardneg.score._image import ImagePool  # noqa: E402
+from hardneg.score._onnx import ONNXScorer  # noqa: E402
+from hardneg.score._python import PythonScorer  # noqa: E402
+from hardneg.score._sensor import SensorPool, read_recording  # noqa: E402
+from hardneg.score._sklearn import SklearnScorer  # noqa: E402
+from hardneg.score._table import TableScores  # noqa: E402
+from hardneg.score._video import VideoPool  # noqa: E402
 
 __all__ = [
     "BUILTIN_POOLS",

@@ -38,11 +38,11 @@ gives the whole toolbox.
 
 from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
 
-from hardneg.split.blocks import default_gap_ms
-from hardneg.split.registry import SPLIT_STRATEGIES, STRATEGIES, SplitContext, SplitStrategy, register_split_strategy
-from hardneg.split.splitters import ExplicitGroupSplit, IntraGroupSplit, SavedSplit, TimeBlockedSplit
-from hardneg.split.store import check_split_frame, load_split, save_split
-from hardneg.split.strategies import make_split, oversample_positives
+from hardneg.split._blocks import default_gap_ms
+from hardneg.split._registry import SPLIT_STRATEGIES, STRATEGIES, SplitContext, SplitStrategy, register_split_strategy
+from hardneg.split._splitters import ExplicitGroupSplit, IntraGroupSplit, SavedSplit, TimeBlockedSplit
+from hardneg.split._store import check_split_frame, load_split, save_split, split_paths
+from hardneg.split._strategies import make_split, oversample_positives
 
 __all__ = [
     "SPLIT_STRATEGIES",
@@ -65,4 +65,5 @@ __all__ = [
     "oversample_positives",
     "register_split_strategy",
     "save_split",
+    "split_paths",
 ]

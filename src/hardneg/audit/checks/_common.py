@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hardneg.audit.base import SKIP, CheckResult
+from hardneg.audit._base import SKIP, CheckResult
 
 #: The subset pairs a leak can cross: (the subset a model learns from, the subset it is scored on).
 LEAK_PAIRS = (("train", "test"), ("train", "val"), ("val", "test"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hardneg.audit.base import PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, pct, skip
 from hardneg.metrics import expected_calibration_error, reliability_table
 

@@ -7,7 +7,7 @@ import math
 from scipy import stats
 
 from hardneg._schema import SUBSETS
-from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import fold_label, num, pct, preview
 from hardneg.stats import wilson_interval
 

@@ -28,7 +28,7 @@ from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
-from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, pct, skip
 
 NAME = "group_confound"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hardneg._schema import SUBSETS
-from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import LEAK_PAIRS, in_fold, pct, preview, skip
 
 NAME = "group_overlap"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from hardneg.audit.base import PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, skip
 
 NAME = "per_group_spread"

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import pct, skip
 
 NAME = "prediction_clustering"

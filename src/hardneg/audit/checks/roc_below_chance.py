@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, pct, skip
 from hardneg.stats import metric_interval, point_metric
 

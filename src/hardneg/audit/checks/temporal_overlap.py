@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import LEAK_PAIRS, in_fold, pct, skip
 from hardneg.errors import InputError
 from hardneg.split import default_gap_ms as split_default_gap_ms

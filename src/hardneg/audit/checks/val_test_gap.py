@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hardneg.audit.base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, pct, skip
 from hardneg.stats import difference_interval
 

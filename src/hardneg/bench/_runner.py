@@ -1,0 +1,367 @@
+"""The benchmark: models x feature sets x splits x seeds, in parallel, resumable, with baselines."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hardneg._atomic import staged_files, write_parquet_atomic
+from hardneg._progress import ProgressReporter, resolve
+from hardneg._runs import RunFolder, part_name
+from hardneg.metrics import choose_threshold, metric_rows
+from hardneg.dataset import Dataset
+from hardneg.errors import InputError
+from hardneg.features import FEATURE_SETS, compute_features
+from hardneg.models import BASELINES, MODELS, make_model
+from hardneg.split import STRATEGIES, load_split, make_split
+
+RESULT_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "metric", "value"]
+SCORE_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score"]
+PARAMETERS_FILE = "bench.parameters.json"
+#: one results file (and its scores) per finished (model, features, split, seed): what a rerun skips
+PARTS_DIR = "parts"
+
+
+@dataclass
+class SplitSource:
+    """A split named on the command line: a strategy drawn anew per seed, or a split saved under DIR/splits/."""
+
+    name: str
+    saved: tuple[pd.DataFrame, dict] | None = None
+    options: dict = field(default_factory=dict)
+
+    def frame(self, dataset: Dataset, seed: int) -> tuple[pd.DataFrame, dict]:
+        if self.saved is not None:
+            return self.saved
+        return make_split(dataset, self.name, seed=seed, **self.options)
+
+
+def resolve_splits(dataset: Dataset, names: Sequence[str], options: dict | None = None) -> list[SplitSource]:
+    """Each name is a split saved under ``DIR/splits/`` or a strategy name (saved splits win)."""
+    sources = []
+    for name in names:
+        if (dataset.path / "splits" / f"{name}.parquet").is_file():
+            sources.append(SplitSource(name, saved=load_split(dataset.path, name)))
+        elif name in STRATEGIES:
+            sources.append(SplitSource(name, options=dict(options or {})))
+        else:
+            saved = sorted(path.stem for path in (dataset.path / "splits").glob("*.parquet"))
+            raise InputError(
+                f"splits: {name!r} is neither a strategy ({', '.join(STRATEGIES)}) nor a split saved under "
+                f"{dataset.path / 'splits'} ({', '.join(saved) or 'none saved'}); create it with `hardneg split`",
+                parameter="splits",
+            )
+    return sources
+
+
+def check_names(option: str, names: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    unknown = [name for name in names if name not in allowed]
+    if unknown or not names:
+        raise InputError(f"{option}: unknown {', '.join(unknown) or '(empty)'}; choose from {', '.join(allowed)}")
+    return list(dict.fromkeys(names))
+
+
+def _fit_and_score(
+    model_name: str,
+    seed: int,
+    features: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    frame: pd.DataFrame,
+    keys: dict,
+) -> tuple[list[dict], list[pd.DataFrame]]:
+    """Fit on each fold's train rows (repeated by ``copies``), pick the threshold on val, score val and test."""
+    results: list[dict] = []
+    scores: list[pd.DataFrame] = []
+    for fold, rows in frame.groupby("fold", sort=True):
+        train = rows[rows["subset"] == "train"]
+        train_ids = np.repeat(train["window_id"].to_numpy(), train["copies"].to_numpy())
+        if len(np.unique(labels[train_ids])) < 2:
+            continue  # a fold whose training rows hold one class cannot fit a classifier; the audit reports it
+        model = make_model(model_name, seed)
+        model.fit(features[train_ids], labels[train_ids])
+        subset_scores = {}
+        for subset in ("val", "test"):
+            ids = rows.loc[rows["subset"] == subset, "window_id"].to_numpy()
+            if len(ids):
+                subset_scores[subset] = (ids, model.predict_proba(features[ids])[:, 1])
+        # Threshold on validation; without a validation subset, on the training rows (stated in the report).
+        if "val" in subset_scores:
+            val_ids, val_scores = subset_scores["val"]
+        else:
+            val_ids = np.unique(train_ids)
+            val_scores = model.predict_proba(features[val_ids])[:, 1]
+        threshold = choose_threshold(labels[val_ids], val_scores)
+        if not np.isfinite(threshold):  # validation held one class: no F1 to maximise
+            threshold = 0.5
+        for subset, (ids, score) in subset_scores.items():
+            for metric, value in metric_rows(labels[ids], score, threshold).items():
+                results.append({**keys, "fold": int(fold), "subset": subset, "metric": metric, "value": float(value)})
+            scores.append(
+                pd.DataFrame(
+                    {
+                        **{key: [value] * len(ids) for key, value in keys.items()},
+                        "fold": np.full(len(ids), int(fold)),
+                        "subset": subset,
+                        "window_id": ids,
+                        "label": labels[ids],
+                        "group": groups[ids],
+                        "score": score,
+                    }
+                )
+            )
+    return results, scores
+
+
+def _audit_task(dataset_dir: str, name: str, frame: pd.DataFrame, info: dict, audits_dir: str) -> tuple[str, dict]:
+    """Audit one split into ``audits_dir/NAME.audit.{json,md}``; return its JSON."""
+    from hardneg.audit import AuditContext, run_audit, write_audit
+
+    json_path = Path(audits_dir) / f"{name}.audit.json"
+    report = run_audit(AuditContext(Dataset.load(dataset_dir), frame, info))
+    write_audit(report, json_path, Path(audits_dir) / f"{name}.audit.md")
+    return name, json.loads(json_path.read_text())
+
+
+def _part_path(parts_dir: Path, model_name: str, feature_name: str, split_name: str, seed: int) -> Path:
+    return parts_dir / f"{part_name(f'{model_name}|{feature_name}|{split_name}|{seed}')}.parquet"
+
+
+def _task(
+    model_names: list[str],
+    feature_name: str,
+    split_name: str,
+    seed: int,
+    features,
+    labels,
+    groups,
+    frame,
+    parts_dir: str,
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Every model of one (features, split, seed); each model's part is written atomically as it finishes.
+
+    Grouping the models means the feature matrix and the split travel to a worker once, not once per model.
+    """
+    from threadpoolctl import threadpool_limits
+
+    finished = []
+    # One BLAS/OpenMP thread per fit: these models are small, threads cost more than they give (measured: 10-seed
+    # demo bench 21.6 s with two threads, 20.4 s with one), and --jobs is what spreads work over cores.
+    with threadpool_limits(1):
+        for model_name in model_names:
+            finished.append(
+                _fit_part(model_name, feature_name, split_name, seed, features, labels, groups, frame, parts_dir)
+            )
+    return finished
+
+
+def _fit_part(
+    model_name: str, feature_name: str, split_name: str, seed: int, features, labels, groups, frame, parts_dir: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit one model over every fold and write its part file atomically."""
+    keys = {"model": model_name, "features": feature_name, "split": split_name, "seed": seed}
+    results, scores = _fit_and_score(model_name, seed, features, labels, groups, frame, keys)
+    result_frame = pd.DataFrame(results, columns=RESULT_COLUMNS)
+    score_frame = (pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS))[
+        SCORE_COLUMNS
+    ]
+    part = _part_path(Path(parts_dir), model_name, feature_name, split_name, seed)
+    # The results file last: its presence marks the part done.
+    with staged_files(part.with_suffix(".scores.parquet"), part) as (scores_staging, results_staging):
+        result_frame.to_parquet(results_staging, index=False)
+        score_frame.to_parquet(scores_staging, index=False)
+    return result_frame, score_frame
+
+
+@dataclass
+class BenchResult:
+    results: pd.DataFrame
+    scores: pd.DataFrame
+    audits: dict
+    meta: dict
+    out: Path
+
+
+def run_bench(
+    dataset_dir: str | Path,
+    out: str | Path,
+    *,
+    models: Sequence[str] = MODELS,
+    features: Sequence[str] = ("summary",),
+    splits: Sequence[str] = ("random", "group"),
+    seeds: int = 5,
+    jobs: int = 1,
+    split_options: dict | None = None,
+    overwrite: bool = False,
+    progress: ProgressReporter | None = None,
+) -> BenchResult:
+    """Benchmark every combination with the baselines, resuming from finished parts in ``out``.
+
+    Parameters
+    ----------
+    dataset_dir : path
+        A dataset built by ``hardneg sample``.
+    out : path
+        Output folder: ``results.parquet``, ``scores.parquet``, ``report.md``, ``report.html``,
+        ``audits/``, and ``parts/`` (one file per finished combination, so a killed run resumes).
+    models, features : sequence of str
+        Model and feature-set names; the baselines prior, stratified and majority are always added.
+    splits : sequence of str
+        Strategy names (drawn anew for every seed) or names of splits saved under ``DIR/splits/``.
+    seeds : int
+        Seeds 0..seeds-1 (model seed, and split seed for strategies).
+    jobs : int
+        Parallel worker processes (joblib).
+
+    Examples
+    --------
+    A real bench runs several models, splits and seeds (``seeds=10, jobs=2``); one of each on a small
+    synthetic dataset (:func:`hardneg.demo.generate_world`) shows what comes back:
+
+    >>> import tempfile
+    >>> from hardneg import InputOptions, build_dataset
+    >>> from hardneg.demo import generate_world
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> world = generate_world(f"{tmp.name}/world", n_sessions=4, session_minutes=1.0, n_no_shot_sessions=0)
+    >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
+    ...                         inputs=InputOptions(events=world.events, groups=world.groups))
+    >>> result = run_bench(dataset.path, f"{tmp.name}/bench", models=["logreg"], splits=["random"], seeds=1)
+    >>> sorted(result.results.model.unique()), sorted(result.audits)
+    (['logreg', 'majority', 'prior', 'stratified'], ['random'])
+    >>> test_auc = result.results.query("metric == 'roc_auc' and subset == 'test'")
+    >>> test_auc.groupby("model").value.mean().round(2).to_dict()
+    {'logreg': 1.0, 'majority': 0.5, 'prior': 0.5, 'stratified': 0.35}
+    >>> sorted(path.name for path in result.out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
+    ['audits', 'bench.json', 'bench.parameters.json', 'parts', 'plots', 'report.html', 'report.md',
+     'results.parquet', 'scores.parquet']
+    >>> tmp.cleanup()
+    """
+    from joblib import Parallel, delayed
+
+    from hardneg.report import write_bench_report
+
+    started = time.perf_counter()
+    dataset = Dataset.load(dataset_dir)
+    models = check_names("--models", list(models), MODELS + BASELINES)
+    feature_names = check_names("--features", list(features), FEATURE_SETS)
+    if seeds < 1:
+        raise InputError(f"seeds must be >= 1, got {seeds}", parameter="seeds")
+    if jobs < 1:
+        raise InputError(f"jobs must be >= 1, got {jobs}", parameter="jobs")
+    sources = resolve_splits(dataset, splits, split_options)
+    out = Path(out)
+    parameters = {
+        "dataset": str(dataset.path),
+        "dataset_windows": len(dataset),
+        "models": models,
+        "features": feature_names,
+        "split_names": [source.name for source in sources],
+        "seeds": seeds,
+        "split_options": split_options or {},
+    }
+    _prepare_out(out, parameters, overwrite)
+    parts_dir = out / PARTS_DIR
+
+    reporter = resolve(progress)
+    labels = dataset.index["label"].to_numpy().astype(np.int64)
+    groups = dataset.index["group"].astype(str).to_numpy()
+    timings = {"start": round(time.perf_counter() - started, 2)}
+    matrices = {
+        name: compute_features(dataset.windows, name, sample_rate_hz=dataset.meta.get("sample_rate_hz"))[0]
+        for name in reporter.track(feature_names, total=len(feature_names), description="Computing features")
+    }
+    all_models = models + [name for name in BASELINES if name not in models]
+    frames = {(source.name, seed): source.frame(dataset, seed)[0] for source in sources for seed in range(seeds)}
+
+    timings["features"] = round(time.perf_counter() - started, 2)
+    # Each split is audited once (seed 0's draw), as a task in the same worker pool as the fits, so the audits
+    # overlap with fitting instead of adding to the wall time.
+    split_descriptions, audit_calls = {}, []
+    (out / "audits").mkdir(exist_ok=True)
+    for source in sources:
+        frame, info = source.frame(dataset, 0)
+        split_descriptions[source.name] = {"strategy": info.get("strategy"), "measures": info.get("measures", "")}
+        audit_calls.append((source.name, frame, info))
+
+    tasks, done = [], []
+    for source in sources:
+        for seed in range(seeds):
+            for feature_name in feature_names:
+                missing = []
+                for model_name in all_models:
+                    part = _part_path(parts_dir, model_name, feature_name, source.name, seed)
+                    if part.is_file():
+                        done.append((pd.read_parquet(part), pd.read_parquet(part.with_suffix(".scores.parquet"))))
+                    else:
+                        missing.append(model_name)
+                if missing:
+                    tasks.append((missing, feature_name, source.name, seed))
+    # The costliest feature sets first (more columns, slower fits), so the run does not end on one long task.
+    tasks.sort(key=lambda task: -matrices[task[1]].shape[1])
+    total = len(sources) * seeds * len(feature_names) * len(all_models)
+    resumed = len(done)
+    audits: dict[str, dict] = {}
+    # Arrays above 64 kB go to workers as one shared memory map instead of a pickle per task.
+    # One task per batch: tasks take ~0.3 s, and a large last batch would leave the other worker idle at the end.
+    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", max_nbytes="64K", batch_size=1)
+    calls = [
+        delayed(_audit_task)(str(dataset.path), name, frame, info, str(out / "audits"))
+        for name, frame, info in audit_calls
+    ] + [
+        delayed(_task)(
+            missing, feature_name, split_name, seed, matrices[feature_name], labels, groups,
+            frames[(split_name, seed)], str(parts_dir),
+        )
+        for missing, feature_name, split_name, seed in tasks
+    ]  # fmt: skip
+    description = f"Auditing and fitting ({resumed} of {total} fits done before)"
+    for finished in reporter.track(parallel(calls), total=len(calls), description=description):
+        if isinstance(finished, tuple):  # an audit: (split name, audit JSON)
+            audits[finished[0]] = finished[1]
+        else:
+            done.extend(finished)
+
+    timings["fits"] = round(time.perf_counter() - started, 2)
+    results, scores = _collect(done)
+    write_parquet_atomic(results, out / "results.parquet")
+    write_parquet_atomic(scores, out / "scores.parquet")
+    meta = {
+        **parameters,
+        "baselines": list(BASELINES),
+        "jobs": jobs,
+        "combinations": total,
+        "resumed_parts": resumed,
+        "seconds": round(time.perf_counter() - started, 2),
+        "dataset_counts": {"windows": len(dataset), "positives": int(labels.sum())},
+        "splits": split_descriptions,
+    }
+    # The wall time goes to bench.json only, so the same run writes the same report bytes.
+    timings["collected"] = round(time.perf_counter() - started, 2)
+    write_bench_report(out, results, scores, audits, {key: value for key, value in meta.items() if key != "seconds"})
+    timings["report"] = round(time.perf_counter() - started, 2)
+    meta["seconds_elapsed_after"] = timings  # cumulative, for finding what a slow run spends its time on
+    (out / "bench.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return BenchResult(results, scores, audits, meta, out)
+
+
+def _prepare_out(out: Path, parameters: dict, overwrite: bool) -> None:
+    """Resume into ``out`` only when it was made by a bench with the same parameters."""
+    RunFolder(out, PARAMETERS_FILE, "bench", scratch=(PARTS_DIR,), resume_when_same=True).prepare(
+        parameters, overwrite=overwrite
+    )
+
+
+def _collect(done: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All parts in one canonical order, so a resumed or parallel run writes the same bytes as a serial one."""
+    result_frame = pd.concat([results for results, _ in done], ignore_index=True)[RESULT_COLUMNS]
+    score_frame = pd.concat([scores for _, scores in done], ignore_index=True)[SCORE_COLUMNS]
+    order = ["split", "features", "model", "seed", "fold", "subset"]
+    result_frame = result_frame.sort_values([*order, "metric"], kind="stable").reset_index(drop=True)
+    score_frame = score_frame.sort_values([*order, "window_id"], kind="stable").reset_index(drop=True)
+    return result_frame, score_frame

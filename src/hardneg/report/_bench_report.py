@@ -1,0 +1,274 @@
+"""``OUT/report.md`` and ``OUT/report.html`` for a bench run: audits first, then the numbers.
+
+The report answers one question with numbers: can this score be trusted? It opens with
+the audit of every split (splits with a failing check are marked untrustworthy, there
+and in every table after), then the best model per split against the best dummy
+baseline, then the same model side by side on every split (the inflated score next to
+the honest one), then per split every combination with mean ± std and a bootstrap
+interval, and the plots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hardneg._atomic import write_bytes_atomic
+from hardneg._schema import BASELINES
+from hardneg.errors import InputError
+from hardneg.report import _plots as plotting
+from hardneg.report._bench_sections import (
+    GAIN_METRICS,
+    PLOTS_DIR,
+    TABLE_METRICS,
+    audit_section,
+    details_section,
+    header_section,
+    headline_section,
+    inflation_section,
+    metric_means,
+    plot_section,
+    split_info,
+    split_section,
+)
+from hardneg.report._render import Document
+from hardneg.report._trust import MARK, split_trust
+from hardneg.stats import (
+    BOOTSTRAP_SEED,
+    CONFIDENCE,
+    N_RESAMPLES,
+    baseline_gains_checked,
+    check_bootstrap_options,
+    check_results,
+    compare_splits_checked,
+    summarize_checked,
+)
+
+__all__ = ["GAIN_METRICS", "HTML_FILE", "MD_FILE", "PLOTS_DIR", "TABLE_METRICS", "write_bench_report"]
+
+MD_FILE = "report.md"
+HTML_FILE = "report.html"
+
+
+def write_bench_report(
+    out_dir: str | Path,
+    results: pd.DataFrame,
+    scores: pd.DataFrame | None,
+    audits: Mapping[str, dict] | None,
+    meta: Mapping | None,
+    *,
+    subset: str = "test",
+    confidence: float = CONFIDENCE,
+    n_resamples: int = N_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    max_plot_points: int = plotting.MAX_POINTS,
+    max_groups: int = plotting.MAX_GROUPS,
+    baselines: Sequence[str] | None = None,
+) -> tuple[Path, Path]:
+    """Write ``report.md``, ``report.html`` and ``plots/*.png`` into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path
+        The bench output directory (created if needed).
+    results : DataFrame
+        ``model, features, split, seed, fold, subset, metric, value`` (``results.parquet``).
+    scores : DataFrame or None
+        ``model, features, split, seed, fold, subset, window_id, label, group, score``
+        (``scores.parquet``) for the plots; None or empty writes the report without plots.
+    audits : mapping or None
+        Split name -> audit JSON dict (``{"split", "verdict", "checks": [...]}``). A split
+        with any FAIL is marked untrustworthy (⚠) at the top and in every table.
+    meta : mapping or None
+        What was run: ``dataset`` (path), ``counts`` (dict), ``models``, ``features``,
+        ``splits`` (names, or name -> {"strategy", "measures", ...}), ``seeds`` (count or
+        list), ``jobs``, ``timings`` (name -> seconds), optionally ``title``, ``command``,
+        ``reference_split`` (the honest split the inflation table compares with) and
+        ``baselines``; other keys are listed under "Run details".
+    subset : str
+        The subset the tables summarise.
+    confidence, n_resamples, seed
+        Bootstrap settings (:func:`hardneg.stats.bootstrap_ci`).
+    max_plot_points : int
+        Test rows per curve above which a seeded sample is plotted.
+    max_groups : int
+        Groups shown per split in the per-group box plots.
+    baselines : sequence of str, optional
+        Baseline model names; ``meta["baselines"]`` or prior/stratified/majority by default.
+
+    Returns
+    -------
+    (md_path, html_path) : tuple of Path
+
+    Raises
+    ------
+    InputError
+        A table misses a column, has no ``subset`` rows, repeats a key, or an audit is malformed.
+
+    Notes
+    -----
+    Same inputs give the same bytes: values are ordered by (seed, fold) before every
+    bootstrap, each interval has its own generator seeded with ``seed``, plot samples are
+    seeded, and PNGs carry no date or software tag. Timings passed in ``meta`` do change
+    between runs and are printed as given.
+
+    Examples
+    --------
+    Bench results of an extra-trees model and the prior baseline over three seeds, and a failed audit of ``random``:
+
+    >>> import tempfile, pandas as pd
+    >>> from hardneg._schema import RESULT_COLUMNS
+    >>> rows = [(model, "rich", split, seed, 0, "test", metric, value)
+    ...         for model, split, values in [("et", "random", [0.95, 0.97, 0.96]), ("et", "group", [0.81, 0.84, 0.8]),
+    ...                                      ("prior", "random", [0.5] * 3), ("prior", "group", [0.5] * 3)]
+    ...         for metric in ("average_precision", "roc_auc") for seed, value in enumerate(values)]
+    >>> results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    >>> audit = {"split": "random", "verdict": "FAIL", "checks": [{"check": "group_overlap", "verdict": "FAIL",
+    ...          "numbers": {"shared_groups": 2}, "explanation": "Train and test share groups."}]}
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> md, html = write_bench_report(f"{tmp.name}/bench", results, None, {"random": audit}, {"baselines": ["prior"]})
+    >>> md.name, html.name
+    ('report.md', 'report.html')
+    >>> print(md.read_text().split("## Audit")[1].strip().splitlines()[0])  # doctest: +ELLIPSIS
+    > ⚠ **Untrustworthy splits: `random`.** Their audits FAILED, so their scores are likely inflated ...
+    >>> tmp.cleanup()
+    """
+    check_bootstrap_options(confidence, n_resamples)
+    meta = dict(meta or {})
+    if baselines is None:
+        baselines = tuple(meta.get("baselines") or BASELINES)
+    baselines = tuple(str(b) for b in baselines)
+    frame = check_results(results)
+    if not (frame["subset"] == subset).any():
+        raise InputError(
+            f"results: no rows with subset {subset!r} (found {', '.join(sorted(frame['subset'].unique()))}); "
+            "pass subset= one of those"
+        )
+    scores = plotting.check_score_table(scores)
+    boot = {"confidence": confidence, "n_resamples": n_resamples, "seed": seed}
+
+    splits = _split_order(frame.loc[frame["subset"] == subset, "split"].unique(), meta.get("splits"))
+    trust = split_trust(audits, splits)
+    summary = summarize_checked(frame, subset, list(TABLE_METRICS), confidence, n_resamples, seed)
+    gains = baseline_gains_checked(frame, subset, list(GAIN_METRICS), baselines, confidence, n_resamples, seed)
+    best = _best_combinations(summary, splits, baselines)
+    reference = _reference_split(summary, splits, trust, baselines, meta.get("reference_split"))
+    comparison = (
+        compare_splits_checked(frame, reference, subset, list(GAIN_METRICS), confidence, n_resamples, seed)
+        if reference is not None
+        else None
+    )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_list = []
+    if scores is not None:
+        picks = _plot_picks(summary, scores, splits, best, baselines)
+        titles = {s: (f"{s} {MARK} untrustworthy" if trust[s].untrustworthy else s) for s in splits}
+        panels = plotting.build_panels(scores, picks, titles, subset=subset, max_points=max_plot_points, seed=seed)
+        plot_list = plotting.make_plots(panels, max_groups=max_groups)
+        (out / PLOTS_DIR).mkdir(exist_ok=True)
+        for plot in plot_list:
+            write_bytes_atomic(out / PLOTS_DIR / f"{plot.name}.png", plot.png)
+
+    doc = Document(str(meta.get("title") or "hardneg bench report"))
+    header_section(doc, meta, frame, splits, subset, baselines, boot)
+    audit_section(doc, trust, splits, meta)
+    headline_section(doc, summary, gains, best, splits, trust)
+    inflation_section(doc, summary, comparison, reference, splits, trust, baselines, meta.get("reference_split"))
+    for split in splits:
+        split_section(doc, split, summary, gains, trust[split], baselines, split_info(meta, split), subset)
+    plot_section(doc, plot_list, trust, splits)
+    details_section(doc, meta)
+
+    md_path, html_path = out / MD_FILE, out / HTML_FILE
+    write_bytes_atomic(md_path, doc.markdown().encode("utf-8"))
+    write_bytes_atomic(html_path, doc.html().encode("utf-8"))
+    return md_path, html_path
+
+
+# --------------------------------------------------------------------------- choices
+
+
+def _split_order(present, declared) -> list[str]:
+    """Splits in the order ``meta["splits"]`` names them, then the rest sorted."""
+    present = {str(s) for s in present}
+    if isinstance(declared, Mapping):
+        declared = list(declared)
+    elif isinstance(declared, str) or declared is None:
+        declared = [] if declared is None else [declared]
+    ordered = [str(s) for s in declared if str(s) in present]
+    return list(dict.fromkeys(ordered + sorted(present - set(ordered))))
+
+
+def _best_combinations(summary, splits, baselines) -> dict[str, tuple[str, str] | None]:
+    """Per split, the non-baseline (model, features) with the highest mean AP (ROC AUC if no AP)."""
+    best: dict[str, tuple[str, str] | None] = {}
+    for split in splits:
+        best[split] = None
+        for metric in ("average_precision", "roc_auc"):
+            rows = metric_means(summary, metric)
+            rows = rows[rows["split"] == split]
+            models = rows[~rows["model"].isin(baselines)]
+            rows = models if not models.empty else rows
+            if rows.empty:
+                continue
+            # Highest mean; ties go to the (model, features) that sorts first.
+            rows = rows.sort_values(["mean", "model", "features"], ascending=[False, True, True], kind="mergesort")
+            best[split] = (rows.iloc[0]["model"], rows.iloc[0]["features"])
+            break
+    return best
+
+
+def _reference_split(summary, splits, trust, baselines, requested) -> str | None:
+    """The honest split the inflation table compares with.
+
+    ``meta["reference_split"]`` when given; otherwise, among the audited splits without a
+    FAIL (every split without a FAIL when none was audited), the one where the models'
+    median mean AP is lowest: the most conservative estimate that passed its audit.
+    """
+    if len(splits) < 2:
+        return None
+    if requested is not None:
+        if str(requested) not in splits:
+            raise InputError(
+                f"meta['reference_split'] = {requested!r} is not a split in the results; use one of {', '.join(splits)}"
+            )
+        return str(requested)
+    clean = [s for s in splits if trust[s].audited and not trust[s].untrustworthy]
+    if not clean:
+        clean = [s for s in splits if not trust[s].untrustworthy]
+    if not clean:
+        return None
+    rows = metric_means(summary, "average_precision")
+    rows = rows[~rows["model"].isin(baselines)]
+    level = {s: rows.loc[rows["split"] == s, "mean"].median() for s in clean}
+    scored = [s for s in clean if np.isfinite(level[s])]
+    if not scored:
+        return clean[0]
+    return min(scored, key=lambda s: (level[s], splits.index(s)))
+
+
+def _plot_picks(summary, scores, splits, best, baselines) -> dict[str, list[tuple[str, str, bool]]]:
+    """Per split: the best model with each of its feature sets (best first), then each baseline once."""
+    present = scores[["split", "model", "features"]].astype(str).drop_duplicates()
+    picks = {}
+    for split in splits:
+        have = present[present["split"] == split]
+        combos: list[tuple[str, str, bool]] = []
+        if best[split] is not None:
+            model, features = best[split]
+            others = sorted(set(have.loc[have["model"] == model, "features"]) - {features})
+            combos += [(model, f, model in baselines) for f in [features, *others]]
+        for name in baselines:
+            if best[split] is not None and name == best[split][0]:
+                continue
+            feats = sorted(have.loc[have["model"] == name, "features"])
+            if feats:
+                combos.append((name, feats[0], True))
+        picks[split] = combos
+    return picks
+
