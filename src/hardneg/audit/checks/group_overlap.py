@@ -96,7 +96,7 @@ def group_overlap(context) -> CheckResult:
         f"{', '.join(numbers['shared_group_examples'][:5])});{where} {pct(worst_share)} of the test windows come "
         "from groups the model was trained on. The model can then score well by recognising the subject, session or "
         "camera instead of the event, so the test score overstates what it will do on a new group, often by a lot "
-        "(the seed's video model: 60% tail recall on seen videos, 17% on new ones). Split by group instead "
+        "(one video model reached 60% tail recall on seen videos and 17% on new ones). Split by group instead "
         "(`--strategy group` or `stratified-group`, or `--test-groups` for a fixed list such as MIT-BIH's DS2) so that "
         "every group is in one subset only.",
     )

@@ -59,7 +59,7 @@ def roc_below_chance(context) -> CheckResult:
             + " The model ranks negatives above positives more often than not"
             + (", and the interval excludes 0.5, so this is not bad luck" if significant else "")
             + ". A model worse than random on test has learnt something that flips between training and test: the "
-            "group, camera or recording (the seed's video model reached 0.35 this way), or a label or score "
+            "group, camera or recording (a video model split within videos can fall to 0.35 this way), or a label or score "
             "inverted in the pipeline. Check group_confound and the label convention before anything else.",
         )
     if np.isnan(low) or low <= CHANCE:
