@@ -2,8 +2,7 @@
 
 This floor renders: :class:`Document` is the one document model (Markdown
 and HTML from the same blocks), and :func:`write_bench_report` draws the
-figures into it. The numbers come from :mod:`hardneg.stats`; its summaries are
-re-exported here for code that imported them from ``hardneg.report``.
+figures into it. The numbers come from :mod:`hardneg.stats`.
 
 Examples
 --------
@@ -27,22 +26,15 @@ Three seeds of a model and a baseline on two splits, without scores (so without 
 
 import importlib
 
-from hardneg._schema import BASELINES
 from hardneg.report._render import Bullets, Document, Heading, Image, Paragraph, Table
 from hardneg.report._trust import SplitTrust, split_trust
 
-# The audit and mining write their Markdown with render.Document; importing the bench report (matplotlib) and the
-# statistics (SciPy) only when a name of theirs is used keeps those imports out of `hardneg audit` and `hardneg mine`.
+# The audit and mining write their Markdown with render.Document; importing the bench report (matplotlib, SciPy)
+# only when a name of it is used keeps those imports out of `hardneg audit` and `hardneg mine`.
 _LAZY = {
     "GAIN_METRICS": "hardneg.report._bench_report",
     "TABLE_METRICS": "hardneg.report._bench_report",
     "write_bench_report": "hardneg.report._bench_report",
-    "baseline_gains": "hardneg.stats",
-    "best_baselines": "hardneg.stats",
-    "bootstrap_ci": "hardneg.stats",
-    "compare_splits": "hardneg.stats",
-    "difference_ci": "hardneg.stats",
-    "summarize_results": "hardneg.stats",
 }
 
 
@@ -60,7 +52,6 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "BASELINES",
     "GAIN_METRICS",
     "TABLE_METRICS",
     "Bullets",
@@ -70,12 +61,6 @@ __all__ = [
     "Paragraph",
     "SplitTrust",
     "Table",
-    "baseline_gains",
-    "best_baselines",
-    "bootstrap_ci",
-    "compare_splits",
-    "difference_ci",
     "split_trust",
-    "summarize_results",
     "write_bench_report",
 ]
