@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -237,10 +238,9 @@ def check_jobs(jobs, name: str = "jobs") -> int:
     >>> check_jobs(-1) >= 1
     True
     """
-    import os
-
     if not _is_integral(jobs) or jobs < -1:
-        raise InputError(f"{name} must be a positive integer, or -1 (or 0) for every core; got {jobs!r}", parameter=name)
+        message = f"{name} must be a positive integer, or -1 (or 0) for every core; got {jobs!r}"
+        raise InputError(message, parameter=name)
     if jobs in (-1, 0):
         return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
     return int(jobs)
