@@ -196,8 +196,10 @@ def test_mostly_undefined_resamples_are_flagged():
     )
 
 
-def test_one_class_only_gives_nan():
-    found = cluster_bootstrap([0, 0, 0], [0.1, 0.2, 0.3], [0, 1, 2], metric="roc_auc", n_resamples=10)
+@pytest.mark.parametrize("metric", ["roc_auc", "average_precision"])
+@pytest.mark.parametrize("label", [0, 1])
+def test_one_class_only_gives_nan(metric, label):
+    found = cluster_bootstrap([label] * 3, [0.1, 0.2, 0.3], [0, 1, 2], metric=metric, n_resamples=10)
     assert math.isnan(found.value) and math.isnan(found.low) and found.n_undefined == 10
 
 
@@ -234,3 +236,13 @@ def test_bad_arrays_name_the_parameter():
     with pytest.raises(InputError, match="^scores_b must have as many seeds") as raised:
         paired_cluster_bootstrap([0, 1], [[0.1, 0.2]] * 2, [[0.1, 0.2]] * 3, [0, 1], metric="roc_auc")
     assert raised.value.parameter == "scores_b"
+
+
+def test_chunks_of_resamples_do_not_change_the_interval(monkeypatch):
+    from hardneg.stats import _cluster
+
+    y, scores, groups = _data(8, n_groups=9, n_seeds=2)
+    whole = cluster_bootstrap(y, scores, groups, metric="average_precision", n_resamples=60)
+    monkeypatch.setattr(_cluster, "_CHUNK_CELLS", 7)  # one resample per chunk
+    chunked = cluster_bootstrap(y, scores, groups, metric="average_precision", n_resamples=60)
+    assert chunked == whole

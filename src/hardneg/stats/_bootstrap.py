@@ -49,7 +49,6 @@ __all__ = [
     "N_BOOTSTRAP",
     "N_RESAMPLES",
     "ap_from_counts",
-    "auc_from_counts",
     "bootstrap_ci",
     "check_bootstrap_options",
     "difference_ci",
@@ -226,8 +225,7 @@ class _Counts:
         return _FROM_COUNTS[name](pos, neg)
 
 
-def auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """ROC AUC from (weighted) positive and negative counts per distinct score, ascending, along the last axis."""
+def _auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     # Mann-Whitney over distinct values (ascending): each positive beats the negatives below it, ties count 1/2.
     below = np.cumsum(neg, axis=-1) - neg
     return (pos * (below + 0.5 * neg)).sum(axis=-1) / (pos.sum(axis=-1) * neg.sum(axis=-1))
@@ -243,7 +241,7 @@ def ap_from_counts(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     return (pos * precision).sum(axis=-1) / pos.sum(axis=-1)
 
 
-_FROM_COUNTS = {"roc_auc": auc_from_counts, "average_precision": ap_from_counts}
+_FROM_COUNTS = {"roc_auc": _auc_from_counts, "average_precision": ap_from_counts}
 
 
 def _bootstrap(statistic, sizes, *, confidence: float, rng: np.random.Generator) -> tuple[float, float]:
