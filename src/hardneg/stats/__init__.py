@@ -4,9 +4,11 @@ One floor above :mod:`hardneg.metrics`; the audit and the bench report draw
 their intervals from here. :mod:`~hardneg.stats._bootstrap` holds the
 intervals (of a mean, of a difference of means, of ROC AUC and average
 precision from per-resample counts, Wilson's for a proportion);
-:mod:`~hardneg.stats._summary` the summaries of the long
-``results.parquet`` table. Paired and cluster bootstraps join them in
-``_bootstrap``.
+:mod:`~hardneg.stats._cluster` the cluster bootstrap over test groups
+combined with seeds (:func:`cluster_bootstrap`, and
+:func:`paired_cluster_bootstrap` for differences on the same groups and
+seeds), the interval that covers new groups; :mod:`~hardneg.stats._summary`
+the summaries of the long ``results.parquet`` table.
 
 Examples
 --------
@@ -33,6 +35,13 @@ from hardneg.stats._bootstrap import (
     point_metric,
     wilson_interval,
 )
+from hardneg.stats._cluster import (
+    CLUSTER_METRICS,
+    MIN_GROUPS,
+    ClusterInterval,
+    cluster_bootstrap,
+    paired_cluster_bootstrap,
+)
 from hardneg.stats._summary import (
     KEY_COLUMNS,
     baseline_gains,
@@ -47,23 +56,28 @@ from hardneg.stats._summary import (
 
 __all__ = [
     "BOOTSTRAP_SEED",
+    "CLUSTER_METRICS",
     "CONFIDENCE",
     "KEY_COLUMNS",
     "MIN_BOOTSTRAP",
+    "MIN_GROUPS",
     "N_BOOTSTRAP",
     "N_RESAMPLES",
+    "ClusterInterval",
     "baseline_gains",
     "baseline_gains_checked",
     "best_baselines",
     "bootstrap_ci",
     "check_bootstrap_options",
     "check_results",
+    "cluster_bootstrap",
     "compare_splits",
     "compare_splits_checked",
     "difference_ci",
     "difference_interval",
     "finite_values",
     "metric_interval",
+    "paired_cluster_bootstrap",
     "point_metric",
     "summarize_checked",
     "summarize_results",

@@ -48,6 +48,7 @@ __all__ = [
     "MIN_BOOTSTRAP",
     "N_BOOTSTRAP",
     "N_RESAMPLES",
+    "ap_from_counts",
     "bootstrap_ci",
     "check_bootstrap_options",
     "difference_ci",
@@ -230,7 +231,8 @@ def _auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     return (pos * (below + 0.5 * neg)).sum(axis=-1) / (pos.sum(axis=-1) * neg.sum(axis=-1))
 
 
-def _ap_from_counts(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+def ap_from_counts(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """Average precision from (weighted) positive and negative counts per distinct score, ascending, last axis."""
     # scikit-learn's sum_k (R_k - R_{k-1}) P_k over distinct thresholds, highest first: R rises by pos_k / n1 at
     # threshold k, where the precision is (positives at or above) / (windows at or above).
     tp = np.cumsum(pos[..., ::-1], axis=-1)[..., ::-1]
@@ -239,7 +241,7 @@ def _ap_from_counts(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     return (pos * precision).sum(axis=-1) / pos.sum(axis=-1)
 
 
-_FROM_COUNTS = {"roc_auc": _auc_from_counts, "average_precision": _ap_from_counts}
+_FROM_COUNTS = {"roc_auc": _auc_from_counts, "average_precision": ap_from_counts}
 
 
 def _bootstrap(statistic, sizes, *, confidence: float, rng: np.random.Generator) -> tuple[float, float]:
