@@ -65,8 +65,8 @@ def demo(tmp_path_factory) -> Dataset:
 def test_demo_dataset_splits_with_every_strategy(demo, strategy):
     frame, info = make_split(demo, strategy, n_splits=3 if strategy in ("time", "intra-group") else None, seed=1)
     _check_frame(demo, frame, info)
-    save_split(demo.path, strategy, frame, info)
-    loaded, loaded_info = load_split(demo.path, strategy)
+    save_split(demo.path, f"{strategy}-s1", frame, info)
+    loaded, loaded_info = load_split(demo.path, f"{strategy}-s1")
     assert loaded.equals(frame) and loaded_info["measures"] == STRATEGIES[strategy]
 
 

@@ -19,13 +19,20 @@ from hardneg.dataset import Dataset
 from hardneg.errors import InputError
 from hardneg.features import FEATURE_SETS, compute_features
 from hardneg.models import BASELINES, MODELS, make_model
-from hardneg.split import STRATEGIES, load_split, make_split
+from hardneg.split import STRATEGIES, load_split, make_split, saved_split_names
 
 RESULT_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "metric", "value"]
 SCORE_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score"]
 PARAMETERS_FILE = "bench.parameters.json"
 #: one results file (and its scores) per finished (model, features, split, seed): what a rerun skips
 PARTS_DIR = "parts"
+
+
+#: ``--splits saved:NAME`` names a saved split even where NAME alone would be read otherwise
+SAVED_PREFIX = "saved:"
+#: how a split's test sets vary over seeds, recorded as ``draw`` in bench.json's ``splits`` and shown in the report
+FRESH_DRAW = "a fresh split per seed"
+FIXED_DRAW = "fixed split (one draw)"
 
 
 @dataclass
@@ -36,6 +43,11 @@ class SplitSource:
     saved: tuple[pd.DataFrame, dict] | None = None
     options: dict = field(default_factory=dict)
 
+    @property
+    def draw(self) -> str:
+        """:data:`FIXED_DRAW` for a saved split (every seed tests on it), else :data:`FRESH_DRAW`."""
+        return FIXED_DRAW if self.saved is not None else FRESH_DRAW
+
     def frame(self, dataset: Dataset, seed: int) -> tuple[pd.DataFrame, dict]:
         if self.saved is not None:
             return self.saved
@@ -43,20 +55,44 @@ class SplitSource:
 
 
 def resolve_splits(dataset: Dataset, names: Sequence[str], options: dict | None = None) -> list[SplitSource]:
-    """Each name is a split saved under ``DIR/splits/`` or a strategy name (saved splits win)."""
+    """Read each name of ``--splits``: a strategy name, ``saved:NAME``, or the name of a saved split.
+
+    A strategy name always draws a fresh split per seed, even where a split of
+    that name was saved (before saving one under a strategy name was refused);
+    ``saved:NAME`` reads ``DIR/splits/NAME.parquet``, as does any other name.
+    """
     sources = []
     for name in names:
-        if (dataset.path / "splits" / f"{name}.parquet").is_file():
-            sources.append(SplitSource(name, saved=load_split(dataset.path, name)))
+        if name.startswith(SAVED_PREFIX):
+            stem = name[len(SAVED_PREFIX) :]
+            if not (dataset.path / "splits" / f"{stem}.parquet").is_file():
+                saved = saved_split_names(dataset.path)
+                raise InputError(
+                    f"splits: {name!r}: no split {stem!r} saved under {dataset.path / 'splits'} (saved splits: "
+                    f"{', '.join(saved) or 'none'}); create it with `hardneg split`",
+                    parameter="splits",
+                )
+            sources.append(SplitSource(stem, saved=load_split(dataset.path, stem)))
         elif name in STRATEGIES:
             sources.append(SplitSource(name, options=dict(options or {})))
+        elif (dataset.path / "splits" / f"{name}.parquet").is_file():
+            sources.append(SplitSource(name, saved=load_split(dataset.path, name)))
         else:
-            saved = sorted(path.stem for path in (dataset.path / "splits").glob("*.parquet"))
+            saved = saved_split_names(dataset.path)
             raise InputError(
                 f"splits: {name!r} is neither a strategy ({', '.join(STRATEGIES)}) nor a split saved under "
                 f"{dataset.path / 'splits'} ({', '.join(saved) or 'none saved'}); create it with `hardneg split`",
                 parameter="splits",
             )
+    # Only a split saved under a strategy's name (before that was refused) can collide with the strategy.
+    drawn = {source.name for source in sources if source.saved is None}
+    clash = [source.name for source in sources if source.saved is not None and source.name in drawn]
+    if clash:
+        raise InputError(
+            f"splits: {clash[0]!r} names both the strategy and the split saved under that name; bench one of them, "
+            f"or re-save the split under another name",
+            parameter="splits",
+        )
     return sources
 
 
@@ -213,7 +249,8 @@ def run_bench(
     models, features : sequence of str
         Model and feature-set names; the baselines prior, stratified and majority are always added.
     splits : sequence of str
-        Strategy names (drawn anew for every seed) or names of splits saved under ``DIR/splits/``.
+        Strategy names (a fresh split drawn for every seed) or splits saved under ``DIR/splits/``
+        (``saved:NAME``, or a NAME that is not a strategy), on which every seed tests.
     seeds : int
         Seeds 0..seeds-1 (model seed, and split seed for strategies).
     jobs : int
@@ -286,7 +323,11 @@ def run_bench(
     (out / "audits").mkdir(exist_ok=True)
     for source in sources:
         frame, info = source.frame(dataset, 0)
-        split_descriptions[source.name] = {"strategy": info.get("strategy"), "measures": info.get("measures", "")}
+        split_descriptions[source.name] = {
+            "strategy": info.get("strategy"),
+            "measures": info.get("measures", ""),
+            "draw": source.draw,
+        }
         audit_calls.append((source.name, frame, info))
 
     tasks, done = [], []

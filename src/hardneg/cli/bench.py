@@ -27,7 +27,10 @@ def bench(
     ] = ",".join(FEATURE_SETS),
     splits: Annotated[
         str,
-        typer.Option(help=f"Comma-separated strategies ({', '.join(STRATEGIES)}) or names of saved splits."),
+        typer.Option(
+            help=f"Comma-separated strategies ({', '.join(STRATEGIES)}; a fresh split per seed) or saved splits "
+            "(saved:NAME, or a NAME that is not a strategy; the same split for every seed)."
+        ),
     ] = "random,group,time",
     seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1) per combination.")] = 30,
     jobs: Jobs = 1,

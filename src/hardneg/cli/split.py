@@ -38,7 +38,14 @@ def split(
         Optional[float], typer.Option(help="Repeat training positives until they are this share of training rows.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    name: Annotated[Optional[str], typer.Option(help="Split name (default: the strategy).")] = None,
+    name: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Split name (default: STRATEGY-sSEED, e.g. group-s0); not a strategy name, which "
+            "`hardneg bench --splits` reads as a fresh split per seed.",
+            show_default=False,
+        ),
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a saved split of the same name.")] = False,
     quiet: Quiet = False,
 ) -> None:
@@ -53,10 +60,10 @@ def split(
     from hardneg.cli.common import print_audit, print_failed_audit, split_names
     from hardneg.dataset import Dataset
     from hardneg.errors import InputError
-    from hardneg.split import make_split, save_split
+    from hardneg.split import check_split_name, make_split, save_split
 
     loaded = Dataset.load(dataset)
-    name = name or strategy
+    name = check_split_name(name if name is not None else f"{strategy}-s{seed}")
     if (loaded.path / "splits" / f"{name}.parquet").exists() and not overwrite:
         raise InputError(f"--name {name}: a split of that name exists in {loaded.path / 'splits'}; pass --overwrite")
     groups = split_names(test_groups)

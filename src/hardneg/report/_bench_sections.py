@@ -370,7 +370,7 @@ def split_section(doc, split, summary, gains, trust: SplitTrust, baselines, info
         doc.add(Paragraph(trust.short_reason(), "note"))
     else:
         doc.add(Paragraph(f"Audit verdict: **{trust.verdict}**."))
-    described = [info[k] for k in ("strategy", "measures") if info.get(k)]
+    described = [info[k] for k in ("strategy", "measures", "draw") if info.get(k)]
     if described:
         doc.add(Paragraph(" — ".join(f"{d}" for d in described)))
     rows_here = summary[summary["split"] == split]

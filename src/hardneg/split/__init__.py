@@ -41,7 +41,14 @@ from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut, Stratif
 from hardneg.split._blocks import default_gap_ms
 from hardneg.split._registry import SPLIT_STRATEGIES, STRATEGIES, SplitContext, SplitStrategy, register_split_strategy
 from hardneg.split._splitters import ExplicitGroupSplit, IntraGroupSplit, SavedSplit, TimeBlockedSplit
-from hardneg.split._store import check_split_frame, load_split, save_split, split_paths
+from hardneg.split._store import (
+    check_split_frame,
+    check_split_name,
+    load_split,
+    save_split,
+    saved_split_names,
+    split_paths,
+)
 from hardneg.split._strategies import make_split, oversample_positives
 
 __all__ = [
@@ -59,11 +66,13 @@ __all__ = [
     "StratifiedKFold",
     "TimeBlockedSplit",
     "check_split_frame",
+    "check_split_name",
     "default_gap_ms",
     "load_split",
     "make_split",
     "oversample_positives",
     "register_split_strategy",
     "save_split",
+    "saved_split_names",
     "split_paths",
 ]

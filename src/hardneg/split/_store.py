@@ -15,6 +15,7 @@ from hardneg.dataset import json_default
 from hardneg._atomic import staged_files
 from hardneg._schema import SPLIT_COLUMNS, check_columns
 from hardneg.errors import InputError
+from hardneg.split._registry import SPLIT_STRATEGIES
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -24,6 +25,7 @@ __all__ = [
     "check_split_name",
     "load_split",
     "save_split",
+    "saved_split_names",
     "split_paths",
 ]
 
@@ -92,13 +94,56 @@ def check_split_frame(frame) -> pd.DataFrame:
 
 
 def check_split_name(name) -> str:
-    """A split name is a file stem: letters, digits, ``-`` and ``_``, starting with a letter or digit."""
+    """Check the name of a split to save and return it.
+
+    A split name is a file stem: letters, digits, ``-`` and ``_``, starting
+    with a letter or digit. It must not be a strategy name: a bench given that
+    name draws a fresh split per seed, so a saved split of the same name would
+    never be the one benchmarked.
+
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    str
+        ``name``.
+
+    Examples
+    --------
+    >>> check_split_name("group-s0")
+    'group-s0'
+    >>> check_split_name("group")
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: name 'group' is a split strategy; `--splits group` would draw a fresh split per seed, \
+not this saved one. Choose another name, e.g. group-s0
+    """
     if not isinstance(name, str) or not _NAME.match(name):
         raise InputError(
             f"name {name!r}: use letters, digits, '-' and '_' only (starting with a letter or digit), e.g. ds1-ds2",
             parameter="name",
         )
+    if name in SPLIT_STRATEGIES:
+        raise InputError(
+            f"name {name!r} is a split strategy; `--splits {name}` would draw a fresh split per seed, not this "
+            f"saved one. Choose another name, e.g. {name}-s0",
+            parameter="name",
+        )
     return name
+
+
+def saved_split_names(dataset_dir) -> list[str]:
+    """Names of the splits saved under ``DIR/splits/``, sorted (empty when there is none).
+
+    Examples
+    --------
+    >>> saved_split_names("no-such-dataset")
+    []
+    """
+    folder = Path(dataset_dir) / SPLITS_DIR
+    return sorted(path.stem for path in folder.glob("*.parquet")) if folder.is_dir() else []
 
 
 def split_paths(dataset_dir, name: str) -> tuple[Path, Path]:
@@ -119,7 +164,8 @@ def save_split(dataset_dir, name: str, frame: pd.DataFrame, info: dict) -> Path:
     dataset_dir : path
         Dataset directory (holds ``index.parquet``).
     name : str
-        Split name (letters, digits, ``-``, ``_``).
+        Split name (letters, digits, ``-``, ``_``); not a strategy name, which
+        a bench would read as "draw a fresh split per seed".
     frame : pandas.DataFrame
         Split frame from :func:`~hardneg.split.make_split`.
     info : dict
@@ -203,9 +249,7 @@ def load_split(dataset_dir, name: str) -> tuple[pd.DataFrame, dict]:
     """
     parquet_path, json_path = split_paths(dataset_dir, name)
     if not parquet_path.is_file():
-        saved = (
-            sorted(path.stem for path in parquet_path.parent.glob("*.parquet")) if parquet_path.parent.is_dir() else []
-        )
+        saved = saved_split_names(dataset_dir)
         raise InputError(
             f"split {name}: {parquet_path} not found (saved splits: {', '.join(saved) or 'none'}); make one with "
             f"`hardneg split {dataset_dir} --strategy S --name {name}`",
