@@ -109,7 +109,7 @@ def test_train_saves_a_card_and_predict_scores_every_window(demo_dataset, tmp_pa
     assert 0.0 <= card["threshold"] <= 1.0
     assert len(card["dataset_sha256"]) == 64
     assert {"scikit-learn", "numpy"} <= set(card["versions"])
-    predictions = predict(trained.path, demo_dataset)
+    predictions = predict(trained.path, demo_dataset, trust_model=True)
     dataset = Dataset.load(demo_dataset)
     assert predictions["window_id"].tolist() == list(range(len(dataset)))
     assert predictions["score"].between(0, 1).all()

@@ -177,7 +177,7 @@ def quiet_runs(tmp_path_factory, cli):
         ("split", [dataset, "--strategy", "group", "--name", "q"]),
         ("audit", [dataset, "--split", "q"]),
         ("train", [dataset, "--split", "q", "--out", root / "model"]),
-        ("predict", [root / "model", dataset, "--out", root / "p.parquet"]),
+        ("predict", [root / "model", dataset, "--trust-model", "--out", root / "p.parquet"]),
         ("mine", [world / "pool" / "p01.parquet", "--model", root / "model", "--trust-model", "--out", root / "m"]),
         ("bench", [dataset, "--models", "logreg", "--features", "summary", "--splits", "random", "--seeds", "1",
                    "--jobs", "-1", "--out", root / "b"]),  # fmt: skip

@@ -60,7 +60,7 @@ def test_train_predict_and_audit_the_predictions(dataset, cli, tmp_path):
     assert trained.returncode == 0, trained.stderr
     card = json.loads((tmp_path / "model" / "card.json").read_text())
     assert card["split"] == "forpred" and card["threshold_chosen_on"] == "val"
-    predicted = cli("predict", tmp_path / "model", dataset, "--out", tmp_path / "p.parquet")
+    predicted = cli("predict", tmp_path / "model", dataset, "--trust-model", "--out", tmp_path / "p.parquet")
     assert predicted.returncode == 0, predicted.stderr
     audited = cli("audit", dataset, "--split", "forpred", "--predictions", tmp_path / "p.parquet")
     assert audited.returncode == 0, audited.stderr

@@ -101,19 +101,27 @@ def train_model(
         val_ids, threshold_from = np.unique(train_ids), "train (the split has no validation subset)"
     val_scores = estimator.predict_proba(matrix[val_ids])[:, 1]
     threshold = choose_threshold(labels[val_ids], val_scores)
+    subset_name = "validation" if threshold_from == "val" else "training"
+    threshold_rule = f"max F1 on the {subset_name} subset (the highest threshold among ties)"
     if not np.isfinite(threshold):
         threshold, threshold_from = 0.5, f"default 0.5 ({threshold_from} holds one class)"
+        threshold_rule = f"default 0.5 (F1 is undefined on the {subset_name} subset: it holds one class)"
+    test_ids = frame.loc[frame["subset"] == "test", "window_id"].to_numpy()
+    test_metrics = None
+    if len(test_ids):
+        test_scores = estimator.predict_proba(matrix[test_ids])[:, 1]
+        test_metrics = _finite(metric_rows(labels[test_ids], test_scores, threshold))
+    parameters = dataset.meta.get("parameters") or {}
     card = {
         "model": model,
         "features": features,
         "feature_names": feature_names,
         "threshold": threshold,
         "threshold_chosen_on": threshold_from,
-        # NaN (a metric undefined on one class) is stored as null: the card stays valid JSON
-        "validation_metrics": {
-            name: (float(value) if np.isfinite(value) else None)
-            for name, value in metric_rows(labels[val_ids], val_scores, threshold).items()
-        },
+        "threshold_rule": threshold_rule,
+        "validation_metrics": _finite(metric_rows(labels[val_ids], val_scores, threshold)),
+        "test_metrics": test_metrics,
+        "test_windows": int(len(test_ids)),
         "split": split_name,
         "split_strategy": info.get("strategy"),
         "seed": seed,
@@ -123,6 +131,10 @@ def train_model(
         "channels": dataset.meta.get("channels"),
         "samples_per_window": dataset.meta.get("samples_per_window"),
         "sample_rate_hz": dataset.meta.get("sample_rate_hz"),
+        # how the windows were cut, so `hardneg mine` can cut a pool the same way
+        "window_ms": parameters.get("window_ms"),
+        "lead_ms": parameters.get("lead_ms"),
+        "align": parameters.get("align"),
         "versions": {**package_versions(), **_ml_versions()},
     }
     import joblib
@@ -135,16 +147,23 @@ def train_model(
     return TrainedModel(out, card)
 
 
+def _finite(metrics: dict) -> dict:
+    """NaN (a metric undefined on one class) is stored as null: the card stays valid JSON."""
+    return {name: (float(value) if np.isfinite(value) else None) for name, value in metrics.items()}
+
+
 def _ml_versions() -> dict:
     from importlib import metadata
 
     return {name: metadata.version(name) for name in ("scikit-learn", "scipy", "joblib")}
 
 
-def predict(model_dir: str | Path, dataset_dir: str | Path) -> pd.DataFrame:
+def predict(model_dir: str | Path, dataset_dir: str | Path, *, trust_model: bool = False) -> pd.DataFrame:
     """Score every window of a dataset with a model saved by :func:`train_model`: ``window_id, score``.
 
-    Loading runs pickled code, so only load models you made or trust.
+    Loading unpickles ``model.joblib``, which runs code stored in it, so it is refused unless ``trust_model``
+    (only load models you made or trust). The dataset must match the model's card: the same channels in the
+    same order, the same sample rate and samples per window, else :class:`~hardneg.errors.InputError`.
 
     Examples
     --------
@@ -156,28 +175,27 @@ def predict(model_dir: str | Path, dataset_dir: str | Path) -> pd.DataFrame:
     >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
     ...                         inputs=InputOptions(events=world.events, groups=world.groups))
     >>> _ = train_model(dataset.path, f"{tmp.name}/models/logreg", model="logreg")
-    >>> predictions = predict(f"{tmp.name}/models/logreg", dataset.path)
+    >>> predictions = predict(f"{tmp.name}/models/logreg", dataset.path, trust_model=True)
     >>> predictions.columns.tolist(), len(predictions) == len(dataset), bool(predictions.score.between(0, 1).all())
     (['window_id', 'score'], True, True)
     >>> tmp.cleanup()
     """
-    import joblib
+    from hardneg.score import SklearnScorer
 
     model_dir = Path(model_dir)
-    for name in (MODEL_FILE, CARD_FILE):
-        if not (model_dir / name).is_file():
-            raise InputError(f"{model_dir}: not a hardneg model ({name} missing); make one with `hardneg train`")
-    card = json.loads((model_dir / CARD_FILE).read_text())
+    scorer = SklearnScorer(str(model_dir), model_dir, trust_model=trust_model)
     dataset = Dataset.load(dataset_dir)
-    shape = (len(dataset.meta.get("channels", [])), dataset.meta.get("samples_per_window"))
-    expected = (len(card.get("channels") or []), card.get("samples_per_window"))
+    meta = dataset.meta
+    scorer.check_data(
+        f"dataset {dataset.path}", meta.get("channels"), meta.get("sample_rate_hz"), meta.get("samples_per_window")
+    )
+    shape = (len(meta.get("channels", [])), meta.get("samples_per_window"))
+    expected = (len(scorer.card.get("channels") or []), scorer.card.get("samples_per_window"))
     if shape != expected:
         raise InputError(
             f"{dataset.path}: windows of {shape[0]} channels x {shape[1]} samples, but the model was trained on "
             f"{expected[0]} x {expected[1]}; sample the dataset with the same channels and --window-ms"
         )
-    matrix, _ = compute_features(dataset.windows, card["features"], sample_rate_hz=dataset.meta.get("sample_rate_hz"))
-    estimator = joblib.load(model_dir / MODEL_FILE)
-    return pd.DataFrame(
-        {"window_id": dataset.index["window_id"].to_numpy(np.int64), "score": estimator.predict_proba(matrix)[:, 1]}
-    )
+    matrix, _ = compute_features(dataset.windows, scorer.features, sample_rate_hz=meta.get("sample_rate_hz"))
+    scores = scorer.estimator.predict_proba(matrix)[:, 1]
+    return pd.DataFrame({"window_id": dataset.index["window_id"].to_numpy(np.int64), "score": scores})

@@ -53,8 +53,12 @@ def mine(
         bool, typer.Option("--logits", help="The model outputs logits: apply a sigmoid.", rich_help_panel=SCORING)
     ] = False,
     window_ms: Annotated[
-        float, typer.Option(help="Window (clip) length for logs and audio.", rich_help_panel=SCORING)
-    ] = 1000.0,
+        Optional[float],
+        typer.Option(
+            help="Window (clip) length for logs and audio (default: a `hardneg train` model's card, else 1000).",
+            rich_help_panel=SCORING,
+        ),
+    ] = None,
     hop_ms: Annotated[
         Optional[float], typer.Option(help="Step between windows (default: half the window).", rich_help_panel=SCORING)
     ] = None,
@@ -75,8 +79,12 @@ def mine(
         ),
     ] = 256,
     min_score: Annotated[
-        float, typer.Option(help="Keep windows scoring at least this.", rich_help_panel=SELECTION)
-    ] = 0.5,
+        Optional[float],
+        typer.Option(
+            help="Keep windows scoring at least this (default: a `hardneg train` model's threshold, else 0.5).",
+            rich_help_panel=SELECTION,
+        ),
+    ] = None,
     max_score: Annotated[
         Optional[float],
         typer.Option(

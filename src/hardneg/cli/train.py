@@ -51,18 +51,27 @@ def predict(
     out: Annotated[
         Optional[Path], typer.Option("--out", "-o", help="Output Parquet (default: DIR/predictions.parquet).")
     ] = None,
+    trust_model: Annotated[
+        bool,
+        typer.Option(
+            "--trust-model",
+            help="Allow loading model.joblib, a pickle: loading it runs code stored in it, so only pass this for "
+            "models you made or trust.",
+        ),
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
     """Score every window of a dataset: writes window_id,score for `hardneg audit --predictions`.
 
-    The model file is a pickle: loading it runs code, so only score with models you made or trust.
+    The model file is a pickle: loading it runs code, so it needs --trust-model. The dataset must have the
+    channels (in the same order), sample rate and samples per window of the model's card.
     """
     from rich.console import Console
 
     from hardneg._atomic import write_parquet_atomic
     from hardneg.bench import predict as predict_windows
 
-    predictions = predict_windows(model_dir, dataset)
+    predictions = predict_windows(model_dir, dataset, trust_model=trust_model)
     target = out or Path(dataset) / "predictions.parquet"
     write_parquet_atomic(predictions, target)
     if not quiet:

@@ -26,7 +26,14 @@ from hardneg._validation import Options, validate_value
 from hardneg.errors import InputError
 from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
 from hardneg.mine._ray_engine import require_ray, score_items_on_ray
-from hardneg.mine._shards import is_done, item_batches, open_scorer, score_and_write, shard_paths
+from hardneg.mine._shards import (
+    check_pool_against_card,
+    is_done,
+    item_batches,
+    open_scorer,
+    score_and_write,
+    shard_paths,
+)
 from hardneg.score import discover_pool, read_ahead
 
 __all__ = ["ENGINES", "MineOptions", "MineResult", "OPTIONS_FILE", "mine"]
@@ -162,6 +169,9 @@ def mine(
     if not kept_items:
         raise InputError(f"no pool item left to mine ({len(items)} found, {len(items) - len(kept_items)} excluded)")
     scorer = open_scorer(options, trust_model=trust_model)
+    # window_ms and min_score left unset come from a `hardneg train` model's card (else the old defaults)
+    options = options.with_defaults(getattr(scorer, "card", None))
+    check_pool_against_card(scorer, kept_items, options)
     _prepare_out(out, options, resume, overwrite)
     shards = out / "shards"
     scored_windows = 0

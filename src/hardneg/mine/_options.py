@@ -4,6 +4,9 @@ Examples
 --------
 >>> MineOptions(model="model.onnx", window_ms=500).validate().hop_ms is None
 True
+>>> options = MineOptions(model="models/et").with_defaults({"window_ms": 500.0, "threshold": 0.7})
+>>> options.window_ms, options.min_score
+(500.0, 0.7)
 >>> MineOptions(model="model.onnx", window_ms=0).validate()
 Traceback (most recent call last):
 ...
@@ -12,7 +15,7 @@ hardneg.errors.InputError: window_ms must be a number > 0, got 0
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -30,6 +33,9 @@ OPTIONS_FILE = "mine.json"
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 _AT_LEAST_ONE = Interval(Integral, 1, None, closed="left")
 _SCORE = Interval(Real, 0, 1, closed="both")
+#: What ``window_ms`` and ``min_score`` are when neither the user nor a model card gives them.
+DEFAULT_WINDOW_MS = 1000.0
+DEFAULT_MIN_SCORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,14 @@ class MineOptions:
 
     model: str | None = None
     scores: str | None = None
-    window_ms: float = 1000.0
+    #: None: the model card's window (a ``hardneg train`` model), else :data:`DEFAULT_WINDOW_MS`.
+    window_ms: float | None = None
     hop_ms: float | None = None
     stride: int = 1
     short_items: str = "pad"
     batch_size: int = 256
-    min_score: float = 0.5
+    #: None: the model card's threshold (a ``hardneg train`` model), else :data:`DEFAULT_MIN_SCORE`.
+    min_score: float | None = None
     max_score: float | None = None
     nms_ms: float | None = None
     max_per_item: int | None = None
@@ -64,22 +72,39 @@ class MineOptions:
             raise InputError(
                 "pass exactly one of model (a scorer) or scores (precomputed scores)", parameter="model"
             )
+        unset = {name for name in ("window_ms", "min_score") if getattr(self, name) is None}
         validate_params(
-            asdict(self),
+            {name: value for name, value in asdict(self).items() if name not in unset},
             {
+                # an unset value (None: from the card) is left out above, so the messages stay those of a number
                 "window_ms": [_POSITIVE],
                 "hop_ms": [None, _POSITIVE],
                 "stride": [_AT_LEAST_ONE],
                 "short_items": [Options(SHORT_ITEMS)],
                 "batch_size": [_AT_LEAST_ONE],
                 "min_score": [_SCORE],
-                "max_score": [None, Interval(Real, self.min_score, 1, closed="both")],
+                "max_score": [None, Interval(Real, self.min_score or 0, 1, closed="both")],
                 "max_per_item": [None, _AT_LEAST_ONE],
                 "topk": [_AT_LEAST_ONE],
                 "tiers": [Sequence(_SCORE)],
             },
         )
         return self
+
+    def with_defaults(self, card: dict | None = None) -> "MineOptions":
+        """Fill the options left at None from a model's card (``window_ms``, ``threshold``), else the old defaults.
+
+        A value the user gave is kept as it is, so explicit options give the same run with or without a card.
+        """
+        card = card or {}
+        window_ms = self.window_ms
+        if window_ms is None:
+            window_ms = float(card.get("window_ms") or DEFAULT_WINDOW_MS)
+        min_score = self.min_score
+        if min_score is None:
+            threshold = card.get("threshold")
+            min_score = float(threshold) if threshold is not None else DEFAULT_MIN_SCORE
+        return replace(self, window_ms=window_ms, min_score=min_score).validate()
 
     def fingerprint(self) -> dict:
         values = asdict(self)

@@ -21,7 +21,7 @@ from hardneg.errors import InputError
 from hardneg.mine._options import MineOptions
 from hardneg.score import Scorer, TableScores, iter_windows, load_scorer, scored_window_arrow
 
-__all__ = ["is_done", "item_batches", "open_scorer", "score_and_write", "shard_paths"]
+__all__ = ["check_pool_against_card", "is_done", "item_batches", "open_scorer", "score_and_write", "shard_paths"]
 
 
 def open_scorer(options: MineOptions, *, trust_model: bool = False, device: str = "cpu") -> Scorer:
@@ -32,6 +32,30 @@ def open_scorer(options: MineOptions, *, trust_model: bool = False, device: str 
             batch_size=options.batch_size,
         )  # fmt: skip
     return TableScores(options.scores, logits=options.logits)
+
+
+def check_pool_against_card(scorer: Scorer, items, options: MineOptions) -> None:
+    """Refuse a pool whose sensor recordings differ from a ``hardneg train`` model's card (channels, rate).
+
+    The first sensor item that can be read stands for the pool (an item that cannot be read fails on its own,
+    into ``errors.csv``); scorers without a card, and pools of audio, video or images, are not checked.
+    """
+    check = getattr(scorer, "check_data", None)
+    if check is None:
+        return
+    from hardneg.io import samples_per_window
+    from hardneg.score import read_recording
+
+    for item in items:
+        if item.kind != "sensor":
+            continue
+        try:
+            recording = read_recording(item, options.time_col, options.channels)
+        except InputError:
+            continue
+        length = samples_per_window(options.window_ms, recording.sample_rate_hz)
+        check(f"pool item {item.path}", recording.channels, recording.sample_rate_hz, length)
+        return
 
 
 def item_batches(item, options: MineOptions, buffers=None):

@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,49 @@ class SklearnScorer(BaseScorer):
                 f"model {self.spec}: the stored model has no predict_proba; train a classifier", parameter="model"
             )
 
+    def check_data(
+        self,
+        what: str,
+        channels=None,
+        sample_rate_hz: float | None = None,
+        samples_per_window: int | None = None,
+    ) -> None:
+        """Refuse data whose channels (names and order), sample rate or window length differ from the card's.
+
+        ``what`` names the data in the message (``"dataset shots/"``); a value that is ``None`` on either
+        side is not compared, so a card without names still checks the rest.
+
+        Raises
+        ------
+        InputError
+            One line naming both sides: what the data has and what the model expects.
+
+        Examples
+        --------
+        >>> scorer = SklearnScorer.__new__(SklearnScorer)
+        >>> scorer.spec, scorer.card = "models/et", {"channels": ["gx", "ax"], "sample_rate_hz": 100.0,
+        ...                                          "samples_per_window": 50}
+        >>> scorer.check_data("dataset d", ["gx", "ax"], 100.0, 50)
+        >>> try:
+        ...     scorer.check_data("dataset d", ["ax", "gx"], 200.0, 50)
+        ... except InputError as error:
+        ...     print(error)  # doctest: +NORMALIZE_WHITESPACE
+        dataset d has channels ax,gx at 200 Hz, 50 samples per window;
+        the model in models/et expects gx,ax at 100 Hz, 50 samples per window
+        """
+        card = self.card
+        want = (card.get("channels"), card.get("sample_rate_hz"), card.get("samples_per_window"))
+        got = (channels, sample_rate_hz, samples_per_window)
+        names_differ = want[0] is not None and got[0] is not None and [str(c) for c in got[0]] != list(want[0])
+        rate_differs = (
+            want[1] is not None and got[1] is not None and not math.isclose(float(got[1]), float(want[1]), rel_tol=0.01)
+        )
+        length_differs = want[2] is not None and got[2] is not None and int(got[2]) != int(want[2])
+        if names_differ or rate_differs or length_differs:
+            raise InputError(
+                f"{what} has {_describe(*got, has=True)}; the model in {self.spec} expects {_describe(*want)}"
+            )
+
     def _score(self, chunk: np.ndarray) -> np.ndarray:
         from hardneg.features import compute_features
 
@@ -132,3 +176,12 @@ class SklearnScorer(BaseScorer):
             )
         matrix, _ = compute_features(chunk, self.features, sample_rate_hz=self.sample_rate_hz)
         return self.estimator.predict_proba(matrix)[:, 1]
+
+
+def _describe(channels, sample_rate_hz, samples_per_window, has: bool = False) -> str:
+    parts = [("channels " if has else "") + (",".join(map(str, channels)) if channels else "unnamed channels")]
+    if sample_rate_hz is not None:
+        parts[0] += f" at {float(sample_rate_hz):g} Hz"
+    if samples_per_window is not None:
+        parts.append(f"{int(samples_per_window)} samples per window")
+    return ", ".join(parts)
