@@ -14,6 +14,16 @@ import pandas as pd
 from hardneg._atomic import staged_files, write_parquet_atomic
 from hardneg._progress import ProgressReporter, resolve
 from hardneg._runs import RunFolder, part_name
+from hardneg.bench._user import (
+    WINDOWS_INPUT,
+    compute_user_features,
+    fit_user_estimator,
+    is_spec,
+    make_user_estimator,
+    model_input,
+    positive_scores,
+    spec_label,
+)
 from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset
 from hardneg.errors import InputError
@@ -23,6 +33,7 @@ from hardneg.split import STRATEGIES, load_split, make_split, saved_split_names
 
 RESULT_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "metric", "value"]
 SCORE_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score"]
+PREDICTION_COLUMNS = ["model", "features", "split", "seed", "fold", "window_id", "score"]
 PARAMETERS_FILE = "bench.parameters.json"
 #: one results file (and its scores) per finished (model, features, split, seed): what a rerun skips
 PARTS_DIR = "parts"
@@ -120,19 +131,23 @@ def _fit_and_score(
         train_ids = np.repeat(train["window_id"].to_numpy(), train["copies"].to_numpy())
         if len(np.unique(labels[train_ids])) < 2:
             continue  # a fold whose training rows hold one class cannot fit a classifier; the audit reports it
-        model = make_model(model_name, seed)
-        model.fit(features[train_ids], labels[train_ids])
+        if is_spec(model_name):
+            model = fit_user_estimator(
+                model_name, make_user_estimator(model_name, seed), features[train_ids], labels[train_ids]
+            )
+        else:
+            model = make_model(model_name, seed).fit(features[train_ids], labels[train_ids])
         subset_scores = {}
         for subset in ("val", "test"):
             ids = rows.loc[rows["subset"] == subset, "window_id"].to_numpy()
             if len(ids):
-                subset_scores[subset] = (ids, model.predict_proba(features[ids])[:, 1])
+                subset_scores[subset] = (ids, positive_scores(model, features[ids]))
         # Threshold on validation; without a validation subset, on the training rows (stated in the report).
         if "val" in subset_scores:
             val_ids, val_scores = subset_scores["val"]
         else:
             val_ids = np.unique(train_ids)
-            val_scores = model.predict_proba(features[val_ids])[:, 1]
+            val_scores = positive_scores(model, features[val_ids])
         threshold = choose_threshold(labels[val_ids], val_scores)
         if not np.isfinite(threshold):  # validation held one class: no F1 to maximise
             threshold = 0.5
@@ -163,6 +178,41 @@ def _audit_task(dataset_dir: str, name: str, frame: pd.DataFrame, info: dict, au
     report = run_audit(AuditContext(Dataset.load(dataset_dir), frame, info))
     write_audit(report, json_path, Path(audits_dir) / f"{name}.audit.md")
     return name, json.loads(json_path.read_text())
+
+
+def _label(name: str) -> str:
+    """The name a model or feature set carries in results: itself if built in, else its spec's label."""
+    return spec_label(name) if is_spec(name) else name
+
+
+def check_models(names: Sequence[str]) -> list[str]:
+    """Built-in names and user specs; each spec is loaded once here so a bad one fails before any fit."""
+    builtin = [name for name in names if not is_spec(name)]
+    if builtin or not names:
+        check_names("--models", builtin, MODELS + BASELINES)
+    for name in names:
+        if is_spec(name):
+            model_input(name)
+            make_user_estimator(name, 0)
+    return _unique_labels("models", list(dict.fromkeys(names)))
+
+
+def check_features(names: Sequence[str]) -> list[str]:
+    """Built-in feature set names and ``file.py:function`` specs."""
+    builtin = [name for name in names if not is_spec(name)]
+    if builtin or not names:
+        check_names("--features", builtin, FEATURE_SETS)
+    return _unique_labels("features", list(dict.fromkeys(names)))
+
+
+def _unique_labels(parameter: str, names: list[str]) -> list[str]:
+    labels = [_label(name) for name in names]
+    clash = sorted({label for label in labels if labels.count(label) > 1})
+    if clash:
+        raise InputError(
+            f"{parameter}: two entries would both be named {clash[0]!r} in the results; rename one", parameter=parameter
+        )
+    return names
 
 
 def _part_path(parts_dir: Path, model_name: str, feature_name: str, split_name: str, seed: int) -> Path:
@@ -201,7 +251,7 @@ def _fit_part(
     model_name: str, feature_name: str, split_name: str, seed: int, features, labels, groups, frame, parts_dir: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit one model over every fold and write its part file atomically."""
-    keys = {"model": model_name, "features": feature_name, "split": split_name, "seed": seed}
+    keys = {"model": _label(model_name), "features": _label(feature_name), "split": split_name, "seed": seed}
     results, scores = _fit_and_score(model_name, seed, features, labels, groups, frame, keys)
     result_frame = pd.DataFrame(results, columns=RESULT_COLUMNS)
     score_frame = (pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS))[
@@ -244,10 +294,20 @@ def run_bench(
     dataset_dir : path
         A dataset built by ``hardneg sample``.
     out : path
-        Output folder: ``results.parquet``, ``scores.parquet``, ``report.md``, ``report.html``,
-        ``audits/``, and ``parts/`` (one file per finished combination, so a killed run resumes).
-    models, features : sequence of str
-        Model and feature-set names; the baselines prior, stratified and majority are always added.
+        Output folder: ``results.parquet``, ``scores.parquet``, ``predictions.parquet`` (every out-of-sample
+        score: the columns model, features, split, seed, fold, window_id, score of ``scores.parquet``),
+        ``report.md``, ``report.html``, ``audits/``, and ``parts/`` (one file per finished combination, so a
+        killed run resumes).
+    models : sequence of str
+        Built-in model names, or ``path/to/file.py:make`` / ``package.module:make``: a factory returning a
+        scikit-learn-compatible classifier (``fit``, and ``predict_proba`` or ``decision_function``), called as
+        ``make(seed)`` when it takes one argument, else ``make()`` with every ``random_state`` set to the seed. It
+        is fitted on each feature set, or, when ``make.input == "windows"``, once on the (N, C, T) float32
+        windows (feature name ``"windows"``). Its rows are named after the file stem (or module) and function,
+        e.g. ``"cnn.make"``. The baselines prior, stratified and majority are always added.
+    features : sequence of str
+        Built-in feature set names, or ``path/to/file.py:function`` mapping ``(windows, index)`` to a 2-D
+        matrix (numpy array or DataFrame) with one finite row per window.
     splits : sequence of str
         Strategy names (a fresh split drawn for every seed) or splits saved under ``DIR/splits/``
         (``saved:NAME``, or a NAME that is not a strategy), on which every seed tests.
@@ -275,8 +335,8 @@ def run_bench(
     >>> test_auc.groupby("model").value.mean().round(2).to_dict()
     {'logreg': 1.0, 'majority': 0.5, 'prior': 0.5, 'stratified': 0.35}
     >>> sorted(path.name for path in result.out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
-    ['audits', 'bench.json', 'bench.parameters.json', 'parts', 'plots', 'report.html', 'report.md',
-     'results.parquet', 'scores.parquet']
+    ['audits', 'bench.json', 'bench.parameters.json', 'parts', 'plots', 'predictions.parquet', 'report.html',
+     'report.md', 'results.parquet', 'scores.parquet']
     >>> tmp.cleanup()
     """
     from joblib import Parallel, delayed
@@ -285,8 +345,9 @@ def run_bench(
 
     started = time.perf_counter()
     dataset = Dataset.load(dataset_dir)
-    models = check_names("--models", list(models), MODELS + BASELINES)
-    feature_names = check_names("--features", list(features), FEATURE_SETS)
+    models = check_models(list(models))
+    feature_names = check_features(list(features))
+    window_models = [name for name in models if is_spec(name) and model_input(name) == WINDOWS_INPUT]
     if seeds < 1:
         raise InputError(f"seeds must be >= 1, got {seeds}", parameter="seeds")
     if jobs < 1:
@@ -310,10 +371,20 @@ def run_bench(
     groups = dataset.index["group"].astype(str).to_numpy()
     timings = {"start": round(time.perf_counter() - started, 2)}
     matrices = {
-        name: compute_features(dataset.windows, name, sample_rate_hz=dataset.meta.get("sample_rate_hz"))[0]
+        name: (
+            compute_user_features(name, dataset.windows, dataset.index)
+            if is_spec(name)
+            else compute_features(dataset.windows, name, sample_rate_hz=dataset.meta.get("sample_rate_hz"))[0]
+        )
         for name in reporter.track(feature_names, total=len(feature_names), description="Computing features")
     }
-    all_models = models + [name for name in BASELINES if name not in models]
+    all_models = [name for name in models if name not in window_models]
+    all_models += [name for name in BASELINES if name not in models]
+    # Models fitted on the windows themselves run once per split and seed, under the feature name "windows".
+    models_by_input = [(name, all_models) for name in feature_names]
+    if window_models:
+        matrices[WINDOWS_INPUT] = np.asarray(dataset.windows, dtype=np.float32)
+        models_by_input.append((WINDOWS_INPUT, window_models))
     frames = {(source.name, seed): source.frame(dataset, seed)[0] for source in sources for seed in range(seeds)}
 
     timings["features"] = round(time.perf_counter() - started, 2)
@@ -333,9 +404,9 @@ def run_bench(
     tasks, done = [], []
     for source in sources:
         for seed in range(seeds):
-            for feature_name in feature_names:
+            for feature_name, input_models in models_by_input:
                 missing = []
-                for model_name in all_models:
+                for model_name in input_models:
                     part = _part_path(parts_dir, model_name, feature_name, source.name, seed)
                     if part.is_file():
                         done.append((pd.read_parquet(part), pd.read_parquet(part.with_suffix(".scores.parquet"))))
@@ -345,7 +416,7 @@ def run_bench(
                     tasks.append((missing, feature_name, source.name, seed))
     # The costliest feature sets first (more columns, slower fits), so the run does not end on one long task.
     tasks.sort(key=lambda task: -matrices[task[1]].shape[1])
-    total = len(sources) * seeds * len(feature_names) * len(all_models)
+    total = len(sources) * seeds * sum(len(input_models) for _, input_models in models_by_input)
     resumed = len(done)
     audits: dict[str, dict] = {}
     # Arrays above 64 kB go to workers as one shared memory map instead of a pickle per task.
@@ -372,6 +443,7 @@ def run_bench(
     results, scores = _collect(done)
     write_parquet_atomic(results, out / "results.parquet")
     write_parquet_atomic(scores, out / "scores.parquet")
+    write_parquet_atomic(scores[PREDICTION_COLUMNS], out / "predictions.parquet")
     meta = {
         **parameters,
         "baselines": list(BASELINES),

@@ -20,10 +20,19 @@ def bench(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory made by `hardneg sample`.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed when it holds the same run).")],
     models: Annotated[
-        str, typer.Option(help=f"Comma-separated, of: {', '.join(MODELS)} (baselines are always added).")
+        str,
+        typer.Option(
+            help=f"Comma-separated, of: {', '.join(MODELS)}, or path/to/file.py:make (or package.module:make) "
+            "returning a scikit-learn classifier (fit, and predict_proba or decision_function); make(seed) if it "
+            "takes an argument; make.input = 'windows' fits it on the (N, C, T) windows. Baselines are always added."
+        ),
     ] = ",".join(MODELS),
     features: Annotated[
-        str, typer.Option(help=f"Comma-separated feature sets, of: {', '.join(FEATURE_SETS)}.")
+        str,
+        typer.Option(
+            help=f"Comma-separated feature sets, of: {', '.join(FEATURE_SETS)}, or path/to/file.py:function "
+            "mapping (windows, index) to a 2-D matrix, one finite row per window."
+        ),
     ] = ",".join(FEATURE_SETS),
     splits: Annotated[
         str,
@@ -44,6 +53,7 @@ def bench(
     """Benchmark every combination against the prior/stratified/majority baselines.
 
     Writes OUT/results.parquet (model, features, split, seed, fold, subset, metric, value), OUT/scores.parquet,
+    OUT/predictions.parquet (every out-of-sample score: model, features, split, seed, fold, window_id, score),
     OUT/report.md and OUT/report.html (mean ± std, 95% bootstrap intervals, gain over the best baseline, each
     split's audit verdict, plots). A killed run resumes where it stopped when run again with the same options.
     """

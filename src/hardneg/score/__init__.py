@@ -48,7 +48,7 @@ for _name in BUILTIN_SCORERS + BUILTIN_POOLS:
 from hardneg.score._audio import AudioPool  # noqa: E402
 from hardneg.score._image import ImagePool  # noqa: E402
 from hardneg.score._onnx import ONNXScorer  # noqa: E402
-from hardneg.score._python import PythonScorer  # noqa: E402
+from hardneg.score._python import PythonScorer, import_function  # noqa: E402
 from hardneg.score._sensor import SensorPool, read_recording  # noqa: E402
 from hardneg.score._sklearn import SklearnScorer  # noqa: E402
 from hardneg.score._table import TableScores  # noqa: E402
@@ -75,6 +75,7 @@ __all__ = [
     "VideoPool",
     "check_device",
     "discover_pool",
+    "import_function",
     "iter_windows",
     "load_scorer",
     "pool_kind_of",

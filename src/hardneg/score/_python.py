@@ -22,7 +22,7 @@ import numpy as np
 from hardneg.errors import InputError
 from hardneg.score._base import BaseScorer, first_line, register_scorer
 
-__all__ = ["PythonScorer", "load_factory"]
+__all__ = ["PythonScorer", "import_function", "load_factory"]
 
 
 @register_scorer
@@ -92,33 +92,55 @@ class PythonScorer(BaseScorer):
         self.function = load_factory(self.spec)
 
 
-def load_factory(spec: str) -> Callable:
-    """Import ``path/to/file.py:name`` or ``package.module:name``, call ``name()`` and return the scorer it makes."""
+def import_function(spec: str, *, parameter: str = "model", makes: str = "the scorer") -> Callable:
+    """Import ``path/to/file.py:name`` or ``package.module:name`` and return ``name`` itself, not called.
+
+    Every failure (malformed spec, missing file or module, an import that raises, a missing or non-callable
+    attribute) is one :class:`InputError` line that names ``spec``, reported against ``parameter``; ``makes`` says
+    what the function should return, for the hint.
+
+    Examples
+    --------
+    >>> import_function("math:sqrt")(4.0)
+    2.0
+    >>> import_function("math:pi")
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: model math:pi: pi is a float, not a function; name a factory that returns the scorer
+    """
     target, _, name = spec.rpartition(":")  # the last colon, so a Windows drive letter (C:\...) stays in the path
     if not target or not name.isidentifier():
         raise InputError(
-            f"model {spec}: expected path/to/file.py:function or package.module:function", parameter="model"
+            f"{parameter} {spec}: expected path/to/file.py:function or package.module:function", parameter=parameter
         )
     is_file = target.endswith(".py") or "/" in target or "\\" in target
     try:
-        module = _import_file(spec, Path(target)) if is_file else _import_module(spec, target)
+        module = _import_file(spec, Path(target), parameter) if is_file else _import_module(spec, target, parameter)
     except InputError:
         raise
     except Exception as error:  # whatever the user's module raises while it is imported
         raise InputError(
-            f"model {spec}: importing {target} raised {type(error).__name__}: {first_line(error)}", parameter="model"
+            f"{parameter} {spec}: importing {target} raised {type(error).__name__}: {first_line(error)}",
+            parameter=parameter,
         ) from None
     if not hasattr(module, name):
         raise InputError(
-            f"model {spec}: {target} has no attribute {name!r}; name the factory function", parameter="model"
+            f"{parameter} {spec}: {target} has no attribute {name!r}; name the factory function", parameter=parameter
         )
-    factory = getattr(module, name)
-    if not callable(factory):
+    function = getattr(module, name)
+    if not callable(function):
         raise InputError(
-            f"model {spec}: {name} is a {type(factory).__name__}, not a function; name a factory that returns "
-            "the scorer",
-            parameter="model",
+            f"{parameter} {spec}: {name} is a {type(function).__name__}, not a function; name a factory that returns "
+            f"{makes}",
+            parameter=parameter,
         )
+    return function
+
+
+def load_factory(spec: str) -> Callable:
+    """Import ``path/to/file.py:name`` or ``package.module:name``, call ``name()`` and return the scorer it makes."""
+    factory = import_function(spec)
+    name = spec.rpartition(":")[2]
     try:
         scorer = factory()
     except Exception as error:
@@ -134,15 +156,17 @@ def load_factory(spec: str) -> Callable:
     return scorer
 
 
-def _import_file(spec: str, path: Path):
+def _import_file(spec: str, path: Path, parameter: str):
     if not path.is_file():
-        raise InputError(f"model {spec}: file {path} not found", parameter="model")
+        raise InputError(f"{parameter} {spec}: file {path} not found", parameter=parameter)
     path = path.resolve()
     # One module name per file path, so two scorer files called scorer.py do not replace each other.
     module_name = f"_hardneg_scorer_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:10]}"
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     if module_spec is None or module_spec.loader is None:
-        raise InputError(f"model {spec}: {path} cannot be imported as Python; give a .py file", parameter="model")
+        raise InputError(
+            f"{parameter} {spec}: {path} cannot be imported as Python; give a .py file", parameter=parameter
+        )
     module = importlib.util.module_from_spec(module_spec)
     if str(path.parent) not in sys.path:
         sys.path.append(str(path.parent))  # lets the file import modules that sit next to it
@@ -156,13 +180,14 @@ def _import_file(spec: str, path: Path):
     return module
 
 
-def _import_module(spec: str, target: str):
+def _import_module(spec: str, target: str, parameter: str):
     try:
         return importlib.import_module(target)
     except ModuleNotFoundError as error:
         if error.name and (target == error.name or target.startswith(error.name + ".")):
             raise InputError(
-                f"model {spec}: module {target} not found; install it, or give a file as path/to/file.py:function",
-                parameter="model",
+                f"{parameter} {spec}: module {target} not found; install it, or give a file as "
+                "path/to/file.py:function",
+                parameter=parameter,
             ) from None
         raise
