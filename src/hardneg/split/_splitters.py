@@ -241,7 +241,7 @@ class IntraGroupSplit(_IndexSplitter):
     """K-fold within every group: each group's events, in time order, cut into ``n_splits`` blocks.
 
     Fold ``k`` tests block ``k`` of **every** group, so every group is in both
-    the training and the test set of each fold — the seed report's
+    the training and the test set of each fold — what video teams call an
     "intra-video split". An event is all windows sharing ``(recording,
     event_id)`` (its positive and near windows), and they stay together; far and
     uniform windows go to the block their time falls in (see

@@ -12,7 +12,7 @@ NAME = "group_overlap"
 
 #: Strategies that put every group in training and test on purpose. Sharing is then what the split measures,
 #: not an accident, so it is a WARN that says what the score means instead of a FAIL: an intra-group split
-#: measures separation within groups already seen (the seed's intra-video split), a time-blocked split measures
+#: measures separation within groups already seen (an intra-video split, for example), a time-blocked split measures
 #: later time on recordings already seen. Neither measures a new subject or session.
 SHARED_BY_DESIGN = {
     "intra-group": (

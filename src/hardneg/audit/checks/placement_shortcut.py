@@ -1,6 +1,6 @@
 """placement_shortcut: how well where a window sits, and nothing of its signal, predicts its label.
 
-The seed's time split "looked perfect because negatives were constructed
+A time split can "look perfect because negatives were constructed
 relative to shot timing": when negatives are drawn at fixed offsets from the
 events, away from edges, or only from some stretches of a recording, the
 label can be read off a window's placement. A model never sees the
@@ -141,8 +141,8 @@ def placement_shortcut(context) -> CheckResult:
         advice = (
             " The labels are essentially given by how the windows were placed: negatives sit at fixed offsets from "
             "the events or in other stretches of the recordings than positives. Any signal that follows placement "
-            "(drift, the pre-event routine, session start) then predicts the label, and a time split rewards it: the "
-            "seed's time split looked perfect for this reason. Resample negatives so that their placement matches "
+            "(drift, the pre-event routine, session start) then predicts the label, and a time split rewards it, "
+            "so it can look perfect for this reason alone. Resample negatives so that their placement matches "
             "the positives' (`--neg-strategy uniform` or `far` with matched motion) and judge the model on whole "
             "recordings (stream evaluation) rather than on sampled windows."
         )

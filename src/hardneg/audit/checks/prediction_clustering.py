@@ -1,4 +1,4 @@
-"""prediction_clustering: predictions piled on a few repeated values (the seed's "16 values appearing 3+ times")."""
+"""prediction_clustering: predictions piled on a few repeated values (e.g. 16 values each appearing 3+ times)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hardneg.audit.checks._common import pct, skip
 
 NAME = "prediction_clustering"
 
-#: A value counts as a cluster when at least this many predictions share it (the seed's "3+ times").
+#: A value counts as a cluster when at least this many predictions share it ("3+ times").
 MIN_REPEATS = 3
 #: Scores are compared after rounding to 12 decimals, so float noise of the same computation does not split a value.
 DECIMALS = 12
@@ -19,7 +19,7 @@ DECIMALS = 12
 #: of the windows (WARN); from 50% it mostly does (FAIL, when those levels also tie positives with negatives).
 SHARE_WARN = 0.1
 SHARE_FAIL = 0.5
-#: The seed's count: this many distinct values used 3+ times is the signature of a model that outputs one level per
+#: This many distinct values used 3+ times is the signature of a model that outputs one level per
 #: video, camera or subject. WARN.
 VALUES_WARN = 16
 #: Share of (positive, negative) pairs given exactly the same score: a tied pair is a coin flip for ROC AUC. Repeated

@@ -12,7 +12,7 @@ from hardneg.stats import metric_interval, point_metric
 
 NAME = "roc_below_chance"
 
-#: Chance level of ROC AUC. Below it the model ranks negatives above positives more often than not (the seed's
+#: Chance level of ROC AUC. Below it the model ranks negatives above positives more often than not (e.g.
 #: 0.35): FAIL. Above it but with an interval that reaches it, the test set cannot tell the model from a coin: WARN.
 CHANCE = 0.5
 
