@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 
 from hardneg._atomic import staged_files, write_parquet_atomic
+from hardneg._schema import RESULT_COLUMNS as _RESULT_COLUMNS
+from hardneg._schema import SCORE_COLUMNS as _SCORE_COLUMNS
 from hardneg._progress import ProgressReporter, resolve
 from hardneg._runs import RunFolder, part_name
 from hardneg.bench._user import (
@@ -31,9 +33,11 @@ from hardneg.features import FEATURE_SETS, compute_features
 from hardneg.models import BASELINES, MODELS, make_model
 from hardneg.split import STRATEGIES, load_split, make_split, saved_split_names
 
-RESULT_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "metric", "value"]
-SCORE_COLUMNS = ["model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score"]
-PREDICTION_COLUMNS = ["model", "features", "split", "seed", "fold", "window_id", "score"]
+RESULT_COLUMNS = list(_RESULT_COLUMNS)
+SCORE_COLUMNS = list(_SCORE_COLUMNS)
+#: ``predictions.parquet``: every out-of-sample score, keyed by run and window (not the two-column table that
+#: ``hardneg predict`` writes)
+BENCH_PREDICTION_COLUMNS = ["model", "features", "split", "seed", "fold", "window_id", "score"]
 PARAMETERS_FILE = "bench.parameters.json"
 #: one results file (and its scores) per finished (model, features, split, seed): what a rerun skips
 PARTS_DIR = "parts"
@@ -443,7 +447,7 @@ def run_bench(
     results, scores = _collect(done)
     write_parquet_atomic(results, out / "results.parquet")
     write_parquet_atomic(scores, out / "scores.parquet")
-    write_parquet_atomic(scores[PREDICTION_COLUMNS], out / "predictions.parquet")
+    write_parquet_atomic(scores[BENCH_PREDICTION_COLUMNS], out / "predictions.parquet")
     meta = {
         **parameters,
         "baselines": list(BASELINES),

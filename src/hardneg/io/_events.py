@@ -10,11 +10,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hardneg._schema import EVENT_COLUMNS as _EVENT_COLUMNS
 from hardneg.errors import InputError
 from hardneg.io._recording import Recording
 from hardneg.io._tables import column_as_float, describe_row, read_table, require_columns
 
-EVENT_COLUMNS = ["recording", "t_ms", "end_ms", "label", "event_id"]
+EVENT_COLUMNS = list(_EVENT_COLUMNS)
 
 
 def empty_events() -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from hardneg.dataset import json_default
 from hardneg._atomic import staged_files
-from hardneg._schema import SPLIT_COLUMNS, check_columns
+from hardneg._schema import SPLIT_COLUMNS, SUBSETS, check_columns
 from hardneg.errors import InputError
 from hardneg.split._registry import SPLIT_STRATEGIES
 
@@ -31,7 +31,6 @@ __all__ = [
 
 SPLITS_DIR = "splits"
 FRAME_COLUMNS = SPLIT_COLUMNS
-SUBSETS = ("train", "val", "test")
 _SCHEMA = pa.schema([("fold", pa.int32()), ("window_id", pa.int64()), ("subset", pa.string()), ("copies", pa.int32())])
 # Letters, digits, '-' and '_': names become file names, and NAME.audit.json must not collide with another split.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
