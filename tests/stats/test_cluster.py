@@ -206,7 +206,7 @@ def test_one_class_only_gives_nan(metric, label):
 @pytest.mark.parametrize(
     ("kwargs", "parameter"),
     [
-        ({"metric": "f1"}, "metric"),
+        ({"metric": "auc"}, "metric"),
         ({"metric": "roc_auc", "n_resamples": 0}, "n_resamples"),
         ({"metric": "roc_auc", "confidence": 1.0}, "confidence"),
         ({"metric": "roc_auc", "seed": -1}, "seed"),
@@ -226,8 +226,8 @@ def test_bad_arrays_name_the_parameter():
     with pytest.raises(InputError, match="^scores must be") as raised:
         cluster_bootstrap([0, 1], [[0.1, 0.2, 0.3]], [0, 1], metric="roc_auc")
     assert raised.value.parameter == "scores"
-    with pytest.raises(InputError, match="^scores must be finite"):
-        cluster_bootstrap([0, 1], [0.1, np.nan], [0, 1], metric="roc_auc")
+    with pytest.raises(InputError, match="^scores must be finite or NaN"):
+        cluster_bootstrap([0, 1], [0.1, np.inf], [0, 1], metric="roc_auc")
     with pytest.raises(InputError, match="^groups must") as raised:
         cluster_bootstrap([0, 1], [0.1, 0.2], [0], metric="roc_auc")
     assert raised.value.parameter == "groups"
@@ -239,10 +239,10 @@ def test_bad_arrays_name_the_parameter():
 
 
 def test_chunks_of_resamples_do_not_change_the_interval(monkeypatch):
-    from hardneg.stats import _cluster
+    from hardneg.stats import _cluster_kernels
 
     y, scores, groups = _data(8, n_groups=9, n_seeds=2)
     whole = cluster_bootstrap(y, scores, groups, metric="average_precision", n_resamples=60)
-    monkeypatch.setattr(_cluster, "_CHUNK_CELLS", 7)  # one resample per chunk
+    monkeypatch.setattr(_cluster_kernels, "CHUNK_CELLS", 7)  # one resample per chunk
     chunked = cluster_bootstrap(y, scores, groups, metric="average_precision", n_resamples=60)
     assert chunked == whole

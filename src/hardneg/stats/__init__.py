@@ -38,7 +38,10 @@ from hardneg.stats._bootstrap import (
 from hardneg.stats._cluster import (
     CLUSTER_METRICS,
     MIN_GROUPS,
+    THRESHOLD_METRICS,
     ClusterInterval,
+    GroupResampler,
+    Resampled,
     cluster_bootstrap,
     paired_cluster_bootstrap,
 )
@@ -63,7 +66,10 @@ __all__ = [
     "MIN_GROUPS",
     "N_BOOTSTRAP",
     "N_RESAMPLES",
+    "THRESHOLD_METRICS",
     "ClusterInterval",
+    "GroupResampler",
+    "Resampled",
     "baseline_gains",
     "baseline_gains_checked",
     "best_baselines",

@@ -86,9 +86,7 @@ def check_bootstrap_options(confidence: float, n_resamples: int) -> None:
     if not 0.0 < confidence < 1.0:
         raise InputError(f"confidence must be in (0, 1), got {confidence}; use e.g. 0.95", parameter="confidence")
     if int(n_resamples) < 100:
-        raise InputError(
-            f"n_resamples must be at least 100, got {n_resamples}; use e.g. 2000", parameter="n_resamples"
-        )
+        raise InputError(f"n_resamples must be at least 100, got {n_resamples}; use e.g. 2000", parameter="n_resamples")
 
 
 def bootstrap_ci(

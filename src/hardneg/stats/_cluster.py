@@ -11,26 +11,22 @@ The percentile interval of those statistics covers new groups drawn like the
 test groups, and the spread over seeds.
 
 For k-fold splits, pass each seed's out-of-fold predictions pooled into one
-row, so that every window has exactly one score per seed.
+row, so that every window has exactly one score per seed. Where seeds test
+different windows (a fresh split per seed), NaN marks a window a seed did
+not test: each draw then evaluates every seed on the drawn groups it
+tested, and a seed whose drawn sample holds one class only sits that draw
+out. A seed present in a draw whose metric is still undefined (precision
+with no predicted positive) makes that draw undefined.
 
 A draw is a vector of group multiplicities (a multinomial with equal
 probabilities, which is the same as drawing the groups with replacement),
-turned into per-window integer weights. The metric on the weighted sample is
-the metric on the sample with every window repeated that many times: the
-tests check it against scikit-learn with ``sample_weight``, and against
-scikit-learn on ``np.repeat``-expanded arrays resample by resample. No step
-loops over windows:
-
-* ROC AUC is bilinear in the multiplicities (a pair's weight is the product
-  of its two groups' multiplicities), so one group x group table of
-  correctly ranked pairs per seed (ties 1/2) gives every resample's AUC in
-  one matrix product;
-* average precision comes from weighted counts at the distinct scores of
-  the positives (ties as in scikit-learn's step-wise sum): a sparse
-  product of the draws with a threshold x group table per seed and chunk
-  of resamples, then cumulative sums;
-* recall, false positive rate and precision come from per-group counts,
-  for every seed at once.
+turned into per-window integer weights; :mod:`~hardneg.stats._cluster_kernels`
+computes every metric of every seed on every draw without a loop over
+windows. The tests check the kernels against scikit-learn with
+``sample_weight``, and against scikit-learn on ``np.repeat``-expanded arrays
+resample by resample. :class:`GroupResampler` keeps one set of draws for
+many metrics, so that differences (model minus baseline, one split minus
+another) are paired by group and seed.
 
 Timing, measured once with :func:`time.perf_counter` on the development
 machine (2 cores shared with other jobs): 1,000 resamples of 20,000 windows
@@ -58,32 +54,33 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from hardneg._validation import Interval, Options, check_seed, validate_value
 from hardneg._validation import rng as seeded_rng
 from hardneg.errors import InputError
 from hardneg.metrics import check_binary_labels
-from hardneg.stats._bootstrap import CONFIDENCE, N_BOOTSTRAP, ap_from_counts
+from hardneg.stats._bootstrap import CONFIDENCE, N_BOOTSTRAP
+from hardneg.stats._cluster_kernels import CALIBRATION, RANKING, THRESHOLD, per_seed
 
 __all__ = [
     "CLUSTER_METRICS",
     "MIN_GROUPS",
+    "THRESHOLD_METRICS",
     "ClusterInterval",
+    "GroupResampler",
+    "Resampled",
     "cluster_bootstrap",
     "paired_cluster_bootstrap",
 ]
 
-_RANKING = ("roc_auc", "average_precision")
-_THRESHOLD = ("recall", "fpr", "precision")
-#: Metrics :func:`cluster_bootstrap` computes; the last three need a threshold per seed (``score >= threshold``).
-CLUSTER_METRICS = (*_RANKING, *_THRESHOLD)
+#: Metrics at ``score >= threshold``: they need a threshold per seed (or per seed and window).
+THRESHOLD_METRICS = THRESHOLD
+#: Metrics :func:`cluster_bootstrap` computes.
+CLUSTER_METRICS = (*RANKING, *THRESHOLD, *CALIBRATION)
 #: Below this many test groups the interval says it is unreliable.
 MIN_GROUPS = 5
 #: The stream of group draws; keyed so that no other use of the seed shares it.
 _PURPOSE = "cluster-bootstrap"
-#: Resamples x distinct scores per chunk of counts (8 bytes each, a few arrays at once): ~16 MB per array.
-_CHUNK_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -136,19 +133,6 @@ class ClusterInterval:
 # ------------------------------------------------------------------------------------------ inputs
 
 
-def _check_inputs(y, scores, groups, metric, thresholds, n_resamples, confidence, seed, *, name="scores"):
-    validate_value("metric", metric, [Options(CLUSTER_METRICS)])
-    validate_value("n_resamples", n_resamples, [Interval(numbers.Integral, 1, None, closed="left")])
-    validate_value("confidence", confidence, [Interval(numbers.Real, 0, 1, closed="neither")])
-    seed = check_seed(seed)
-    y = check_binary_labels(y).astype(bool)
-    n = len(y)
-    scores = _check_scores(scores, n, name)
-    codes, n_groups = _group_codes(groups, n)
-    thresholds = _check_thresholds(metric, thresholds, scores.shape[0])
-    return y, scores, codes, n_groups, thresholds, seed
-
-
 def _check_scores(scores, n: int, name: str) -> np.ndarray:
     try:
         scores = np.asarray(scores, dtype=np.float64)
@@ -161,34 +145,38 @@ def _check_scores(scores, n: int, name: str) -> np.ndarray:
             f"{name} must be (n_seeds, n_windows) with {n} windows (one row per seed), got shape {scores.shape}",
             parameter=name,
         )
-    if not np.isfinite(scores).all():
-        raise InputError(f"{name} must be finite, got a NaN or infinity", parameter=name)
+    if np.isinf(scores).any():
+        raise InputError(f"{name} must be finite or NaN (not tested), got an infinity", parameter=name)
+    untested = np.flatnonzero(np.isnan(scores).all(axis=1))
+    if len(untested):
+        raise InputError(
+            f"{name}: seed row {untested[0]} tests no window (all NaN); NaN marks a window a seed did not test",
+            parameter=name,
+        )
     return scores
 
 
-def _group_codes(groups, n: int) -> tuple[np.ndarray, int]:
-    groups = np.asarray(groups)
-    if groups.ndim != 1 or len(groups) != n:
-        raise InputError(f"groups must hold one group per window ({n}), got shape {groups.shape}", parameter="groups")
-    # sorted codes: the draw for a group does not depend on the order of the windows
-    codes, names = pd.factorize(groups, sort=True)
-    if (codes < 0).any():
-        raise InputError("groups must not be missing (NaN or None)", parameter="groups")
-    return codes.astype(np.intp), len(names)
-
-
-def _check_thresholds(metric: str, thresholds, n_seeds: int) -> np.ndarray | None:
-    if metric not in _THRESHOLD:
+def _check_thresholds(metric: str, thresholds, scores: np.ndarray) -> np.ndarray | None:
+    n_seeds = scores.shape[0]
+    if metric not in THRESHOLD:
         if thresholds is not None:
-            raise InputError(f"thresholds apply to {', '.join(_THRESHOLD)} only, not {metric}", parameter="thresholds")
+            raise InputError(f"thresholds apply to {', '.join(THRESHOLD)} only, not {metric}", parameter="thresholds")
         return None
     if thresholds is None:
         raise InputError(f"thresholds must be given for {metric}: one per seed, or one for all", parameter="thresholds")
     values = np.asarray(thresholds, dtype=np.float64)
-    values = np.broadcast_to(values, (n_seeds,)) if values.ndim == 0 else values
-    if values.shape != (n_seeds,) or not np.isfinite(values).all():
+    if values.ndim == 0:
+        values = np.full((n_seeds, 1), float(values))
+    elif values.shape == (n_seeds,):
+        values = values[:, None]
+    tested = ~np.isnan(scores)
+    if (
+        values.shape not in ((n_seeds, 1), scores.shape)
+        or not np.isfinite(np.broadcast_to(values, scores.shape)[tested]).all()
+    ):
         raise InputError(
-            f"thresholds must be one finite number, or one per seed ({n_seeds}), got {thresholds!r}",
+            f"thresholds must be one finite number, one per seed ({n_seeds}) or one per seed and window "
+            f"{scores.shape}, got {np.shape(thresholds)}",
             parameter="thresholds",
         )
     return values
@@ -199,88 +187,168 @@ def _check_thresholds(metric: str, thresholds, n_seeds: int) -> np.ndarray | Non
 
 def _draw(n_groups: int, n_resamples: int, seed: int) -> np.ndarray:
     """Multiplicities of each group, one row per resample (a multinomial: groups drawn with replacement)."""
-    return seeded_rng(seed, _PURPOSE).multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=n_resamples)
+    draws = seeded_rng(seed, _PURPOSE).multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=n_resamples)
+    return draws.astype(np.float64)
 
 
-def _auc(y: np.ndarray, score: np.ndarray, codes: np.ndarray, n_groups: int, draws: np.ndarray) -> np.ndarray:
-    """ROC AUC of one seed's scores on every weighted resample: (n_resamples,).
-
-    The Mann-Whitney numerator is a sum over (positive, negative) pairs, and a pair's weight is the product of
-    its two groups' multiplicities, so it is ``m @ C @ m`` with ``C[g, h]`` the pairs (positive in ``g``,
-    negative in ``h``) ranked right, ties counted 1/2: one ``G x G`` table per seed, whatever the resample.
-    """
-    pos_score, pos_codes = score[y], codes[y]
-    pairs = np.zeros((n_groups, n_groups))
-    for h in np.unique(codes[~y]):
-        negatives = np.sort(score[~y & (codes == h)])
-        below = np.searchsorted(negatives, pos_score, side="left")
-        ties = np.searchsorted(negatives, pos_score, side="right") - below
-        pairs[:, h] = np.bincount(pos_codes, weights=below + 0.5 * ties, minlength=n_groups)
-    weights = draws.astype(np.float64)
-    n_pos = weights @ np.bincount(pos_codes, minlength=n_groups)
-    n_neg = weights @ np.bincount(codes[~y], minlength=n_groups)
+def _seed_mean(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Mean over the seeds present in each draw; NaN where none is, or where a present seed is undefined."""
+    count = present.sum(axis=1)
+    undefined = (np.isnan(values) & present).any(axis=1) | (count == 0)
+    total = np.where(present, np.nan_to_num(values), 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return ((weights @ pairs) * weights).sum(axis=1) / (n_pos * n_neg)
-
-
-def _average_precision(y, score, codes, n_groups, draws) -> np.ndarray:
-    """Average precision of one seed's scores on every weighted resample: (n_resamples,).
-
-    Only the distinct scores of positives are thresholds where recall moves, so each negative is counted at
-    the highest of them it reaches (``score >= threshold``), and negatives below every positive are dropped;
-    the weighted counts per threshold are the draws times a sparse (group x threshold) table.
-    """
-    thresholds, pos_bins = np.unique(score[y], return_inverse=True)
-    neg_bins = np.searchsorted(thresholds, score[~y], side="right") - 1
-    reached = neg_bins >= 0
-    width = len(thresholds)
-    if width == 0:
-        return np.full(len(draws), np.nan)
-
-    def table(group_codes, bins):
-        # threshold x group windows (CSR), so that table @ draws.T is one sparse product per chunk
-        return sparse.csr_matrix((np.ones(len(bins)), (bins, group_codes)), shape=(width, n_groups))
-
-    pos_table = table(codes[y], pos_bins)
-    neg_table = table(codes[~y][reached], neg_bins[reached])
-    out = np.empty(len(draws))
-    step = max(1, _CHUNK_CELLS // width)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for start in range(0, len(draws), step):
-            weights = draws[start : start + step].T.astype(np.float64)
-            out[start : start + step] = ap_from_counts((pos_table @ weights).T, (neg_table @ weights).T)
-    return out
-
-
-_RANKED = {"roc_auc": _auc, "average_precision": _average_precision}
-
-
-def _thresholded(metric, y, scores, codes, n_groups, thresholds, draws) -> np.ndarray:
-    """``metric`` at ``score >= threshold`` for every seed on every weighted resample: (n_resamples, n_seeds)."""
-    predicted = scores >= thresholds[:, None]
-    # windows per (seed, group): counts of true and false positives, then weighted by the draws
-    tp = np.stack([np.bincount(codes, weights=(row & y).astype(np.float64), minlength=n_groups) for row in predicted])
-    fp = np.stack([np.bincount(codes, weights=(row & ~y).astype(np.float64), minlength=n_groups) for row in predicted])
-    draws = draws.astype(np.float64)
-    tp, fp = draws @ tp.T, draws @ fp.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if metric == "recall":
-            return tp / (draws @ np.bincount(codes, weights=y.astype(np.float64), minlength=n_groups))[:, None]
-        if metric == "fpr":
-            return fp / (draws @ np.bincount(codes, weights=(~y).astype(np.float64), minlength=n_groups))[:, None]
-        return np.where(tp + fp > 0, tp / (tp + fp), np.nan)
+        return np.where(undefined, np.nan, total / np.maximum(count, 1))
 
 
 def _per_seed(metric, y, scores, codes, n_groups, thresholds, draws) -> np.ndarray:
-    """The metric of every seed on every draw, NaN where the drawn sample has one class only: (draws, seeds)."""
-    if metric in _RANKING:
-        found = np.column_stack([_RANKED[metric](y, row, codes, n_groups, draws) for row in scores])
-    else:
-        found = _thresholded(metric, y, scores, codes, n_groups, thresholds, draws)
-    n_pos = draws @ np.bincount(codes, weights=y.astype(np.float64), minlength=n_groups)
-    n_neg = draws @ np.bincount(codes, weights=(~y).astype(np.float64), minlength=n_groups)
-    found[(n_pos == 0) | (n_neg == 0)] = np.nan
-    return found
+    """The metric of every seed on every draw, NaN where the seed's drawn sample is not usable: (draws, seeds)."""
+    return per_seed(metric, y, scores, codes, n_groups, thresholds, np.asarray(draws, dtype=np.float64))[0]
+
+
+@dataclass(frozen=True)
+class Resampled:
+    """One metric of one set of scores on the original sample and on every draw of a :class:`GroupResampler`.
+
+    Attributes
+    ----------
+    metric : str
+    value : float
+        Mean over seeds on the original sample.
+    statistics : ndarray (n_resamples,)
+        Mean over seeds on each draw; NaN where undefined.
+    n_seeds : int
+    n_groups : int
+        Groups with at least one tested window.
+    """
+
+    metric: str
+    value: float
+    statistics: np.ndarray
+    n_seeds: int
+    n_groups: int
+
+
+class GroupResampler:
+    """One set of group draws shared by every metric evaluated on it, so that any two are paired.
+
+    Parameters
+    ----------
+    groups : array-like
+        Every group the draws range over (duplicates are fine): the test
+        groups of everything that will be compared.
+    n_resamples : int
+        Draws.
+    seed : int
+        Seeds the draws (``hardneg._validation.rng(seed, "cluster-bootstrap")``);
+        the draw of a group depends on the sorted group names, not on any order.
+
+    Examples
+    --------
+    Two models scored on the same windows by two seeds each; their difference is paired:
+
+    >>> import numpy as np
+    >>> y = np.tile([0, 1], 30)
+    >>> groups = np.repeat([f"p{i}" for i in range(10)], 6)
+    >>> noise = np.random.default_rng(0).random((2, 60))
+    >>> resampler = GroupResampler(groups, n_resamples=200)
+    >>> good = resampler.evaluate(y, 0.5 * noise + 0.5 * y, groups, metric="roc_auc")
+    >>> weak = resampler.evaluate(y, 0.8 * noise + 0.2 * y, groups, metric="roc_auc")
+    >>> gain = resampler.difference(good, weak)
+    >>> round(gain.value, 3), bool(gain.low > 0), gain.covers
+    (0.298, True, 'new groups drawn like the 10 test groups, and seeds (both sides on the same groups and seeds)')
+
+    A seed that did not test a window has NaN there (a fresh split per seed):
+
+    >>> scores = 0.5 * noise + 0.5 * y
+    >>> scores[0, :30] = np.nan  # seed 0 tested the last 5 groups only
+    >>> resampler.interval(resampler.evaluate(y, scores, groups, metric="average_precision")).n_groups
+    10
+    """
+
+    def __init__(self, groups, *, n_resamples: int = N_BOOTSTRAP, seed: int = 0) -> None:
+        validate_value("n_resamples", n_resamples, [Interval(numbers.Integral, 1, None, closed="left")])
+        self.seed = check_seed(seed)
+        groups = np.asarray(groups)
+        if groups.ndim != 1 or len(groups) == 0:
+            raise InputError(f"groups must be a non-empty 1-D array, got shape {groups.shape}", parameter="groups")
+        names = pd.unique(pd.Series(groups))
+        if pd.isna(names).any():
+            raise InputError("groups must not be missing (NaN or None)", parameter="groups")
+        self.names = np.sort(names.astype(str))
+        self.n_resamples = int(n_resamples)
+        self.draws = _draw(len(self.names), self.n_resamples, self.seed)
+
+    def codes(self, groups) -> np.ndarray:
+        """The position of each window's group among the resampled groups."""
+        groups = np.asarray(groups)
+        if pd.isna(pd.Series(groups, dtype=object)).any():
+            raise InputError("groups must not be missing (NaN or None)", parameter="groups")
+        groups = groups.astype(str)
+        codes = np.searchsorted(self.names, groups)
+        codes = np.minimum(codes, len(self.names) - 1)
+        unknown = self.names[codes] != groups
+        if unknown.any():
+            raise InputError(
+                f"groups: {str(groups[unknown][0])!r} is not among the {len(self.names)} groups the resampler draws",
+                parameter="groups",
+            )
+        return codes.astype(np.intp)
+
+    def evaluate(self, y, scores, groups, *, metric: str, thresholds=None, name: str = "scores") -> Resampled:
+        """``metric`` of ``scores`` (one row per seed, NaN where not tested) on the sample and on every draw.
+
+        ``thresholds`` (the threshold metrics only): one number, one per
+        seed, or one per seed and window (e.g. each fold's own threshold).
+        """
+        validate_value("metric", metric, [Options(CLUSTER_METRICS)])
+        y = check_binary_labels(y).astype(bool)
+        scores = _check_scores(scores, len(y), name)
+        groups = np.asarray(groups)
+        if groups.ndim != 1 or len(groups) != len(y):
+            raise InputError(
+                f"groups must hold one group per window ({len(y)}), got shape {groups.shape}", parameter="groups"
+            )
+        codes = self.codes(groups)
+        thresholds = _check_thresholds(metric, thresholds, scores)
+        n_groups = len(self.names)
+        values, present = per_seed(metric, y, scores, codes, n_groups, thresholds, np.ones((1, n_groups)))
+        point = _seed_mean(values, present)[0]
+        values, present = per_seed(metric, y, scores, codes, n_groups, thresholds, self.draws)
+        tested = ~np.isnan(scores)
+        return Resampled(
+            metric=metric,
+            value=float(point),
+            statistics=_seed_mean(values, present),
+            n_seeds=scores.shape[0],
+            n_groups=len(np.unique(codes[tested.any(axis=0)])),
+        )
+
+    def interval(self, resampled: Resampled, *, confidence: float = CONFIDENCE) -> ClusterInterval:
+        """The percentile interval of one :class:`Resampled`."""
+        return _interval(
+            resampled.metric,
+            resampled.value,
+            resampled.statistics,
+            confidence=confidence,
+            n_groups=resampled.n_groups,
+            n_seeds=resampled.n_seeds,
+            n_resamples=self.n_resamples,
+        )
+
+    def difference(self, a: Resampled, b: Resampled, *, confidence: float = CONFIDENCE) -> ClusterInterval:
+        """``a - b`` draw by draw: both were evaluated on the same draws, so the groups they share cancel."""
+        if len(a.statistics) != self.n_resamples or len(b.statistics) != self.n_resamples:
+            raise InputError("difference: both sides must come from this resampler's evaluate()", parameter="a")
+        return _interval(
+            a.metric,
+            a.value - b.value,
+            a.statistics - b.statistics,
+            confidence=confidence,
+            n_groups=max(a.n_groups, b.n_groups),
+            n_seeds=max(a.n_seeds, b.n_seeds),
+            n_resamples=self.n_resamples,
+            paired=True,
+        )
 
 
 def _interval(metric, point, statistics, *, confidence, n_groups, n_seeds, n_resamples, paired=False):
@@ -382,22 +450,19 @@ def cluster_bootstrap(
     >>> cluster_bootstrap(y, scores, groups % 3, metric="recall", thresholds=0.5, n_resamples=100).warnings
     ('fewer than 5 test groups: the interval is unreliable',)
     """
-    y, scores, codes, n_groups, thresholds, seed = _check_inputs(
-        y, scores, groups, metric, thresholds, n_resamples, confidence, seed
-    )
-    ones = np.ones((1, n_groups), dtype=np.int64)
-    point = _per_seed(metric, y, scores, codes, n_groups, thresholds, ones).mean(axis=1)[0]
-    draws = _draw(n_groups, int(n_resamples), seed)
-    statistics = _per_seed(metric, y, scores, codes, n_groups, thresholds, draws).mean(axis=1)
-    return _interval(
-        metric,
-        point,
-        statistics,
-        confidence=confidence,
-        n_groups=n_groups,
-        n_seeds=scores.shape[0],
-        n_resamples=n_resamples,
-    )
+    validate_value("metric", metric, [Options(CLUSTER_METRICS)])
+    validate_value("confidence", confidence, [Interval(numbers.Real, 0, 1, closed="neither")])
+    resampler = GroupResampler(_checked_groups(groups, y), n_resamples=n_resamples, seed=seed)
+    found = resampler.evaluate(y, scores, groups, metric=metric, thresholds=thresholds)
+    return resampler.interval(found, confidence=confidence)
+
+
+def _checked_groups(groups, y) -> np.ndarray:
+    groups = np.asarray(groups)
+    n = len(np.asarray(y))
+    if groups.ndim != 1 or len(groups) != n:
+        raise InputError(f"groups must hold one group per window ({n}), got shape {groups.shape}", parameter="groups")
+    return groups
 
 
 def paired_cluster_bootstrap(
@@ -447,32 +512,15 @@ def paired_cluster_bootstrap(
     >>> found.value, found.low, found.high
     (0.0, 0.0, 0.0)
     """
-    y, a, codes, n_groups, thresholds_a, seed = _check_inputs(
-        y, scores_a, groups, metric, thresholds_a, n_resamples, confidence, seed, name="scores_a"
-    )
-    b = _check_scores(scores_b, len(y), "scores_b")
-    if b.shape != a.shape:
+    validate_value("metric", metric, [Options(CLUSTER_METRICS)])
+    validate_value("confidence", confidence, [Interval(numbers.Real, 0, 1, closed="neither")])
+    resampler = GroupResampler(_checked_groups(groups, y), n_resamples=n_resamples, seed=seed)
+    a = resampler.evaluate(y, scores_a, groups, metric=metric, thresholds=thresholds_a, name="scores_a")
+    b = _check_scores(scores_b, len(np.asarray(y)), "scores_b")
+    if b.shape[0] != a.n_seeds:
         raise InputError(
-            f"scores_b must have as many seeds as scores_a ({a.shape[0]}), got {b.shape[0]}; row k of each is seed k",
+            f"scores_b must have as many seeds as scores_a ({a.n_seeds}), got {b.shape[0]}; row k of each is seed k",
             parameter="scores_b",
         )
-    thresholds_b = _check_thresholds(metric, thresholds_b, b.shape[0])
-    ones = np.ones((1, n_groups), dtype=np.int64)
-    point = (
-        _per_seed(metric, y, a, codes, n_groups, thresholds_a, ones).mean(axis=1)[0]
-        - _per_seed(metric, y, b, codes, n_groups, thresholds_b, ones).mean(axis=1)[0]
-    )
-    draws = _draw(n_groups, int(n_resamples), seed)
-    statistics = _per_seed(metric, y, a, codes, n_groups, thresholds_a, draws).mean(axis=1) - _per_seed(
-        metric, y, b, codes, n_groups, thresholds_b, draws
-    ).mean(axis=1)
-    return _interval(
-        metric,
-        point,
-        statistics,
-        confidence=confidence,
-        n_groups=n_groups,
-        n_seeds=a.shape[0],
-        n_resamples=n_resamples,
-        paired=True,
-    )
+    b = resampler.evaluate(y, b, groups, metric=metric, thresholds=thresholds_b, name="scores_b")
+    return resampler.difference(a, b, confidence=confidence)

@@ -352,7 +352,9 @@ def compare_splits_checked(frame, reference, subset, metrics, confidence, n_resa
     frame = frame[(frame["subset"] == subset) & frame["metric"].isin(list(metrics))]
     columns = ["model", "features", "metric", "split", "reference", "mean", "reference_mean", "delta"]
     columns += ["ci_low", "ci_high"]
-    values = {key: finite_values(g["value"]) for key, g in frame.groupby(["model", "features", "metric", "split"], sort=True)}
+    values = {
+        key: finite_values(g["value"]) for key, g in frame.groupby(["model", "features", "metric", "split"], sort=True)
+    }
     rows = []
     for (model, features, metric, split), a in values.items():
         b = values.get((model, features, metric, reference))
