@@ -40,6 +40,7 @@ __all__ = [
     "PREDICTION_COLUMNS",
     "RESULT_COLUMNS",
     "SCORE_COLUMNS",
+    "SCORE_KEY_COLUMNS",
     "EVENT_COLUMNS",
     "INDEX_FILE",
     "WINDOWS_FILE",
@@ -99,8 +100,10 @@ ITEM_COLUMNS = ("item", "group", "n_windows", "max_score", "mean_score", "topk_m
 PREDICTION_COLUMNS = ("window_id", "score")
 #: bench ``results.parquet``, long format
 RESULT_COLUMNS = ("model", "features", "split", "seed", "fold", "subset", "metric", "value")
-#: bench out-of-sample scores
-SCORE_COLUMNS = ("model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score")
+#: what every bench scores table holds (an older ``scores.parquet`` has only these)
+SCORE_KEY_COLUMNS = ("model", "features", "split", "seed", "fold", "subset", "window_id", "label", "group", "score")
+#: bench out-of-sample scores: with each window's kind (pos, near, ...) and its fold's validation-chosen threshold
+SCORE_COLUMNS = (*SCORE_KEY_COLUMNS[:-1], "kind", "score", "threshold")
 #: events, however they were read
 EVENT_COLUMNS = ("recording", "t_ms", "end_ms", "label", "event_id")
 

@@ -124,6 +124,7 @@ def _fit_and_score(
     features: np.ndarray,
     labels: np.ndarray,
     groups: np.ndarray,
+    kinds: np.ndarray,
     frame: pd.DataFrame,
     keys: dict,
 ) -> tuple[list[dict], list[pd.DataFrame]]:
@@ -167,7 +168,9 @@ def _fit_and_score(
                         "window_id": ids,
                         "label": labels[ids],
                         "group": groups[ids],
+                        "kind": kinds[ids],
                         "score": score,
+                        "threshold": np.full(len(ids), float(threshold)),
                     }
                 )
             )
@@ -231,6 +234,7 @@ def _task(
     features,
     labels,
     groups,
+    kinds,
     frame,
     parts_dir: str,
 ) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
@@ -246,17 +250,17 @@ def _task(
     with threadpool_limits(1):
         for model_name in model_names:
             finished.append(
-                _fit_part(model_name, feature_name, split_name, seed, features, labels, groups, frame, parts_dir)
+                _fit_part(model_name, feature_name, split_name, seed, features, labels, groups, kinds, frame, parts_dir)
             )
     return finished
 
 
 def _fit_part(
-    model_name: str, feature_name: str, split_name: str, seed: int, features, labels, groups, frame, parts_dir: str
+    model_name: str, feature_name: str, split_name: str, seed: int, features, labels, groups, kinds, frame, parts_dir
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit one model over every fold and write its part file atomically."""
     keys = {"model": _label(model_name), "features": _label(feature_name), "split": split_name, "seed": seed}
-    results, scores = _fit_and_score(model_name, seed, features, labels, groups, frame, keys)
+    results, scores = _fit_and_score(model_name, seed, features, labels, groups, kinds, frame, keys)
     result_frame = pd.DataFrame(results, columns=RESULT_COLUMNS)
     score_frame = (pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(columns=SCORE_COLUMNS))[
         SCORE_COLUMNS
@@ -373,6 +377,7 @@ def run_bench(
     reporter = resolve(progress)
     labels = dataset.index["label"].to_numpy().astype(np.int64)
     groups = dataset.index["group"].astype(str).to_numpy()
+    kinds = dataset.index["kind"].astype(str).to_numpy()
     timings = {"start": round(time.perf_counter() - started, 2)}
     matrices = {
         name: (
@@ -431,7 +436,7 @@ def run_bench(
         for name, frame, info in audit_calls
     ] + [
         delayed(_task)(
-            missing, feature_name, split_name, seed, matrices[feature_name], labels, groups,
+            missing, feature_name, split_name, seed, matrices[feature_name], labels, groups, kinds,
             frames[(split_name, seed)], str(parts_dir),
         )
         for missing, feature_name, split_name, seed in tasks

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-from hardneg._schema import SCORE_COLUMNS, check_columns
+from hardneg._schema import SCORE_COLUMNS, SCORE_KEY_COLUMNS, check_columns
 from hardneg._validation import rng
 from hardneg.errors import InputError
 
@@ -120,10 +120,13 @@ def check_score_table(scores: pd.DataFrame | None) -> pd.DataFrame | None:
         return None
     if not isinstance(scores, pd.DataFrame):
         raise InputError(f"scores must be a pandas DataFrame or None, got {type(scores).__name__}")
-    check_columns(scores, SCORE_COLUMNS, "scores", hint="scores.parquet")
+    check_columns(scores, SCORE_KEY_COLUMNS, "scores", hint="scores.parquet")
     if scores.empty:
         return None
-    return scores
+    # kind and threshold came later: a table without them still plots, with the kind unknown and no threshold
+    missing = {"kind": "unknown", "threshold": np.nan}
+    missing = {column: value for column, value in missing.items() if column not in scores.columns}
+    return scores.assign(**missing) if missing else scores
 
 
 def sample_rows(n: int, max_points: int, seed: int) -> np.ndarray:

@@ -45,6 +45,7 @@ from hardneg.stats._cluster import (
     cluster_bootstrap,
     paired_cluster_bootstrap,
 )
+from hardneg.stats._intervals import CI_METHODS, INTERVAL_METRICS, SUMMARY_COLUMNS, BenchIntervals, bench_intervals
 from hardneg.stats._summary import (
     KEY_COLUMNS,
     baseline_gains,
@@ -59,19 +60,24 @@ from hardneg.stats._summary import (
 
 __all__ = [
     "BOOTSTRAP_SEED",
+    "CI_METHODS",
     "CLUSTER_METRICS",
     "CONFIDENCE",
+    "INTERVAL_METRICS",
     "KEY_COLUMNS",
     "MIN_BOOTSTRAP",
     "MIN_GROUPS",
     "N_BOOTSTRAP",
     "N_RESAMPLES",
+    "SUMMARY_COLUMNS",
     "THRESHOLD_METRICS",
+    "BenchIntervals",
     "ClusterInterval",
     "GroupResampler",
     "Resampled",
     "baseline_gains",
     "baseline_gains_checked",
+    "bench_intervals",
     "best_baselines",
     "bootstrap_ci",
     "check_bootstrap_options",
