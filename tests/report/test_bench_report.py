@@ -77,7 +77,7 @@ def test_untrustworthy_split_is_marked_at_the_top_and_in_every_table(report):
     audit = text.index("## Audit")
     assert text.index("Untrustworthy splits: `random`") < text.index("## Best model per split")
     assert audit < text.index("**group_confound** FAIL: The patient alone predicts the label with ROC AUC 0.97")
-    assert "group_auc = 0.9712" in text
+    assert "| random ⚠ | `group_confound` | group auc | 0.9712 |" in text  # the audit's numbers, as a table
     assert "## Split `random` ⚠ untrustworthy" in text
     tables = md_tables(text)
     assert len(tables) >= 9
@@ -90,21 +90,23 @@ def test_untrustworthy_split_is_marked_at_the_top_and_in_every_table(report):
     assert 'class="warn"' in html.read_text()
 
 
-def test_table_numbers_match_numpy_and_scipy(report):
-    _, md, html, results = report
+def test_table_numbers_match_numpy_and_scipy(tmp_path):
+    """Under --ci-method seeds the intervals are a bootstrap of the mean over seeds x folds."""
+    results = make_results()
+    md, html = write_bench_report(tmp_path, results, make_scores(), make_audits(), META, ci_method="seeds")
     text, page = md.read_text(), html.read_text()
     test = results[results["subset"] == "test"].sort_values(["seed", "fold"])
     for split, model, features, metric in [
         ("group", "et", "rich", "average_precision"),
         ("random", "logreg", "summary", "ece"),
-        ("time", "prior", "summary", "brier"),
+        ("time", "prior", "rich", "brier"),  # a baseline is shown once, with the first feature set on ties
     ]:
         values = test.query("split == @split and model == @model and features == @features and metric == @metric")
         values = values["value"].to_numpy()
         ci = stats.bootstrap(
             (values,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0)
         ).confidence_interval
-        cell = f"{values.mean():.3f} ± {values.std(ddof=1):.3f} [{ci.low:.3f}, {ci.high:.3f}]"
+        cell = f"{values.mean():.3f} [{ci.low:.3f}, {ci.high:.3f}]"
         assert cell in text and cell in page
     # The best combination of the group split and its paired gain over the best baseline.
     ap = test[test["metric"] == "average_precision"]
@@ -125,8 +127,9 @@ def test_table_numbers_match_numpy_and_scipy(report):
     assert f"{diffs.mean():+.3f} [{ci.low:+.3f}, {ci.high:+.3f}] vs {name}" in headline
 
 
-def test_inflation_table_puts_random_next_to_the_honest_split(report):
-    _, md, _, results = report
+def test_inflation_table_puts_random_next_to_the_honest_split(tmp_path):
+    results = make_results()
+    md, _ = write_bench_report(tmp_path, results, make_scores(), make_audits(), META, ci_method="seeds")
     text = md.read_text()
     assert "Reference: `group`" in text
     section = text[text.index("## Inflation") : text.index("## Split `random`")]
@@ -185,7 +188,8 @@ def test_small_samples_use_plain_percentiles(tmp_path):
         .to_numpy()
     )
     low, high = np.percentile(values, [2.5, 97.5])
-    assert f"{values.mean():.3f} ± {values.std(ddof=1):.3f} [{low:.3f}, {high:.3f}]" in md.read_text()
+    assert f"{values.mean():.3f} [{low:.3f}, {high:.3f}]" in md.read_text()
+    assert "cover seeds x folds only" in md.read_text()
 
 
 def test_every_split_failing_leaves_no_reference(tmp_path):
@@ -254,3 +258,28 @@ def test_runner_meta_keys(tmp_path):
     assert "| group | PASS | — | — | new patients |" in text
     assert text.index("## Split `group`") < text.index("## Split `random`")  # meta["splits"] order
     assert "## Run details" in text and "`combinations`: 48" in text and "`seconds`" not in text
+
+
+def test_cluster_intervals_are_what_the_cluster_bootstrap_gives(report):
+    """By default every interval comes from resampling the test groups; the point is the mean over seeds."""
+    from sklearn.metrics import average_precision_score
+
+    from hardneg.stats import cluster_bootstrap
+
+    _, md, _, _ = report
+    text = md.read_text()
+    scores = make_scores()
+    part = scores.query("split == 'group' and model == 'et' and features == 'rich' and subset == 'test'")
+    # make_scores scores every window in each of two folds: a window's score is the mean over its folds
+    pooled = part.groupby(["seed", "window_id"], sort=True).agg(score=("score", "mean"), label=("label", "first"),
+                                                                group=("group", "first"))
+    matrix = pooled["score"].unstack("window_id").to_numpy()
+    labels = pooled.xs(0, level="seed")["label"].to_numpy()
+    groups = pooled.xs(0, level="seed")["group"].to_numpy()
+    point = np.mean([average_precision_score(labels, row) for row in matrix])
+    found = cluster_bootstrap(labels, matrix, groups, metric="average_precision", n_resamples=1000)
+    assert found.value == pytest.approx(point, abs=1e-12)
+    section = text[text.index("## Split `group`") : text.index("## Split `time`")]
+    row = next(line for line in section.splitlines() if line.startswith("| et | rich |"))
+    assert f"{point:.3f} [{found.low:.3f}, {found.high:.3f}]" in row
+    assert "The 95% intervals cover new groups drawn like the 8 test groups, and seeds" in text

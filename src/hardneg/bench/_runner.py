@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from hardneg._atomic import staged_files, write_parquet_atomic
-from hardneg._schema import RESULT_COLUMNS as _RESULT_COLUMNS
-from hardneg._schema import SCORE_COLUMNS as _SCORE_COLUMNS
 from hardneg._progress import ProgressReporter, resolve
 from hardneg._runs import RunFolder, part_name
+from hardneg._schema import RESULT_COLUMNS as _RESULT_COLUMNS
+from hardneg._schema import SCORE_COLUMNS as _SCORE_COLUMNS
+from hardneg._validation import Options, validate_value
 from hardneg.bench._user import (
     WINDOWS_INPUT,
     compute_user_features,
@@ -26,12 +27,13 @@ from hardneg.bench._user import (
     positive_scores,
     spec_label,
 )
-from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset
 from hardneg.errors import InputError
 from hardneg.features import FEATURE_SETS, compute_features
+from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.models import BASELINES, MODELS, make_model
 from hardneg.split import STRATEGIES, load_split, make_split, saved_split_names
+from hardneg.stats import CI_METHODS, bench_intervals
 
 RESULT_COLUMNS = list(_RESULT_COLUMNS)
 SCORE_COLUMNS = list(_SCORE_COLUMNS)
@@ -39,6 +41,8 @@ SCORE_COLUMNS = list(_SCORE_COLUMNS)
 #: ``hardneg predict`` writes)
 BENCH_PREDICTION_COLUMNS = ["model", "features", "split", "seed", "fold", "window_id", "score"]
 PARAMETERS_FILE = "bench.parameters.json"
+#: every interval of the run, one row per (model, features, split, subset, metric): ``hardneg.stats.SUMMARY_COLUMNS``
+SUMMARY_FILE = "summary.parquet"
 #: one results file (and its scores) per finished (model, features, split, seed): what a rerun skips
 PARTS_DIR = "parts"
 
@@ -275,11 +279,14 @@ def _fit_part(
 
 @dataclass
 class BenchResult:
+    """What a bench wrote: results, scores, the split audits, the run's description and every interval."""
+
     results: pd.DataFrame
     scores: pd.DataFrame
     audits: dict
     meta: dict
     out: Path
+    summary: pd.DataFrame | None = None
 
 
 def run_bench(
@@ -293,6 +300,8 @@ def run_bench(
     jobs: int = 1,
     split_options: dict | None = None,
     overwrite: bool = False,
+    ci_method: str = "cluster",
+    n_resamples: int | None = None,
     progress: ProgressReporter | None = None,
 ) -> BenchResult:
     """Benchmark every combination with the baselines, resuming from finished parts in ``out``.
@@ -323,6 +332,12 @@ def run_bench(
         Seeds 0..seeds-1 (model seed, and split seed for strategies).
     jobs : int
         Parallel worker processes (joblib).
+    ci_method : {"cluster", "seeds"}
+        ``cluster`` (default): intervals from resampling the test groups, every seed evaluated on each draw, so
+        they cover new groups like the test groups, and seeds; ``seeds``: a bootstrap of the mean over seeds x
+        folds, which covers seeds only. Written to ``summary.parquet`` and used in the report.
+    n_resamples : int, optional
+        Group draws (default 1,000) or, for ``seeds``, resamples of the mean (2,000).
 
     Examples
     --------
@@ -344,7 +359,7 @@ def run_bench(
     {'logreg': 1.0, 'majority': 0.5, 'prior': 0.5, 'stratified': 0.35}
     >>> sorted(path.name for path in result.out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
     ['audits', 'bench.json', 'bench.parameters.json', 'parts', 'plots', 'predictions.parquet', 'report.html',
-     'report.md', 'results.parquet', 'scores.parquet']
+     'report.md', 'results.parquet', 'scores.parquet', 'summary.parquet']
     >>> tmp.cleanup()
     """
     from joblib import Parallel, delayed
@@ -360,6 +375,7 @@ def run_bench(
         raise InputError(f"seeds must be >= 1, got {seeds}", parameter="seeds")
     if jobs < 1:
         raise InputError(f"jobs must be >= 1, got {jobs}", parameter="jobs")
+    validate_value("ci_method", ci_method, [Options(CI_METHODS)])
     sources = resolve_splits(dataset, splits, split_options)
     out = Path(out)
     parameters = {
@@ -453,6 +469,9 @@ def run_bench(
     write_parquet_atomic(results, out / "results.parquet")
     write_parquet_atomic(scores, out / "scores.parquet")
     write_parquet_atomic(scores[BENCH_PREDICTION_COLUMNS], out / "predictions.parquet")
+    intervals = bench_intervals(scores, results, ci_method=ci_method, n_resamples=n_resamples)
+    write_parquet_atomic(intervals.summary, out / SUMMARY_FILE)
+    timings["intervals"] = round(time.perf_counter() - started, 2)
     meta = {
         **parameters,
         "baselines": list(BASELINES),
@@ -462,14 +481,25 @@ def run_bench(
         "seconds": round(time.perf_counter() - started, 2),
         "dataset_counts": {"windows": len(dataset), "positives": int(labels.sum())},
         "splits": split_descriptions,
+        "intervals": {
+            "ci_method": intervals.ci_method,
+            "covers": intervals.covers,
+            "n_resamples": intervals.n_resamples,
+            "confidence": intervals.confidence,
+            "warnings": intervals.warnings,
+        },
+        "window_ms": dataset.meta.get("window_ms"),
     }
     # The wall time goes to bench.json only, so the same run writes the same report bytes.
     timings["collected"] = round(time.perf_counter() - started, 2)
-    write_bench_report(out, results, scores, audits, {key: value for key, value in meta.items() if key != "seconds"})
+    write_bench_report(
+        out, results, scores, audits, {key: value for key, value in meta.items() if key != "seconds"},
+        intervals=intervals,
+    )  # fmt: skip
     timings["report"] = round(time.perf_counter() - started, 2)
     meta["seconds_elapsed_after"] = timings  # cumulative, for finding what a slow run spends its time on
     (out / "bench.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return BenchResult(results, scores, audits, meta, out)
+    return BenchResult(results, scores, audits, meta, out, intervals.summary)
 
 
 def _prepare_out(out: Path, parameters: dict, overwrite: bool) -> None:

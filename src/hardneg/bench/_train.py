@@ -12,10 +12,10 @@ import pandas as pd
 
 from hardneg._atomic import staged_files
 from hardneg._schema import CARD_FILE, MODEL_FILE
-from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.dataset import Dataset, package_versions
 from hardneg.errors import InputError
 from hardneg.features import compute_features
+from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.models import MODELS, make_model
 from hardneg.split import load_split, make_split
 
@@ -121,11 +121,11 @@ def train_model(
         "threshold_rule": threshold_rule,
         "validation_metrics": _finite(metric_rows(labels[val_ids], val_scores, threshold)),
         "test_metrics": test_metrics,
-        "test_windows": int(len(test_ids)),
+        "test_windows": len(test_ids),
         "split": split_name,
         "split_strategy": info.get("strategy"),
         "seed": seed,
-        "train_windows": int(len(train_ids)),
+        "train_windows": len(train_ids),
         "dataset": str(dataset.path),
         "dataset_sha256": dataset_content_hash(dataset),
         "channels": dataset.meta.get("channels"),

@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hardneg.cli.common import Jobs
+from hardneg.cli.common import Jobs, choices
 from hardneg.features import FEATURE_SETS
 from hardneg.models import MODELS
 from hardneg.split import STRATEGIES
+from hardneg.stats import CI_METHODS
 
 __all__ = ["bench", "print_bench_summary", "register"]
 
@@ -45,6 +46,16 @@ def bench(
     jobs: Jobs = 1,
     test_size: Annotated[float, typer.Option(help="Test share for strategy splits.")] = 0.2,
     val_size: Annotated[float, typer.Option(help="Validation share for strategy splits.")] = 0.2,
+    ci_method: Annotated[
+        str,
+        typer.Option(
+            "--ci-method",
+            metavar=choices(CI_METHODS),
+            help="What the intervals cover. cluster: resample the test groups (recordings, patients) and evaluate "
+            "every seed on each draw, so an interval covers new groups like the test groups, and seeds. seeds: a "
+            "bootstrap of the mean over seeds x folds only, which collapses when nothing varies across seeds.",
+        ),
+    ] = "cluster",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Start again in a non-empty --out.")] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; warnings still go to stderr.")
@@ -52,10 +63,11 @@ def bench(
 ) -> None:
     """Benchmark every combination against the prior/stratified/majority baselines.
 
-    Writes OUT/results.parquet (model, features, split, seed, fold, subset, metric, value), OUT/scores.parquet,
-    OUT/predictions.parquet (every out-of-sample score: model, features, split, seed, fold, window_id, score),
-    OUT/report.md and OUT/report.html (mean ± std, 95% bootstrap intervals, gain over the best baseline, each
-    split's audit verdict, plots). A killed run resumes where it stopped when run again with the same options.
+    Writes OUT/results.parquet (model, features, split, seed, fold, subset, metric, value), OUT/summary.parquet
+    (every mean with its 95% interval and what it covers), OUT/scores.parquet, OUT/predictions.parquet (every
+    out-of-sample score: model, features, split, seed, fold, window_id, score), OUT/report.md and
+    OUT/report.html (intervals over new groups, gain over the best baseline, each split's audit verdict, errors
+    by kind of negative, plots). A killed run resumes where it stopped when run again with the same options.
     """
     from hardneg._progress import RichProgress
     from hardneg._validation import check_jobs
@@ -73,6 +85,7 @@ def bench(
             jobs=check_jobs(jobs),
             split_options={"test_size": test_size, "val_size": val_size},
             overwrite=overwrite,
+            ci_method=ci_method,
             progress=progress,
         )
     if not quiet:
@@ -84,41 +97,43 @@ def bench(
 
 
 def print_bench_summary(result, console: Console) -> None:
-    """Mean test ROC AUC and AP per split for each model and the best baseline, with the split's audit verdict."""
-    import pandas as pd
+    """Test AP and ROC AUC with their intervals per split, for each model and the best baseline."""
     from rich.table import Table
 
     from hardneg.models import BASELINES
 
-    test = result.results[(result.results["subset"] == "test")]
-    summary = (
-        test[test["metric"].isin(["roc_auc", "average_precision"])]
-        .groupby(["split", "model", "features", "metric"])["value"]
-        .mean()
-        .unstack("metric")
-        .reset_index()
-    )
-    is_baseline = summary["model"].isin(BASELINES)
-    best_baselines = (
-        summary[is_baseline].sort_values("average_precision", ascending=False).groupby("split", sort=False).head(1)
-    )
-    rows = pd.concat([summary[~is_baseline], best_baselines.assign(features="(best baseline)")])
-    table = Table(title="Test scores, mean over seeds and folds (intervals in the report)", title_justify="left")
-    for column in ("split", "audit", "model", "features", "ROC AUC", "AP"):
-        table.add_column(column)
-    for split_name, block in rows.groupby("split", sort=True):
+    summary = result.summary
+    summary = summary[(summary["subset"] == "test") & summary["metric"].isin(["roc_auc", "average_precision"])]
+    cells = {
+        (row.split, row.model, row.features, row.metric): f"{row.mean:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]"
+        for row in summary.itertuples(index=False)
+    }
+    ap = summary[summary["metric"] == "average_precision"]
+    covers = result.meta.get("intervals", {}).get("covers", "")
+    table = Table(title=f"Test scores with 95% intervals ({covers})", title_justify="left")
+    for column in ("split", "audit", "model", "features", "AP", "ROC AUC"):
+        table.add_column(column, no_wrap=column in ("model", "features"))
+    for split_name in dict.fromkeys(ap["split"]):
+        here = ap[ap["split"] == split_name].sort_values(["mean", "model", "features"], ascending=[False, True, True])
+        models = here[~here["model"].isin(BASELINES)]
+        baseline = here[here["model"].isin(BASELINES)].head(1)
         verdict = result.audits.get(split_name, {}).get("verdict", "?")
         marker = "[bold red]FAIL ⚠[/bold red]" if verdict == "FAIL" else verdict
-        for row in block.itertuples(index=False):
+        for row in [*models.itertuples(index=False), *baseline.itertuples(index=False)]:
+            shown = "(best baseline)" if row.model in BASELINES else row.features
             table.add_row(
-                split_name, marker, row.model, row.features, f"{row.roc_auc:.3f}", f"{row.average_precision:.3f}"
-            )
+                split_name, marker, row.model, shown,
+                cells.get((row.split, row.model, row.features, "average_precision"), "n/a"),
+                cells.get((row.split, row.model, row.features, "roc_auc"), "n/a"),
+            )  # fmt: skip
             split_name, marker = "", ""
     console.print(table)
+    for warning in result.meta.get("intervals", {}).get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {warning}")
     console.print(
         f"{result.meta['combinations']} combinations in {result.meta['seconds']:.1f} s "
         f"({result.meta['resumed_parts']} resumed). A split marked FAIL has an audit check that says its scores are "
-        f"inflated; see {result.out / 'report.html'} (or report.md) for intervals, plots and the audit."
+        f"inflated; see {result.out / 'report.html'} (or report.md) for every interval, plots and the audit."
     )
 
 

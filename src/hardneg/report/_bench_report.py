@@ -39,12 +39,12 @@ from hardneg.report._trust import MARK, split_trust
 from hardneg.stats import (
     BOOTSTRAP_SEED,
     CONFIDENCE,
+    INTERVAL_METRICS,
     N_RESAMPLES,
-    baseline_gains_checked,
+    BenchIntervals,
+    bench_intervals,
     check_bootstrap_options,
     check_results,
-    compare_splits_checked,
-    summarize_checked,
 )
 
 __all__ = ["GAIN_METRICS", "HTML_FILE", "MD_FILE", "PLOTS_DIR", "TABLE_METRICS", "write_bench_report"]
@@ -62,11 +62,13 @@ def write_bench_report(
     *,
     subset: str = "test",
     confidence: float = CONFIDENCE,
-    n_resamples: int = N_RESAMPLES,
+    n_resamples: int | None = None,
     seed: int = BOOTSTRAP_SEED,
     max_plot_points: int = plotting.MAX_POINTS,
     max_groups: int = plotting.MAX_GROUPS,
     baselines: Sequence[str] | None = None,
+    intervals: BenchIntervals | None = None,
+    ci_method: str = "cluster",
 ) -> tuple[Path, Path]:
     """Write ``report.md``, ``report.html`` and ``plots/*.png`` into ``out_dir``.
 
@@ -91,7 +93,12 @@ def write_bench_report(
     subset : str
         The subset the tables summarise.
     confidence, n_resamples, seed
-        Bootstrap settings (:func:`hardneg.stats.bootstrap_ci`).
+        Interval settings (:func:`hardneg.stats.bench_intervals`; ``n_resamples`` None takes its default).
+    intervals : BenchIntervals, optional
+        Intervals already computed (``hardneg bench`` computes them once for ``summary.parquet``); by default
+        computed here from ``scores`` (``ci_method="cluster"``) or ``results`` (``"seeds"``).
+    ci_method : {"cluster", "seeds"}
+        Used when ``intervals`` is not given. Without scores, ``"seeds"`` is the only choice.
     max_plot_points : int
         Test rows per curve above which a seeded sample is plotted.
     max_groups : int
@@ -136,7 +143,7 @@ def write_bench_report(
     > ⚠ **Untrustworthy splits: `random`.** Their audits FAILED, so their scores are likely inflated ...
     >>> tmp.cleanup()
     """
-    check_bootstrap_options(confidence, n_resamples)
+    check_bootstrap_options(confidence, N_RESAMPLES if n_resamples is None else n_resamples)
     meta = dict(meta or {})
     if baselines is None:
         baselines = tuple(meta.get("baselines") or BASELINES)
@@ -148,19 +155,28 @@ def write_bench_report(
             "pass subset= one of those"
         )
     scores = plotting.check_score_table(scores)
-    boot = {"confidence": confidence, "n_resamples": n_resamples, "seed": seed}
+    if intervals is None:
+        if scores is None and ci_method == "cluster":
+            ci_method = "seeds"  # a cluster bootstrap needs each window's score and group
+        intervals = bench_intervals(
+            scores,
+            frame,
+            subset=subset,
+            metrics=[m for m in INTERVAL_METRICS if ci_method == "cluster" or m in set(frame["metric"])],
+            ci_method=ci_method,
+            n_resamples=n_resamples,
+            confidence=confidence,
+            seed=seed,
+        )
 
     splits = _split_order(frame.loc[frame["subset"] == subset, "split"].unique(), meta.get("splits"))
     trust = split_trust(audits, splits)
-    summary = summarize_checked(frame, subset, list(TABLE_METRICS), confidence, n_resamples, seed)
-    gains = baseline_gains_checked(frame, subset, list(GAIN_METRICS), baselines, confidence, n_resamples, seed)
+    summary = intervals.summary
+    gains = intervals.gains(baselines, list(GAIN_METRICS))
+    paired = "paired by group and seed" if intervals.ci_method == "cluster" else "paired by seed and fold"
     best = _best_combinations(summary, splits, baselines)
     reference = _reference_split(summary, splits, trust, baselines, meta.get("reference_split"))
-    comparison = (
-        compare_splits_checked(frame, reference, subset, list(GAIN_METRICS), confidence, n_resamples, seed)
-        if reference is not None
-        else None
-    )
+    comparison = intervals.compare(reference, list(GAIN_METRICS)) if reference is not None else None
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -175,12 +191,15 @@ def write_bench_report(
             write_bytes_atomic(out / PLOTS_DIR / f"{plot.name}.png", plot.png)
 
     doc = Document(str(meta.get("title") or "hardneg bench report"))
-    header_section(doc, meta, frame, splits, subset, baselines, boot)
+    header_section(doc, meta, frame, splits, subset, baselines, intervals)
     audit_section(doc, trust, splits, meta)
-    headline_section(doc, summary, gains, best, splits, trust)
-    inflation_section(doc, summary, comparison, reference, splits, trust, baselines, meta.get("reference_split"))
+    headline_section(doc, summary, gains, best, splits, trust, paired)
+    inflation_section(
+        doc, summary, comparison, reference, splits, trust, baselines, meta.get("reference_split"),
+        intervals.ci_method == "cluster",
+    )  # fmt: skip
     for split in splits:
-        split_section(doc, split, summary, gains, trust[split], baselines, split_info(meta, split), subset)
+        split_section(doc, split, summary, gains, trust[split], baselines, split_info(meta, split), subset, paired)
     plot_section(doc, plot_list, trust, splits)
     details_section(doc, meta)
 
@@ -253,22 +272,22 @@ def _reference_split(summary, splits, trust, baselines, requested) -> str | None
 
 
 def _plot_picks(summary, scores, splits, best, baselines) -> dict[str, list[tuple[str, str, bool]]]:
-    """Per split: the best model with each of its feature sets (best first), then each baseline once."""
+    """Per split: the best model first, every other model with its best feature set, then each baseline once."""
     present = scores[["split", "model", "features"]].astype(str).drop_duplicates()
+    ap = metric_means(summary, "average_precision")
     picks = {}
     for split in splits:
         have = present[present["split"] == split]
+        means = ap[ap["split"] == split].set_index(["model", "features"])["mean"]
         combos: list[tuple[str, str, bool]] = []
         if best[split] is not None:
-            model, features = best[split]
-            others = sorted(set(have.loc[have["model"] == model, "features"]) - {features})
-            combos += [(model, f, model in baselines) for f in [features, *others]]
-        for name in baselines:
-            if best[split] is not None and name == best[split][0]:
-                continue
+            combos.append((*best[split], best[split][0] in baselines))
+        models = sorted(set(have["model"]) - set(baselines) - {best[split][0] if best[split] else None})
+        for name in [*models, *[b for b in baselines if not best[split] or b != best[split][0]]]:
             feats = sorted(have.loc[have["model"] == name, "features"])
             if feats:
-                combos.append((name, feats[0], True))
+                # the model's feature set with the highest mean AP (the first name on ties or without AP)
+                top = max(feats, key=lambda f: (means.get((name, f), -np.inf), -feats.index(f)))
+                combos.append((name, top, name in baselines))
         picks[split] = combos
     return picks
-

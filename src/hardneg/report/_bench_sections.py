@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hardneg.report._render import Bullets, Heading, Image, Paragraph, Table, slug
-from hardneg.report._trust import MARK, SplitTrust, format_check_numbers
+from hardneg.report._trust import MARK, SplitTrust, check_number_rows
 
 __all__ = [
     "GAIN_METRICS",
@@ -63,6 +63,8 @@ _META_SHOWN = (
     "split_measures",
     "reference_split",
     "baselines",
+    "intervals",
+    "window_ms",
 )
 
 
@@ -83,8 +85,8 @@ def split_info(meta: Mapping, split: str) -> dict:
 
 
 def metric_means(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """The summary rows of ``metric`` that have at least one finite value."""
-    return summary[(summary["metric"] == metric) & summary["n"].gt(0)]
+    """The summary rows of ``metric`` with a finite mean."""
+    return summary[(summary["metric"] == metric) & np.isfinite(summary["mean"].to_numpy(dtype=np.float64))]
 
 
 # ------------------------------------------------------------------------ formatting
@@ -96,21 +98,14 @@ def _num(value: float, signed: bool = False) -> str:
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
-def _cell(row) -> str:
-    """``mean ± std [low, high]`` of a summary row, with the count of missing values if any."""
-    if row is None or row["n"] == 0:
-        return "n/a"
-    text = f"{_num(row['mean'])} ± {_num(row['std'])} [{_num(row['ci_low'])}, {_num(row['ci_high'])}]"
-    if row["n_missing"]:
-        text += f" ({row['n_missing']} n/a)"
-    return text
-
-
 def _short(row) -> str:
-    """``mean [low, high]`` for the side-by-side tables."""
-    if row is None or row["n"] == 0:
+    """``mean [low, high]`` of a summary row."""
+    if row is None or not math.isfinite(row["mean"]):
         return "n/a"
     return f"{_num(row['mean'])} [{_num(row['ci_low'])}, {_num(row['ci_high'])}]"
+
+
+_cell = _short
 
 
 def _gain(row) -> str:
@@ -163,7 +158,7 @@ def _is_number(value) -> bool:
 # -------------------------------------------------------------------------- sections
 
 
-def header_section(doc, meta, frame, splits, subset, baselines, boot) -> None:
+def header_section(doc, meta, frame, splits, subset, baselines, intervals) -> None:
     """The dataset line, what was run, and how every number was computed."""
     dataset = meta.get("dataset")
     counts = meta.get("counts") or meta.get("dataset_counts")
@@ -198,16 +193,28 @@ def header_section(doc, meta, frame, splits, subset, baselines, boot) -> None:
     if meta.get("command"):
         run.append(f"**Command**: `{meta['command']}`")
     doc.add(Heading(2, "What was run", "what-was-run"), Bullets(run))
-    level = round(boot["confidence"] * 100)
-    doc.add(
-        Paragraph(
-            f"Every number is on the **{subset}** subset and pools seeds × folds: mean ± sample standard deviation "
-            f"and a {level}% percentile bootstrap interval of the mean (SciPy, {boot['n_resamples']} resamples, "
-            f"seed {boot['seed']}; with fewer than 3 values, the plain percentiles of the values). Gains over the "
-            "best baseline are paired by seed and fold. ↑: higher is better, ↓: lower is better.",
-            "note",
+    level = round(intervals.confidence * 100)
+    if intervals.ci_method == "cluster":
+        how = (
+            f"Every number is on the **{subset}** subset: the mean over seeds of each seed's metric on its test "
+            "windows (pooled over the folds of a k-fold split). "
+            f"**The {level}% intervals cover {intervals.covers}**: each of {intervals.n_resamples:,} resamples "
+            "draws the test groups with replacement (the windows of a group together) and evaluates every seed "
+            "on that draw, so an interval says how much the number would move on other groups like these. "
+            "Gains over the best baseline and differences between splits are taken on the same draws, paired "
+            "by group and seed. ↑: higher is better, ↓: lower is better."
         )
-    )
+    else:
+        how = (
+            f"Every number is on the **{subset}** subset and pools seeds × folds. **The {level}% intervals cover "
+            f"{intervals.covers}** (`--ci-method seeds`): a percentile bootstrap of the mean over the per-seed, "
+            f"per-fold values ({intervals.n_resamples:,} resamples). They collapse when nothing varies across "
+            "seeds, and shrink as seeds are added however few groups are tested. Gains over the best baseline "
+            "are paired by seed and fold. ↑: higher is better, ↓: lower is better."
+        )
+    doc.add(Paragraph(how, "note"))
+    for warning in intervals.warnings:
+        doc.add(Paragraph(f"{MARK} {warning}", "warn"))
 
 
 def audit_section(doc, trust: dict[str, SplitTrust], splits, meta) -> None:
@@ -224,13 +231,26 @@ def audit_section(doc, trust: dict[str, SplitTrust], splits, meta) -> None:
                 "warn",
             )
         )
-        items = []
+        items, numbers = [], []
         for t in bad:
             for check in t.failed:
-                numbers = format_check_numbers(check.get("numbers") or {})
-                text = f"{MARK} `{t.split}` — **{check.get('check')}** FAIL: {check.get('explanation', '').strip()}"
-                items.append(text + (f" ({numbers})" if numbers else ""))
+                items.append(
+                    f"{MARK} `{t.split}` — **{check.get('check')}** FAIL: {check.get('explanation', '').strip()}"
+                )
+                numbers += [
+                    [t.label, f"`{check.get('check')}`", name, value] for name, value in check_number_rows(check)
+                ]
         doc.add(Bullets(items, "warn"))
+        if numbers:
+            doc.add(
+                Table(
+                    ["split", "check", "measured", "value"],
+                    numbers,
+                    align="lllr",
+                    caption="What the failing checks measured; shares are percentages of windows or groups.",
+                    untrusted=True,
+                )
+            )
     unaudited = [s for s in splits if not trust[s].audited]
     if unaudited:
         doc.add(
@@ -270,14 +290,14 @@ def audit_section(doc, trust: dict[str, SplitTrust], splits, meta) -> None:
             Table(
                 ["check", *[trust[s].label for s in audited]],
                 matrix,
-                caption=" ".join(filter(None, ["Every check per split.", _marks_caption(trust, audited)])),
+                caption="Every check per split.",
                 untrusted=bool(bad),
                 verdict_columns=tuple(range(1, len(audited) + 1)),
             )
         )
 
 
-def headline_section(doc, summary, gains, best, splits, trust) -> None:
+def headline_section(doc, summary, gains, best, splits, trust, paired: str) -> None:
     """The best model of each split with its gain over the split's best baseline."""
     doc.add(Heading(2, "Best model per split", "best-model-per-split"))
     cells = _lookup(summary, ["split", "model", "features", "metric"])
@@ -296,9 +316,7 @@ def headline_section(doc, summary, gains, best, splits, trust) -> None:
             row.append(f"{_gain(g)} vs {g['baseline']}" if g is not None else "n/a")
         rows.append(row)
     bad = [s for s in splits if trust[s].untrustworthy]
-    caption = "Highest mean AP per split, with the gain over that split's best baseline (paired by seed and fold)."
-    if bad:
-        caption += " " + _marks_caption(trust, splits)
+    caption = f"Highest mean AP per split, with the gain over that split's best baseline ({paired})."
     header = [
         "split",
         "model · features",
@@ -310,7 +328,7 @@ def headline_section(doc, summary, gains, best, splits, trust) -> None:
     doc.add(Table(header, rows, align="llrrrr", caption=caption, untrusted=bool(bad)))
 
 
-def inflation_section(doc, summary, comparison, reference, splits, trust, baselines, requested) -> None:
+def inflation_section(doc, summary, comparison, reference, splits, trust, baselines, requested, paired) -> None:
     """Every model on every split side by side, with each split's difference from the reference split."""
     doc.add(Heading(2, "Inflation: the same model on every split", "inflation"))
     if len(splits) < 2:
@@ -330,9 +348,8 @@ def inflation_section(doc, summary, comparison, reference, splits, trust, baseli
             if requested is not None
             else "the split without a failing audit where the models score lowest (the most conservative estimate)"
         )
-        text = (
-            f"Reference: `{reference}`, {how}. Δ is each split's mean minus the reference's, with an unpaired "
-            "bootstrap interval."
+        text = f"Reference: `{reference}`, {how}. Δ is each split's mean minus the reference's, with " + (
+            "an interval on the same group draws and seeds." if paired else "an unpaired bootstrap interval."
         )
         if any(trust[s].untrustworthy for s in splits):
             text += f" A large positive Δ on a split marked {MARK} is the inflation its leak or confound produced."
@@ -352,20 +369,20 @@ def inflation_section(doc, summary, comparison, reference, splits, trust, baseli
             row += [_delta(deltas.get((model, features, metric, s))) for s in others]
             rows.append(row)
         caption = f"{name} [95% CI] per split."
-        if bad:
-            caption += " " + _marks_caption(trust, splits)
         doc.add(
             Heading(3, name),
             Table(header, rows, align="ll" + "r" * (len(header) - 2), caption=caption, untrusted=bool(bad)),
         )
 
 
-def split_section(doc, split, summary, gains, trust: SplitTrust, baselines, info, subset) -> None:
+def split_section(doc, split, summary, gains, trust: SplitTrust, baselines, info, subset, paired: str) -> None:
     """One split: its audit verdict, every combination's metrics, and the gains over the best baseline."""
     title = f"Split `{split}`" + (f" {MARK} untrustworthy" if trust.untrustworthy else "")
     doc.add(Heading(2, title, f"split-{slug(split)}"))
     if trust.untrustworthy:
-        doc.add(Paragraph(trust.short_reason(), "warn"))
+        doc.add(
+            Paragraph(f"{MARK} Audit FAILED ({', '.join(trust.failed_names)}): see the warning at the top.", "warn")
+        )
     elif not trust.audited:
         doc.add(Paragraph(trust.short_reason(), "note"))
     else:
@@ -377,6 +394,14 @@ def split_section(doc, split, summary, gains, trust: SplitTrust, baselines, info
     cells = _lookup(rows_here, ["model", "features", "metric"])
     ap = metric_means(rows_here, "average_precision").set_index(["model", "features"])["mean"]
     combos = sorted({(m, f) for m, f in rows_here[["model", "features"]].itertuples(index=False)})
+    # A dummy baseline ignores the features: shown once, with the feature set it scored best on.
+    kept = {}
+    for model, features in combos:
+        if model in baselines and (
+            model not in kept or ap.get((model, features), -math.inf) > ap.get(kept[model], -math.inf)
+        ):
+            kept[model] = (model, features)
+    combos = [c for c in combos if c[0] not in baselines or kept[c[0]] == c]
 
     def order(combo):
         # Models by mean AP (best first), baselines after them.
@@ -386,19 +411,19 @@ def split_section(doc, split, summary, gains, trust: SplitTrust, baselines, info
     combos.sort(key=order)
     rows = []
     for model, features in combos:
-        n = max(
-            (cells[(model, features, m)]["n"] + cells[(model, features, m)]["n_missing"])
-            for m in TABLE_METRICS
-            if (model, features, m) in cells
+        found = [cells[(model, features, m)] for m in TABLE_METRICS if (model, features, m) in cells]
+        seeds = max((int(row["n_seeds"]) for row in found), default=0)
+        groups = max((int(row["n_test_groups"]) for row in found), default=0)
+        label, shown = (f"{model} (baseline)", "—") if model in baselines else (model, features)
+        rows.append(
+            [label, shown, str(seeds), str(groups), *[_cell(cells.get((model, features, m))) for m in TABLE_METRICS]]
         )
-        label = f"{model} (baseline)" if model in baselines else model
-        rows.append([label, features, str(n), *[_cell(cells.get((model, features, m))) for m in TABLE_METRICS]])
-    caption = f"{subset} metrics, mean ± std [95% CI] over seeds × folds (n values)."
-    if trust.untrustworthy:
-        caption = f"{trust.short_reason()} {caption}"
-    header = ["model", "features", "n", *TABLE_METRICS.values()]
+    caption = f"{subset} metrics, mean [95% CI]; baselines once (they ignore the features)."
+    header = ["model", "features", "seeds", "test groups", *TABLE_METRICS.values()]
     doc.add(Heading(3, f"Metrics on `{split}`" + (f" {MARK}" if trust.untrustworthy else "")))
-    doc.add(Table(header, rows, align="llr" + "r" * len(TABLE_METRICS), caption=caption, untrusted=trust.untrustworthy))
+    doc.add(
+        Table(header, rows, align="llrr" + "r" * len(TABLE_METRICS), caption=caption, untrusted=trust.untrustworthy)
+    )
 
     here = gains[gains["split"] == split]
     doc.add(Heading(3, f"Gain over the best baseline on `{split}`" + (f" {MARK}" if trust.untrustworthy else "")))
@@ -424,19 +449,8 @@ def split_section(doc, split, summary, gains, trust: SplitTrust, baselines, info
             if g is not None and not g["paired"]:
                 row[-1] += " (unpaired)"
         rows.append(row)
-    caption = "Gain = model minus the split's best baseline per seed and fold; an interval above 0 beats it."
-    if trust.untrustworthy:
-        caption = f"{trust.short_reason()} {caption}"
+    caption = f"Gain = model minus the split's best baseline ({paired}); an interval above 0 beats it."
     doc.add(Table(header, rows, align="ll" + "r" * (len(header) - 2), caption=caption, untrusted=trust.untrustworthy))
-
-
-def _marks_caption(trust: dict[str, SplitTrust], splits) -> str:
-    """Names each untrustworthy split with its failing checks, for tables that show several splits."""
-    bad = [trust[s] for s in splits if trust[s].untrustworthy]
-    if not bad:
-        return ""
-    named = "; ".join(f"{t.split} (FAIL: {', '.join(t.failed_names)})" for t in bad)
-    return f"{MARK} marks splits whose audit failed: {named}. Their scores are inflated, not generalisation."
 
 
 def plot_section(doc, plot_list, trust, splits) -> None:
@@ -445,7 +459,7 @@ def plot_section(doc, plot_list, trust, splits) -> None:
     if not plot_list:
         doc.add(Paragraph("No scores were given, so there are no plots.", "note"))
         return
-    suffix = " " + _marks_caption(trust, splits) if any(trust[s].untrustworthy for s in splits) else ""
+    suffix = ""
     for plot in plot_list:
         doc.add(Heading(3, plot.alt))
         doc.add(Image(f"{PLOTS_DIR}/{plot.name}.png", plot.png, plot.alt, plot.caption + suffix))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from hardneg._schema import FAIL, SKIP, VERDICTS, WARN
 from hardneg.errors import InputError
 
-__all__ = ["MARK", "NOT_AUDITED", "VERDICTS", "SplitTrust", "format_check_numbers", "split_trust"]
+__all__ = ["MARK", "NOT_AUDITED", "VERDICTS", "SplitTrust", "check_number_rows", "format_check_numbers", "split_trust"]
 
 NOT_AUDITED = "NOT AUDITED"
 MARK = "⚠"
@@ -185,3 +185,35 @@ def _value(value, max_list: int) -> str:
         return _value(value.item(), max_list)
     except AttributeError:
         return json.dumps(value, default=str)
+
+
+#: Numbers a check reports as a share of windows, groups or predictions: shown as percentages.
+_SHARE_MARKS = ("share", "_in_train_groups", "accuracy", "chance", "_rate")
+
+
+def check_number_rows(check: Mapping, *, max_rows: int = 6) -> list[tuple[str, str]]:
+    """The scalar numbers of one check as ``(what, value)`` rows for a small table; shares as percentages.
+
+    Lists and nested tables (per fold, examples) are left to the audit's own report.
+
+    Examples
+    --------
+    >>> check_number_rows({"numbers": {"shared_groups": 6, "test_windows_in_train_groups": 1.0,
+    ...                                "group_auc": 0.5510, "per_fold": [1, 2]}})
+    [('shared groups', '6'), ('test windows in train groups', '100.0%'), ('group auc', '0.551')]
+    """
+    numbers = check.get("numbers") if isinstance(check, Mapping) else None
+    if not isinstance(numbers, Mapping):
+        return []
+    rows = []
+    for key, value in numbers.items():
+        if isinstance(value, bool) or value is None or isinstance(value, (list, tuple, Mapping)):
+            continue
+        name = str(key).replace("_", " ")
+        if isinstance(value, float) and any(mark in str(key) for mark in _SHARE_MARKS) and 0.0 <= value <= 1.0:
+            rows.append((name, f"{100.0 * value:.1f}%"))
+        elif isinstance(value, float):
+            rows.append((name, "n/a" if math.isnan(value) else f"{value:.4g}"))
+        else:
+            rows.append((name, str(value)))
+    return rows[:max_rows]

@@ -167,7 +167,7 @@ def _check_scores(scores) -> pd.DataFrame:
 
 
 def bench_intervals(
-    scores: pd.DataFrame,
+    scores: pd.DataFrame | None,
     results: pd.DataFrame | None = None,
     *,
     subset: str = "test",
@@ -205,13 +205,17 @@ def bench_intervals(
     unknown = [metric for metric in metrics if metric not in INTERVAL_METRICS]
     if unknown:
         raise InputError(f"metrics: {unknown[0]!r} has no interval; choose from {', '.join(INTERVAL_METRICS)}")
+    if scores is None:
+        if ci_method == "cluster":
+            raise InputError("scores must be given for ci_method='cluster' (it resamples groups)", parameter="scores")
+        scores = pd.DataFrame(columns=list(SCORE_KEY_COLUMNS))
     scores = _check_scores(scores)
     tested = scores[scores["subset"] == subset]
-    if tested.empty:
+    if tested.empty and ci_method == "cluster":
         raise InputError(f"scores: no rows with subset {subset!r}; nothing to summarise", parameter="scores")
     n_groups = int(tested["group"].nunique())
     warnings = []
-    if n_groups < MIN_GROUPS:
+    if 0 < n_groups < MIN_GROUPS:
         warnings.append(
             f"The test sets hold {n_groups} group{'s' if n_groups != 1 else ''} in all, fewer than {MIN_GROUPS}: "
             "an interval over so few groups is unreliable, whatever its width."
@@ -250,7 +254,16 @@ def bench_intervals(
 
 
 def _pivot(combo: pd.DataFrame):
-    """One row per seed, one column per window tested by any seed (NaN where the seed did not test it)."""
+    """One row per seed, one column per window tested by any seed (NaN where the seed did not test it).
+
+    A window scored in several folds of one seed (repeated splits) gets the mean of its scores and thresholds.
+    """
+    if combo.duplicated(["seed", "window_id"]).any():
+        first = combo.drop_duplicates(["seed", "window_id"]).set_index(["seed", "window_id"])
+        means = combo.groupby(["seed", "window_id"], sort=True)[
+            ["score", "threshold"] if "threshold" in combo else ["score"]
+        ].mean()
+        combo = first.drop(columns=means.columns).join(means).reset_index()
     seeds = np.unique(combo["seed"].to_numpy())
     windows, where = np.unique(combo["window_id"].to_numpy(), return_index=True)
     rows = np.searchsorted(seeds, combo["seed"].to_numpy())
@@ -273,7 +286,7 @@ def _seed_intervals(tested, results, subset, metrics, confidence, n_resamples, s
     summary = summary.assign(
         subset=subset,
         ci_method="seeds",
-        n_test_groups=[int(groups.get(key, 0)) for key in summary[_COMBO].itertuples(index=False)],
+        n_test_groups=[int(groups.get(tuple(key), 0)) for key in summary[_COMBO].itertuples(index=False)],
         n_seeds=[
             int(results.loc[(results[_COMBO] == list(key)).all(axis=1), "seed"].nunique())
             for key in summary[_COMBO].itertuples(index=False)
