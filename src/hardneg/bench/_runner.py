@@ -17,6 +17,7 @@ from hardneg._runs import RunFolder, part_name
 from hardneg._schema import RESULT_COLUMNS as _RESULT_COLUMNS
 from hardneg._schema import SCORE_COLUMNS as _SCORE_COLUMNS
 from hardneg._validation import Options, validate_value
+from hardneg.bench._external import EXTERNAL_FEATURES, external_part, find_external_models
 from hardneg.bench._user import (
     WINDOWS_INPUT,
     compute_user_features,
@@ -181,12 +182,14 @@ def _fit_and_score(
     return results, scores
 
 
-def _audit_task(dataset_dir: str, name: str, frame: pd.DataFrame, info: dict, audits_dir: str) -> tuple[str, dict]:
-    """Audit one split into ``audits_dir/NAME.audit.{json,md}``; return its JSON."""
+def _audit_task(
+    dataset_dir: str, name: str, frame: pd.DataFrame, info: dict, audits_dir: str, predictions=None
+) -> tuple[str, dict]:
+    """Audit one split into ``audits_dir/NAME.audit.{json,md}`` (with predictions made elsewhere, if any)."""
     from hardneg.audit import AuditContext, run_audit, write_audit
 
     json_path = Path(audits_dir) / f"{name}.audit.json"
-    report = run_audit(AuditContext(Dataset.load(dataset_dir), frame, info))
+    report = run_audit(AuditContext(Dataset.load(dataset_dir), frame, info, predictions=predictions))
     write_audit(report, json_path, Path(audits_dir) / f"{name}.audit.md")
     return name, json.loads(json_path.read_text())
 
@@ -295,13 +298,14 @@ def run_bench(
     *,
     models: Sequence[str] = MODELS,
     features: Sequence[str] = ("summary",),
-    splits: Sequence[str] = ("random", "group"),
+    splits: Sequence[str] | None = None,
     seeds: int = 5,
     jobs: int = 1,
     split_options: dict | None = None,
     overwrite: bool = False,
     ci_method: str = "cluster",
     n_resamples: int | None = None,
+    predictions: Sequence[str | Path] | None = None,
     progress: ProgressReporter | None = None,
 ) -> BenchResult:
     """Benchmark every combination with the baselines, resuming from finished parts in ``out``.
@@ -325,7 +329,8 @@ def run_bench(
     features : sequence of str
         Built-in feature set names, or ``path/to/file.py:function`` mapping ``(windows, index)`` to a 2-D
         matrix (numpy array or DataFrame) with one finite row per window.
-    splits : sequence of str
+    splits : sequence of str, optional
+        ``("random", "group")`` by default, or with ``predictions`` every split folder they hold.
         Strategy names (a fresh split drawn for every seed) or splits saved under ``DIR/splits/``
         (``saved:NAME``, or a NAME that is not a strategy), on which every seed tests.
     seeds : int
@@ -338,6 +343,11 @@ def run_bench(
         folds, which covers seeds only. Written to ``summary.parquet`` and used in the report.
     n_resamples : int, optional
         Group draws (default 1,000) or, for ``seeds``, resamples of the mean (2,000).
+    predictions : sequence of path, optional
+        Folders of predictions made elsewhere, one per model (named after the folder), laid out as
+        ``FOLDER/<split>/<seed>/predictions.parquet`` (``window_id, score``, optionally ``fold``). They are
+        evaluated instead of fitting ``models`` on ``features``: the same metrics, baselines (fitted on each
+        split's training windows), intervals, audits and report. The seeds are the seed folders found.
 
     Examples
     --------
@@ -368,15 +378,24 @@ def run_bench(
 
     started = time.perf_counter()
     dataset = Dataset.load(dataset_dir)
-    models = check_models(list(models))
-    feature_names = check_features(list(features))
-    window_models = [name for name in models if is_spec(name) and model_input(name) == WINDOWS_INPUT]
-    if seeds < 1:
-        raise InputError(f"seeds must be >= 1, got {seeds}", parameter="seeds")
     if jobs < 1:
         raise InputError(f"jobs must be >= 1, got {jobs}", parameter="jobs")
     validate_value("ci_method", ci_method, [Options(CI_METHODS)])
+    external = find_external_models(list(predictions), splits) if predictions else []
+    if external:
+        models, feature_names, window_models = [model.name for model in external], [], []
+        splits = list(external[0].files)
+        seed_lists = {split: list(external[0].files[split]) for split in splits}
+    else:
+        models = check_models(list(models))
+        feature_names = check_features(list(features))
+        window_models = [name for name in models if is_spec(name) and model_input(name) == WINDOWS_INPUT]
+        if seeds < 1:
+            raise InputError(f"seeds must be >= 1, got {seeds}", parameter="seeds")
+        splits = list(splits) if splits is not None else ["random", "group"]
+        seed_lists = {split: list(range(seeds)) for split in splits}
     sources = resolve_splits(dataset, splits, split_options)
+    seed_lists = {source.name: seed_lists[name] for source, name in zip(sources, splits)}
     out = Path(out)
     parameters = {
         "dataset": str(dataset.path),
@@ -384,9 +403,11 @@ def run_bench(
         "models": models,
         "features": feature_names,
         "split_names": [source.name for source in sources],
-        "seeds": seeds,
+        "seeds": seeds if not external else sorted({seed for seeds in seed_lists.values() for seed in seeds}),
         "split_options": split_options or {},
     }
+    if external:
+        parameters["predictions"] = [str(model.root) for model in external]
     _prepare_out(out, parameters, overwrite)
     parts_dir = out / PARTS_DIR
 
@@ -407,10 +428,15 @@ def run_bench(
     all_models += [name for name in BASELINES if name not in models]
     # Models fitted on the windows themselves run once per split and seed, under the feature name "windows".
     models_by_input = [(name, all_models) for name in feature_names]
+    if external:  # only the baselines are fitted, and they ignore the features
+        matrices[EXTERNAL_FEATURES] = np.zeros((len(dataset), 1), dtype=np.float32)
+        models_by_input = [(EXTERNAL_FEATURES, list(BASELINES))]
     if window_models:
         matrices[WINDOWS_INPUT] = np.asarray(dataset.windows, dtype=np.float32)
         models_by_input.append((WINDOWS_INPUT, window_models))
-    frames = {(source.name, seed): source.frame(dataset, seed)[0] for source in sources for seed in range(seeds)}
+    frames = {
+        (source.name, seed): source.frame(dataset, seed)[0] for source in sources for seed in seed_lists[source.name]
+    }
 
     timings["features"] = round(time.perf_counter() - started, 2)
     # Each split is audited once (seed 0's draw), as a task in the same worker pool as the fits, so the audits
@@ -418,7 +444,7 @@ def run_bench(
     split_descriptions, audit_calls = {}, []
     (out / "audits").mkdir(exist_ok=True)
     for source in sources:
-        frame, info = source.frame(dataset, 0)
+        frame, info = source.frame(dataset, seed_lists[source.name][0])
         split_descriptions[source.name] = {
             "strategy": info.get("strategy"),
             "measures": info.get("measures", ""),
@@ -428,7 +454,7 @@ def run_bench(
 
     tasks, done = [], []
     for source in sources:
-        for seed in range(seeds):
+        for seed in seed_lists[source.name]:
             for feature_name, input_models in models_by_input:
                 missing = []
                 for model_name in input_models:
@@ -441,14 +467,34 @@ def run_bench(
                     tasks.append((missing, feature_name, source.name, seed))
     # The costliest feature sets first (more columns, slower fits), so the run does not end on one long task.
     tasks.sort(key=lambda task: -matrices[task[1]].shape[1])
-    total = len(sources) * seeds * sum(len(input_models) for _, input_models in models_by_input)
-    resumed = len(done)
+    total = sum(len(seed_lists[source.name]) for source in sources) * sum(len(m) for _, m in models_by_input)
+    notes, failures, audit_predictions = [], [], {}
+    for model in reporter.track(external, total=len(external), description="Reading predictions"):
+        for source in sources:
+            for seed in seed_lists[source.name]:
+                try:
+                    results_part, scores_part, found = external_part(
+                        model, source.name, seed, frames[(source.name, seed)], labels, groups, kinds
+                    )
+                except InputError as error:  # one broken file is left out, the rest is evaluated
+                    failures.append(error)
+                    notes.append(f"left out: {error}")
+                    continue
+                done.append((results_part, scores_part))
+                notes += found
+                # the audit's prediction checks read the first model's predictions on the split's audited draw
+                if model is external[0] and seed == seed_lists[source.name][0]:
+                    audit_predictions[source.name] = scores_part[["fold", "window_id", "score"]]
+    if failures and len(failures) == len(external) * sum(len(seed_lists[source.name]) for source in sources):
+        raise failures[0]
+    total += len(external) * sum(len(seed_lists[source.name]) for source in sources)
+    resumed = len(done) - len(external) * sum(len(seed_lists[source.name]) for source in sources)
     audits: dict[str, dict] = {}
     # Arrays above 64 kB go to workers as one shared memory map instead of a pickle per task.
     # One task per batch: tasks take ~0.3 s, and a large last batch would leave the other worker idle at the end.
     parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", max_nbytes="64K", batch_size=1)
     calls = [
-        delayed(_audit_task)(str(dataset.path), name, frame, info, str(out / "audits"))
+        delayed(_audit_task)(str(dataset.path), name, frame, info, str(out / "audits"), audit_predictions.get(name))
         for name, frame, info in audit_calls
     ] + [
         delayed(_task)(
@@ -481,6 +527,7 @@ def run_bench(
         "seconds": round(time.perf_counter() - started, 2),
         "dataset_counts": {"windows": len(dataset), "positives": int(labels.sum())},
         "splits": split_descriptions,
+        **({"notes": sorted(set(notes))} if notes else {}),
         "intervals": {
             "ci_method": intervals.ci_method,
             "covers": intervals.covers,

@@ -36,16 +36,30 @@ def bench(
         ),
     ] = ",".join(FEATURE_SETS),
     splits: Annotated[
-        str,
+        str | None,
         typer.Option(
             help=f"Comma-separated strategies ({', '.join(STRATEGIES)}; a fresh split per seed) or saved splits "
-            "(saved:NAME, or a NAME that is not a strategy; the same split for every seed)."
+            "(saved:NAME, or a NAME that is not a strategy; the same split for every seed). Default: "
+            "random,group,time, or with --predictions every split folder found.",
+            show_default=False,
         ),
-    ] = "random,group,time",
+    ] = None,
     seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1) per combination.")] = 30,
     jobs: Jobs = 1,
     test_size: Annotated[float, typer.Option(help="Test share for strategy splits.")] = 0.2,
     val_size: Annotated[float, typer.Option(help="Validation share for strategy splits.")] = 0.2,
+    predictions: Annotated[
+        str | None,
+        typer.Option(
+            "--predictions",
+            help="Evaluate predictions made elsewhere instead of fitting --models: comma-separated folders, one per "
+            "model (named after the folder), each laid out as FOLDER/<split>/<seed>/predictions.parquet with "
+            "columns window_id, score (a probability) and optionally fold. <split> is a strategy (the split that "
+            "`hardneg split --strategy S --seed N` draws) or a saved split's name; <seed> an integer. Baselines, "
+            "intervals, audits and the report are as for fitted models.",
+            show_default=False,
+        ),
+    ] = None,
     ci_method: Annotated[
         str,
         typer.Option(
@@ -68,6 +82,11 @@ def bench(
     out-of-sample score: model, features, split, seed, fold, window_id, score), OUT/report.md and
     OUT/report.html (intervals over new groups, gain over the best baseline, each split's audit verdict, errors
     by kind of negative, plots). A killed run resumes where it stopped when run again with the same options.
+
+    Your own model's predictions, made elsewhere (a GPU cluster, a CNN, a YOLO), are evaluated the same way with
+    --predictions FOLDER: one FOLDER per model, holding FOLDER/<split>/<seed>/predictions.parquet (window_id, score,
+    optionally fold). Predict the validation and test windows of DIR/splits/<split>.parquet, or of the split
+    `hardneg split DIR --strategy <split> --seed <seed>` draws.
     """
     from hardneg._progress import RichProgress
     from hardneg._validation import check_jobs
@@ -80,14 +99,17 @@ def bench(
             out,
             models=list(split_names(models) or ()),
             features=list(split_names(features) or ()),
-            splits=list(split_names(splits) or ()),
+            splits=list(split_names(splits) or ()) or (None if predictions else ["random", "group", "time"]),
             seeds=seeds,
             jobs=check_jobs(jobs),
             split_options={"test_size": test_size, "val_size": val_size},
             overwrite=overwrite,
             ci_method=ci_method,
+            predictions=split_names(predictions) or None,
             progress=progress,
         )
+    for note in result.meta.get("notes", []):
+        typer.echo(f"warning: {note}", err=True)
     if not quiet:
         print_bench_summary(result, Console())
         return
