@@ -29,6 +29,9 @@ __all__ = [
     "FAIL",
     "SKIP",
     "VERDICTS",
+    "NEW_GROUPS",
+    "SEEN_GROUPS",
+    "DEPLOYMENTS",
     "KINDS",
     "NEGATIVE_KINDS",
     "BASELINES",
@@ -64,6 +67,12 @@ SUBSETS = (TRAIN, VAL, TEST)
 PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
 #: audit verdicts from the least to the most severe
 VERDICTS = (SKIP, PASS, WARN, FAIL)
+
+# ---------------------------------------------------------------- deployments
+NEW_GROUPS, SEEN_GROUPS = "new-groups", "seen-groups"
+#: what an audit judges a split against: a model that will meet new groups (subjects, sessions, cameras), the
+#: default, or one used on the groups it was trained on (per-subject monitoring, personalised on each group's past)
+DEPLOYMENTS = (NEW_GROUPS, SEEN_GROUPS)
 
 # ---------------------------------------------------------------- window kinds
 #: ``kind`` values of a dataset's windows

@@ -51,7 +51,7 @@ def test_write_audit_files(leaky, tmp_path):
         report, tmp_path / "splits" / "random.audit.json", tmp_path / "splits" / "random.audit.md"
     )
     data = json.loads(json_path.read_text())  # strict JSON: NaN would not parse back as null here
-    assert set(data) == {"split", "checks", "verdict"}
+    assert set(data) == {"split", "deployment", "checks", "verdict"}
     assert data["split"] == "random" and data["verdict"] == "FAIL"
     assert [c["check"] for c in data["checks"]] == list(CHECKS)
     for check in data["checks"]:

@@ -4,6 +4,13 @@ Each check is a registered plug-in returning a :class:`CheckResult`: a
 verdict (PASS, WARN, FAIL, or SKIP with the reason), its numbers and a
 paragraph saying what was measured and what to do.
 
+A split is judged against the deployment its score is meant to predict
+(``deployment`` of :class:`AuditContext`, one of :data:`DEPLOYMENTS`):
+``"new-groups"``, the default, for a model that will meet new subjects,
+sessions or cameras, where a group in training and test is a leak; or
+``"seen-groups"`` for a model used on the groups it was trained on, where
+shared groups are by design and only leaks in time and placement count.
+
 A small synthetic world (:func:`hardneg.demo.generate_world`: four sessions, two shooters) and a random split:
 
 >>> import tempfile
@@ -21,6 +28,9 @@ A small synthetic world (:func:`hardneg.demo.generate_world`: four sessions, two
 >>> report = run_audit(context)
 >>> report["group_overlap"].verdict, report["group_confound"].verdict
 ('FAIL', 'FAIL')
+>>> seen = run_audit(AuditContext(Dataset.load(f"{tmp.name}/shots"), frame, info, deployment="seen-groups"))
+>>> seen["group_overlap"].verdict, seen["temporal_overlap"].verdict
+('PASS', 'FAIL')
 >>> json_path, md_path = write_audit(report, f"{tmp.name}/random.audit.json", f"{tmp.name}/random.audit.md")
 >>> md_path.read_text().splitlines()[0]
 '# Audit of split `random`'
@@ -30,8 +40,11 @@ A small synthetic world (:func:`hardneg.demo.generate_world`: four sessions, two
 from hardneg.audit import checks as _checks  # noqa: F401  (registers the built-in checks)
 from hardneg.audit._base import (
     CHECKS,
+    DEPLOYMENTS,
     FAIL,
+    NEW_GROUPS,
     PASS,
+    SEEN_GROUPS,
     SKIP,
     VERDICTS,
     WARN,
@@ -41,12 +54,23 @@ from hardneg.audit._base import (
     register_check,
     worst_verdict,
 )
-from hardneg.audit._report import AuditReport, audit_paths, audit_split, read_predictions, run_audit, write_audit
+from hardneg.audit._report import (
+    AuditReport,
+    audit_paths,
+    audit_split,
+    deployment_line,
+    read_predictions,
+    run_audit,
+    write_audit,
+)
 
 __all__ = [
     "CHECKS",
+    "DEPLOYMENTS",
     "FAIL",
+    "NEW_GROUPS",
     "PASS",
+    "SEEN_GROUPS",
     "SKIP",
     "VERDICTS",
     "WARN",
@@ -56,6 +80,7 @@ __all__ = [
     "CheckResult",
     "audit_paths",
     "audit_split",
+    "deployment_line",
     "read_predictions",
     "register_check",
     "run_audit",

@@ -22,13 +22,29 @@ import numpy as np
 import pandas as pd
 
 from hardneg import _validation
-from hardneg._schema import FAIL, PASS, PREDICTION_COLUMNS, SKIP, SPLIT_COLUMNS, SUBSETS, VERDICTS, WARN, check_columns
+from hardneg._schema import (
+    DEPLOYMENTS,
+    FAIL,
+    NEW_GROUPS,
+    PASS,
+    PREDICTION_COLUMNS,
+    SEEN_GROUPS,
+    SKIP,
+    SPLIT_COLUMNS,
+    SUBSETS,
+    VERDICTS,
+    WARN,
+    check_columns,
+)
 from hardneg.errors import InputError
 
 __all__ = [
     "CHECKS",
+    "DEPLOYMENTS",
     "FAIL",
+    "NEW_GROUPS",
     "PASS",
+    "SEEN_GROUPS",
     "SKIP",
     "SPLIT_COLUMNS",
     "SUBSETS",
@@ -46,6 +62,7 @@ __all__ = [
 
 #: The audit's ``confidence``: below 0.5 an interval says nothing, and 1 is no interval at all.
 _CONFIDENCE = [_validation.Interval(numbers.Real, 0.5, 1, closed="left")]
+_DEPLOYMENT = [_validation.Options(DEPLOYMENTS)]
 
 
 @dataclass
@@ -195,6 +212,14 @@ class AuditContext:
         Seeds every subsample, cross-validation and bootstrap.
     confidence : float
         Level of the intervals the checks report and judge sizes by.
+    deployment : {"new-groups", "seen-groups"}
+        What the split's score is meant to predict. ``"new-groups"`` (the
+        default): the model will meet subjects, sessions or cameras it was not
+        trained on, so a group in training and test is a leak. ``"seen-groups"``:
+        the model is used on the groups it was trained on (per-subject
+        monitoring, a model personalised on each group's past), so shared
+        groups are by design; leaks in time and placement shortcuts still
+        count.
 
     Examples
     --------
@@ -211,8 +236,8 @@ class AuditContext:
     >>> from hardneg.split import save_split, load_split
     >>> _ = save_split(dataset.path, "by-shooter", *make_split(dataset, "group", test_groups=["shooter_b"], val_size=0))
     >>> context = AuditContext(dataset, *load_split(dataset.path, "by-shooter"))
-    >>> context.split_name, context.folds
-    ('by-shooter', [0])
+    >>> context.split_name, context.folds, context.deployment
+    ('by-shooter', [0], 'new-groups')
     >>> context.subset_sizes()
     {0: {'test': 36, 'train': 34}}
     >>> context.assignments.groupby("subset").group.unique().map(list).to_dict()
@@ -228,12 +253,15 @@ class AuditContext:
         predictions: pd.DataFrame | None = None,
         seed: int = 0,
         confidence: float = 0.95,
+        deployment: str = NEW_GROUPS,
     ):
         self.dataset = dataset
         self.split_info = dict(split_info or {})
         self.seed = _validation.check_seed(seed)
         _validation.validate_value("confidence", confidence, _CONFIDENCE)
         self.confidence = float(confidence)
+        _validation.validate_value("deployment", deployment, _DEPLOYMENT)
+        self.deployment = deployment
         self.split_frame = check_split_assignments(split_frame, len(dataset.index))
         self.predictions = None if predictions is None else check_predictions(predictions, len(dataset.index))
 

@@ -13,7 +13,17 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from hardneg._atomic import write_bytes_atomic
-from hardneg.audit._base import CHECKS, FAIL, SKIP, AuditContext, CheckResult, jsonable, worst_verdict
+from hardneg.audit._base import (
+    CHECKS,
+    FAIL,
+    NEW_GROUPS,
+    SEEN_GROUPS,
+    SKIP,
+    AuditContext,
+    CheckResult,
+    jsonable,
+    worst_verdict,
+)
 from hardneg.errors import InputError
 from hardneg.report import Document, Heading, Paragraph, Table
 
@@ -22,6 +32,7 @@ __all__ = [
     "AuditReport",
     "audit_paths",
     "audit_split",
+    "deployment_line",
     "format_numbers",
     "read_predictions",
     "run_audit",
@@ -33,6 +44,26 @@ AUDIT_SUFFIXES = (".audit.json", ".audit.md")
 #: Scalar numbers shown per check in the summary table; the rest are in the details and the JSON.
 TABLE_NUMBERS = 3
 
+#: The one line an audit report states its deployment in (Markdown and console alike).
+DEPLOYMENT_LINES = {
+    NEW_GROUPS: "Judged for deployment on new groups (the model will meet subjects/sessions it was not trained on).",
+    SEEN_GROUPS: "Judged for deployment on groups already seen (the model is used on the subjects/sessions it was "
+    "trained on, e.g. personalised on each one's past).",
+}
+
+
+def deployment_line(deployment: str | None) -> str:
+    """The sentence saying which deployment an audit judged the split for; ``""`` when it is not known.
+
+    Examples
+    --------
+    >>> print(deployment_line("new-groups"))
+    Judged for deployment on new groups (the model will meet subjects/sessions it was not trained on).
+    >>> deployment_line(None)
+    ''
+    """
+    return DEPLOYMENT_LINES.get(deployment, "")
+
 
 @dataclass
 class AuditReport:
@@ -43,6 +74,8 @@ class AuditReport:
     results : list of CheckResult
     split : str or None
         The split's name, from its JSON card.
+    deployment : {"new-groups", "seen-groups"} or None
+        What the checks judged the split for (:class:`AuditContext`); ``None`` when not known.
 
     Examples
     --------
@@ -57,13 +90,14 @@ class AuditReport:
     >>> dataset = build_dataset(world.logs, f"{tmp.name}/shots",
     ...                         inputs=InputOptions(events=world.events, groups=world.groups))
     >>> report = run_audit(AuditContext(dataset, *make_split(dataset, "random", seed=0)))
-    >>> report.verdict, report["group_overlap"].verdict, report.split
-    ('FAIL', 'FAIL', 'random')
+    >>> report.verdict, report["group_overlap"].verdict, report.split, report.deployment
+    ('FAIL', 'FAIL', 'random', 'new-groups')
     >>> tmp.cleanup()
     """
 
     results: list[CheckResult] = field(default_factory=list)
     split: str | None = None
+    deployment: str | None = None
 
     @property
     def verdict(self) -> str:
@@ -86,6 +120,7 @@ class AuditReport:
     def to_dict(self) -> dict:
         return {
             "split": self.split,
+            "deployment": self.deployment,
             "checks": [result.to_dict() for result in self.results],
             "verdict": self.verdict,
         }
@@ -103,6 +138,8 @@ class AuditReport:
         Cells and explanations are written as given (``verbatim``), so the Markdown shows them unchanged.
         """
         doc = Document(f"Audit of split `{self.split}`" if self.split else "Audit")
+        if self.deployment is not None:
+            doc.add(Paragraph(deployment_line(self.deployment)))
         doc.add(Paragraph(f"Overall verdict: **{self.verdict}**"))
         rows = [[check, _badge(verdict), numbers] for check, verdict, numbers in self.table_rows()]
         doc.add(Table(["check", "verdict", "key numbers"], rows, align="---", verbatim=True))
@@ -213,11 +250,11 @@ def run_audit(context: AuditContext, checks: Sequence[str] | None = None) -> Aud
         if not isinstance(result, CheckResult) or result.check != name:
             raise TypeError(f"audit check {name!r} must return CheckResult({name!r}, ...), got {result!r}")
         results.append(result)
-    return AuditReport(results, split=context.split_name)
+    return AuditReport(results, split=context.split_name, deployment=context.deployment)
 
 
 def write_audit(report: AuditReport, json_path: str | Path, md_path: str | Path) -> tuple[Path, Path]:
-    """Write ``report`` as JSON (``{"split", "checks", "verdict"}``) and Markdown, each atomically.
+    """Write ``report`` as JSON (``{"split", "deployment", "checks", "verdict"}``) and Markdown, each atomically.
 
     Examples
     --------
@@ -285,12 +322,14 @@ def audit_split(
     predictions=None,
     seed: int = 0,
     confidence: float = 0.95,
+    deployment: str = NEW_GROUPS,
     checks: Sequence[str] | None = None,
     write: bool = True,
 ) -> AuditReport:
     """Audit the split ``name`` saved under ``DIR/splits/`` and write ``NAME.audit.json`` and ``NAME.audit.md``.
 
-    What ``hardneg audit DIR --split NAME [--predictions P]`` does.
+    What ``hardneg audit DIR --split NAME [--predictions P] [--deployment D]`` does. The report is titled
+    with ``name`` and stores it, whatever name the split's JSON card holds.
 
     Parameters
     ----------
@@ -300,7 +339,7 @@ def audit_split(
         A split saved with :func:`hardneg.split.save_split`.
     predictions : path or pandas.DataFrame, optional
         ``window_id``, ``score`` (and ``fold``), as written by ``hardneg predict``.
-    seed, confidence : see :class:`AuditContext`.
+    seed, confidence, deployment : see :class:`AuditContext`.
     checks : sequence of str, optional
         Only these checks.
     write : bool, default=True
@@ -339,9 +378,10 @@ def audit_split(
     frame, info = load_split(dataset_dir, name)
     if predictions is not None and not hasattr(predictions, "columns"):
         predictions = read_predictions(predictions)
-    report = run_audit(AuditContext(dataset, frame, info, predictions, seed=seed, confidence=confidence), checks)
-    if report.split is None:
-        report.split = name
+    context = AuditContext(dataset, frame, info, predictions, seed=seed, confidence=confidence, deployment=deployment)
+    report = run_audit(context, checks)
+    # The files are NAME.audit.*, so the report names NAME, even if the card was copied from another split.
+    report.split = name
     if write:
         write_audit(report, *audit_paths(dataset_dir, name))
     return report

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from hardneg.cli.common import Quiet
+from hardneg._schema import NEW_GROUPS
+from hardneg.cli.common import Deployment, Quiet
 
 __all__ = ["audit", "register"]
 
@@ -23,6 +24,7 @@ def audit(
     confidence: Annotated[
         float, typer.Option(help="Confidence level of the intervals (test-set size, AUC and gap checks).")
     ] = 0.95,
+    deployment: Deployment = NEW_GROUPS,
     quiet: Quiet = False,
 ) -> None:
     """Say, with numbers, whether scores on this split can be trusted.
@@ -33,7 +35,7 @@ def audit(
     from hardneg.audit import audit_paths, audit_split
     from hardneg.cli.common import print_audit, print_failed_audit
 
-    audit_split(dataset, split, predictions=predictions, seed=seed, confidence=confidence)
+    audit_split(dataset, split, predictions=predictions, seed=seed, confidence=confidence, deployment=deployment)
     json_path = audit_paths(dataset, split)[0]
     verdict = print_failed_audit(json_path) if quiet else print_audit(json_path)
     if strict and verdict == "FAIL":

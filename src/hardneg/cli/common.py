@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from hardneg._schema import DEPLOYMENTS
 from hardneg.errors import InputError
 
 __all__ = [
+    "Deployment",
     "Jobs",
     "Quiet",
     "choices",
@@ -45,6 +47,19 @@ def choices(names) -> str:
     The spaces let a narrow help column wrap the list between two names rather than inside one.
     """
     return "<" + " | ".join(names) + ">"
+
+
+#: ``--deployment`` means the same on every command that audits a split.
+Deployment = Annotated[
+    Literal[DEPLOYMENTS],
+    typer.Option(
+        metavar=choices(DEPLOYMENTS),
+        help="What the audit judges the split for. new-groups: the model will meet subjects, sessions or cameras "
+        "it was not trained on, so a group in training and test is a leak. seen-groups: the model is used on the "
+        "groups it was trained on (per-subject monitoring, personalised on each group's past), so shared groups "
+        "are by design and only leaks in time and placement count.",
+    ),
+]
 
 
 def split_names(value: str | None) -> tuple[str, ...] | None:
@@ -165,6 +180,8 @@ def print_audit(json_path, console: Console | None = None) -> str:
     """Print an audit JSON as a table (check, verdict, explanation); return the worst verdict."""
     import json
 
+    from hardneg.audit import deployment_line
+
     console = console or Console()
     audit = json.loads(Path(json_path).read_text())
     table = Table(title=f"Audit of split {audit.get('split', '')}", title_justify="left", show_lines=True)
@@ -178,6 +195,9 @@ def print_audit(json_path, console: Console | None = None) -> str:
             explanation = explanation.split(". ")[0].rstrip(".") + "."
         table.add_row(check["check"], f"[{style}]{check['verdict']}[/{style}]", explanation)
     console.print(table)
+    judged = deployment_line(audit.get("deployment"))
+    if judged:
+        console.print(judged, highlight=False)
     markdown = str(json_path)[: -len(".json")] + ".md"
     console.print(f"full numbers: {json_path} and {markdown}")
     return audit.get("verdict", "PASS")

@@ -7,7 +7,8 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from hardneg.cli.common import Quiet, choices
+from hardneg._schema import NEW_GROUPS
+from hardneg.cli.common import Deployment, Quiet, choices
 from hardneg.split import STRATEGIES
 
 __all__ = ["register", "split"]
@@ -47,6 +48,7 @@ def split(
         ),
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a saved split of the same name.")] = False,
+    deployment: Deployment = NEW_GROUPS,
     quiet: Quiet = False,
 ) -> None:
     """Split a dataset without leaking recordings, groups or time, save it, and audit it.
@@ -79,7 +81,7 @@ def split(
         oversample_pos_to=oversample_pos_to,
     )
     save_split(loaded.path, name, frame, info)
-    audit_split(loaded.path, name)
+    audit_split(loaded.path, name, deployment=deployment)
     json_path = audit_paths(loaded.path, name)[0]
     if quiet:
         print_failed_audit(json_path)

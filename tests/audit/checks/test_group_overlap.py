@@ -1,4 +1,4 @@
-"""group_overlap: shared groups FAIL, disjoint groups PASS, intra-group and time splits WARN by design."""
+"""group_overlap: shared groups FAIL, disjoint groups PASS; intra-group and time splits FAIL for new groups."""
 
 import numpy as np
 import pandas as pd
@@ -52,14 +52,14 @@ def test_one_shared_group_fails_and_is_named(build):
     assert result.numbers["test_windows_in_train_groups"] == 5 / 35
 
 
-def test_intra_group_and_time_splits_warn_by_design(build):
+def test_intra_group_and_time_splits_fail_for_new_groups(build):
     ds = build.dataset(build.grid_index(n_recordings=4, per_recording=30))
     # every group in train (first 70% of its windows) and test (last 30%)
     position = ds.index.groupby("recording").cumcount().to_numpy()
     subsets = np.where(position >= 21, "test", "train")
     for strategy in ("intra-group", "time"):
         result = _run(ds, build.frame(subsets), {"name": strategy, "strategy": strategy})
-        assert result.verdict == "WARN", strategy
+        assert result.verdict == "FAIL", strategy
         assert result.numbers["shared_groups"] == 4
         assert strategy in result.explanation
     assert "within groups" in _run(ds, build.frame(subsets), {"strategy": "intra-group"}).explanation

@@ -16,6 +16,21 @@ When the subsets share groups, a model can first recognise the group and
 then answer with its rate: high values of either number mean the score is
 inflated. With disjoint groups the model cannot use the group on test, but a
 high group AUC still says the score depends on which groups landed in test.
+
+The deployment the split is judged for (:class:`~hardneg.audit.AuditContext`
+``deployment``) decides what shared groups mean:
+
+* ``"new-groups"`` (the default): recognising a group the model will never
+  meet again is a shortcut, so a strong confound on shared groups is a FAIL,
+  whatever the strategy (a time-blocked or intra-group split included).
+* ``"seen-groups"``: the deployed model does know each group (it is used on
+  the groups it was trained on, personalised on their past), so recognising
+  the group and learning its own events are what it is meant to do, and
+  neither is a FAIL. What still misleads is the pooled score when the group
+  alone predicts the label (group AUC from :data:`GROUP_AUC_FAIL`): it then
+  credits the model for ranking groups by their positive rates, which
+  per-subject monitoring never needs, so that is a WARN pointing to per-group
+  metrics. With disjoint groups the deployment plays no part.
 """
 
 from __future__ import annotations
@@ -28,7 +43,7 @@ from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
-from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, SEEN_GROUPS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import num, pct, skip
 
 NAME = "group_confound"
@@ -177,6 +192,8 @@ def group_confound(context) -> CheckResult:
         shared_text = f" {pct(shared_share)} of the test windows come from groups also in training"
         if context.strategy in ("intra-group", "time"):
             shared_text += f" (by design of this {context.strategy} split)"
+        if context.deployment == SEEN_GROUPS:
+            return _judged_for_seen_groups(numbers, measured + shared_text, group_auc, lift, on_split_auc)
         if strong and shared_share >= SHARED_MIN_SHARE:
             reasons = []
             if group_auc >= GROUP_AUC_FAIL:
@@ -195,8 +212,8 @@ def group_confound(context) -> CheckResult:
                 numbers,
                 measured + shared_text + ", so " + "; and ".join(reasons) + ". The score is inflated and says "
                 "little about new subjects or sessions. Use a group split (`--strategy group`, `stratified-group`, "
-                "`logo` or `--test-groups`); if groups are shared on purpose, judge the model by its per-group "
-                "metrics (per_group_spread), not the pooled score.",
+                "`logo` or `--test-groups`); if the model will be used on the groups it was trained on "
+                "(per-subject monitoring), audit with `--deployment seen-groups`.",
             )
         if strong or moderate:
             return CheckResult(
@@ -234,4 +251,31 @@ def group_confound(context) -> CheckResult:
         PASS,
         numbers,
         measured + " The subsets share no group, so the test score is not inflated by recognising groups.",
+    )
+
+
+def _judged_for_seen_groups(numbers: dict, measured: str, group_auc: float, lift: float, on_split_auc: float):
+    """The verdict on shared groups for a model used on the groups it was trained on: knowing the group is fair."""
+    knows = (
+        " The audit judges the split for deployment on groups already seen, where the model does know each group: "
+        "recognising it"
+        + (f" (the features name it with lift {num(lift)})" if not math.isnan(lift) and lift >= LIFT_WARN else "")
+        + " and learning its own events are personalisation, not a leak."
+    )
+    if group_auc >= GROUP_AUC_FAIL:
+        return CheckResult(
+            NAME,
+            WARN,
+            numbers,
+            measured + "." + knows + " But the group alone predicts the label (per-group training rates alone score "
+            f"ROC AUC {num(on_split_auc)} on this split's test windows), so the pooled score credits the model for "
+            "ranking groups by their positive rates, which monitoring one subject never needs. Judge the model by "
+            "its metrics within each group (per_group_spread), not the pooled score.",
+        )
+    return CheckResult(
+        NAME,
+        PASS,
+        numbers,
+        measured + "." + knows + " The group's positive rate alone does not predict the label strongly, so the "
+        "pooled score is not carried by differences between groups.",
     )

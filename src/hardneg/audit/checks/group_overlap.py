@@ -1,19 +1,37 @@
-"""group_overlap: groups (subjects, sessions, patients, videos) that sit in more than one subset of a fold."""
+"""group_overlap: groups (subjects, sessions, patients, videos) that sit in more than one subset of a fold.
+
+What a shared group means depends on the deployment the split is judged for
+(:class:`~hardneg.audit.AuditContext` ``deployment``):
+
+* ``"new-groups"`` (the default): the model will meet subjects, sessions or
+  cameras it was not trained on, so every shared group is a FAIL. That
+  includes time-blocked and intra-group splits, which share every group on
+  purpose: their score measures later time, or other events, on groups the
+  model has seen, and says nothing about a new group. The explanation says so
+  and points to ``--deployment seen-groups`` for a model that will be used on
+  the groups it was trained on.
+* ``"seen-groups"``: the model is used on the groups it was trained on
+  (per-subject monitoring, a model personalised on each group's past), so
+  shared groups are what the deployment looks like: PASS when every scored
+  window's group is in training, and WARN when some scored windows come from
+  groups the model never saw, which that deployment never meets. Whether
+  training and test windows of a group are far enough apart in time is
+  temporal_overlap's question, not this one's.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from hardneg._schema import SUBSETS
-from hardneg.audit._base import FAIL, PASS, WARN, CheckResult, register_check
+from hardneg.audit._base import FAIL, PASS, SEEN_GROUPS, WARN, CheckResult, register_check
 from hardneg.audit.checks._common import LEAK_PAIRS, in_fold, pct, preview, skip
 
 NAME = "group_overlap"
 
-#: Strategies that put every group in training and test on purpose. Sharing is then what the split measures,
-#: not an accident, so it is a WARN that says what the score means instead of a FAIL: an intra-group split
-#: measures separation within groups already seen (an intra-video split, for example), a time-blocked split measures
-#: later time on recordings already seen. Neither measures a new subject or session.
+#: Strategies that put every group in training and test on purpose: what their score measures instead of
+#: generalisation to new groups. An intra-group split measures separation within groups already seen (an
+#: intra-video split, for example), a time-blocked split measures later time on recordings already seen.
 SHARED_BY_DESIGN = {
     "intra-group": (
         "This is an intra-group split: every group is in training and test on purpose and its events are divided "
@@ -32,6 +50,7 @@ SHARED_BY_DESIGN = {
 def group_overlap(context) -> CheckResult:
     """Groups (subjects, sessions, patients, videos) that appear in more than one subset of a fold."""
     per_fold, shared_union, worst_share, worst_fold = [], set(), 0.0, None
+    least_share, least_fold = 1.0, None
     any_pair = False
     for fold in context.folds:
         rows = context.fold_assignments(fold)
@@ -54,6 +73,8 @@ def group_overlap(context) -> CheckResult:
         per_fold.append(entry)
         if share > worst_share or worst_fold is None:
             worst_share, worst_fold = share, fold
+        if len(scored) and (share < least_share or least_fold is None):
+            least_share, least_fold = share, fold
     if not any_pair:
         return skip(NAME, "The split has a single subset in every fold, so no group can be in two subsets.")
 
@@ -66,6 +87,8 @@ def group_overlap(context) -> CheckResult:
         "shared_group_examples": [str(group) for group in preview(shared_union)],
         "per_fold": per_fold,
     }
+    if context.deployment == SEEN_GROUPS:
+        return _judged_for_seen_groups(context, numbers, least_share, least_fold)
     where = in_fold(context, worst_fold) + ("," if len(context.folds) > 1 else "")
     if not shared_union:
         return CheckResult(
@@ -81,12 +104,15 @@ def group_overlap(context) -> CheckResult:
     if strategy in SHARED_BY_DESIGN:
         return CheckResult(
             NAME,
-            WARN,
+            FAIL,
             numbers,
             f"{len(shared_union)} of {n_groups} groups are in more than one subset;{where} "
             f"{pct(worst_share)} of the test windows come from groups also in training. "
-            f"{SHARED_BY_DESIGN[strategy]} Read its scores as an upper bound for new groups and report them next to "
-            "a group split's (`--strategy group` or `stratified-group`).",
+            f"{SHARED_BY_DESIGN[strategy]} For a model that will meet new groups, as this audit assumes, that is a "
+            "FAIL: the score does not say how the model does on new groups. To measure that, split by group "
+            "(`--strategy group` or `stratified-group`). If the model will be used on the groups it was trained on "
+            "(per-subject monitoring, a model personalised on each group's past), audit with "
+            "`--deployment seen-groups`.",
         )
     return CheckResult(
         NAME,
@@ -99,4 +125,32 @@ def group_overlap(context) -> CheckResult:
         "(one video model reached 60% tail recall on seen videos and 17% on new ones). Split by group instead "
         "(`--strategy group` or `stratified-group`, or `--test-groups` for a fixed list such as MIT-BIH's DS2) so that "
         "every group is in one subset only.",
+    )
+
+
+def _judged_for_seen_groups(context, numbers: dict, least_share: float, least_fold) -> CheckResult:
+    """The verdict for a model used on the groups it was trained on: shared groups are by design."""
+    shared, n_groups = numbers["shared_groups"], numbers["n_groups"]
+    if least_fold is not None and least_share < 1.0:
+        where = in_fold(context, least_fold) + ("," if len(context.folds) > 1 else "")
+        return CheckResult(
+            NAME,
+            WARN,
+            numbers,
+            f"This audit judges the split for deployment on groups already seen, but{where} "
+            f"{pct(1.0 - least_share)} of the test windows come from groups the model was not trained on. That "
+            "deployment never meets a new group, so those windows measure a harder question than the one asked and "
+            "the score mixes the two (it is probably pessimistic for the groups the model will be used on). Use a "
+            "time-blocked or intra-group split (`--strategy time` or `intra-group`), which puts every group in "
+            "training and test; or, if the model will meet new subjects or sessions, audit with "
+            "`--deployment new-groups`.",
+        )
+    return CheckResult(
+        NAME,
+        PASS,
+        numbers,
+        f"Every test window comes from a group also in training ({shared} of {n_groups} groups are in more than one "
+        "subset), as in the deployment this audit judges the split for: a model used on the groups it was trained "
+        "on. The score covers only groups seen in training and says nothing about a new subject or session. "
+        "Whether training and test windows of a group are far enough apart in time is temporal_overlap's question.",
     )

@@ -9,6 +9,11 @@ shot, the start of a session), so a split that also follows placement
 (time blocks) can reward the artefact. This check measures the artefact
 itself: a gradient-boosting classifier gets five placement features, no
 signal, and is cross-validated with whole recordings held out.
+
+The verdict does not depend on the deployment the split is judged for
+(:class:`~hardneg.audit.AuditContext` ``deployment``): a model used on the
+groups it was trained on meets their windows wherever they fall, not where
+the sampler placed them, so the artefact inflates the score all the same.
 """
 
 from __future__ import annotations

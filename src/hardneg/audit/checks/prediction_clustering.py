@@ -80,8 +80,8 @@ def prediction_clustering(context) -> CheckResult:
         verdict = FAIL
         advice = (
             " The model answers with a handful of levels, so it cannot rank windows within them and ROC/PR curves "
-            "are mostly straight lines between a few points. In the seed this came with the model recognising "
-            "videos: check group_confound"
+            "are mostly straight lines between a few points. A typical cause is a model recognising the "
+            "group (a video model scoring each video at one level): check group_confound"
             + (
                 f" (here {pct(purity)} of each clustered value's windows come from one group)"
                 if not math.isnan(purity)

@@ -1,4 +1,11 @@
-"""temporal_overlap: windows of different subsets on the same recording that overlap or sit within the purge gap."""
+"""temporal_overlap: windows of different subsets on the same recording that overlap or sit within the purge gap.
+
+The verdict does not depend on the deployment the split is judged for
+(:class:`~hardneg.audit.AuditContext` ``deployment``): even a model used on
+the groups it was trained on meets their later signal, never windows that
+share samples or the same moment with its training windows, so a random
+window split FAILs here under ``"seen-groups"`` as under ``"new-groups"``.
+"""
 
 from __future__ import annotations
 

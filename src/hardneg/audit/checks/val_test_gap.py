@@ -12,7 +12,7 @@ NAME = "val_test_gap"
 
 METRICS = ("average_precision", "roc_auc")
 #: A validation score above test by this much, beyond the interval, means model selection and thresholds were tuned
-#: on a subset that does not behave like test (the seed: tail recall 60% on validation, 17% on test). FAIL.
+#: on a subset that does not behave like test (a typical case: tail recall 60% on validation, 17% on test). FAIL.
 GAP_FAIL = 0.15
 
 
@@ -68,7 +68,7 @@ def val_test_gap(context) -> CheckResult:
             numbers,
             measured + f" Validation {name} is higher than test by {num(value)}, beyond the interval: validation is "
             "easier than test, usually because it shares groups, recordings or time with training while test does "
-            "not (the seed: 60% recall on validation, 17% on test). Everything tuned on validation (the model, its "
+            "not (a typical case: tail recall 60% on validation, 17% on test). Everything tuned on validation (the model, its "
             "threshold, early stopping) is then tuned for the wrong data; draw validation the way test is drawn "
             "(the same group split, inside the training groups).",
         )
