@@ -20,41 +20,42 @@ from collections.abc import Iterable, Sequence
 from hardneg.errors import InputError
 
 __all__ = [
-    "TRAIN",
-    "VAL",
-    "TEST",
-    "SUBSETS",
-    "PASS",
-    "WARN",
-    "FAIL",
-    "SKIP",
-    "VERDICTS",
-    "NEW_GROUPS",
-    "SEEN_GROUPS",
-    "DEPLOYMENTS",
-    "KINDS",
-    "NEGATIVE_KINDS",
     "BASELINES",
+    "CANDIDATES_FILE",
+    "CARD_FILE",
+    "DEPLOYMENTS",
+    "DEPLOYMENT_LINES",
+    "EVENT_COLUMNS",
+    "FAIL",
     "INDEX_COLUMNS",
-    "SPLIT_COLUMNS",
-    "WINDOW_TABLE_COLUMNS",
-    "SCORED_WINDOW_COLUMNS",
+    "INDEX_FILE",
+    "ITEMS_FILE",
     "ITEM_COLUMNS",
+    "KINDS",
+    "META_FILE",
+    "MODEL_FILE",
+    "NEGATIVE_KINDS",
+    "NEW_GROUPS",
+    "PASS",
+    "PREDICTIONS_FILE",
     "PREDICTION_COLUMNS",
+    "RESULTS_FILE",
     "RESULT_COLUMNS",
+    "SCORED_WINDOW_COLUMNS",
     "SCORE_COLUMNS",
     "SCORE_KEY_COLUMNS",
-    "EVENT_COLUMNS",
-    "INDEX_FILE",
-    "WINDOWS_FILE",
-    "META_FILE",
+    "SEEN_GROUPS",
+    "SKIP",
     "SPLITS_DIR",
-    "MODEL_FILE",
-    "CARD_FILE",
-    "CANDIDATES_FILE",
-    "ITEMS_FILE",
-    "PREDICTIONS_FILE",
-    "RESULTS_FILE",
+    "SPLIT_COLUMNS",
+    "SUBSETS",
+    "TEST",
+    "TRAIN",
+    "VAL",
+    "VERDICTS",
+    "WARN",
+    "WINDOWS_FILE",
+    "WINDOW_TABLE_COLUMNS",
     "check_columns",
 ]
 
@@ -73,6 +74,13 @@ NEW_GROUPS, SEEN_GROUPS = "new-groups", "seen-groups"
 #: what an audit judges a split against: a model that will meet new groups (subjects, sessions, cameras), the
 #: default, or one used on the groups it was trained on (per-subject monitoring, personalised on each group's past)
 DEPLOYMENTS = (NEW_GROUPS, SEEN_GROUPS)
+#: the sentence an audit (and the bench report) says of each deployment
+DEPLOYMENT_LINES = {
+    NEW_GROUPS: "Judged for deployment on new groups (the model will meet subjects/sessions it was not trained on).",
+    SEEN_GROUPS: "Judged for deployment on groups already seen (the model is used on the subjects/sessions it was "
+    "trained on, e.g. personalised on each one's past).",
+}
+
 
 # ---------------------------------------------------------------- window kinds
 #: ``kind`` values of a dataset's windows

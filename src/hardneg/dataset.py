@@ -84,7 +84,7 @@ class Dataset:
         self.meta = meta
 
     @classmethod
-    def load(cls, path: str | Path) -> "Dataset":
+    def load(cls, path: str | Path) -> Dataset:
         """Open a dataset directory written by :func:`write_dataset` (``hardneg sample``)."""
         path = Path(path)
         for name in (INDEX_FILE, WINDOWS_FILE, META_FILE):

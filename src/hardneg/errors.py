@@ -1,6 +1,5 @@
 """The one exception the command line turns into a one-line message and exit status 2."""
 
-
 __all__ = ["InputError"]
 
 

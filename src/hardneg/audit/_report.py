@@ -13,11 +13,11 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from hardneg._atomic import write_bytes_atomic
+from hardneg._schema import DEPLOYMENT_LINES
 from hardneg.audit._base import (
     CHECKS,
     FAIL,
     NEW_GROUPS,
-    SEEN_GROUPS,
     SKIP,
     AuditContext,
     CheckResult,
@@ -44,14 +44,8 @@ AUDIT_SUFFIXES = (".audit.json", ".audit.md")
 #: Scalar numbers shown per check in the summary table; the rest are in the details and the JSON.
 TABLE_NUMBERS = 3
 
+
 #: The one line an audit report states its deployment in (Markdown and console alike).
-DEPLOYMENT_LINES = {
-    NEW_GROUPS: "Judged for deployment on new groups (the model will meet subjects/sessions it was not trained on).",
-    SEEN_GROUPS: "Judged for deployment on groups already seen (the model is used on the subjects/sessions it was "
-    "trained on, e.g. personalised on each one's past).",
-}
-
-
 def deployment_line(deployment: str | None) -> str:
     """The sentence saying which deployment an audit judged the split for; ``""`` when it is not known.
 

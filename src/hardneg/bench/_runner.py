@@ -14,6 +14,7 @@ import pandas as pd
 from hardneg._atomic import staged_files, write_parquet_atomic
 from hardneg._progress import ProgressReporter, resolve
 from hardneg._runs import RunFolder, part_name
+from hardneg._schema import DEPLOYMENTS, NEW_GROUPS
 from hardneg._schema import RESULT_COLUMNS as _RESULT_COLUMNS
 from hardneg._schema import SCORE_COLUMNS as _SCORE_COLUMNS
 from hardneg._validation import Options, validate_value
@@ -183,13 +184,15 @@ def _fit_and_score(
 
 
 def _audit_task(
-    dataset_dir: str, name: str, frame: pd.DataFrame, info: dict, audits_dir: str, predictions=None
+    dataset_dir: str, name: str, frame: pd.DataFrame, info: dict, audits_dir: str, predictions, deployment: str
 ) -> tuple[str, dict]:
     """Audit one split into ``audits_dir/NAME.audit.{json,md}`` (with predictions made elsewhere, if any)."""
     from hardneg.audit import AuditContext, run_audit, write_audit
 
     json_path = Path(audits_dir) / f"{name}.audit.json"
-    report = run_audit(AuditContext(Dataset.load(dataset_dir), frame, info, predictions=predictions))
+    report = run_audit(
+        AuditContext(Dataset.load(dataset_dir), frame, info, predictions=predictions, deployment=deployment)
+    )
     write_audit(report, json_path, Path(audits_dir) / f"{name}.audit.md")
     return name, json.loads(json_path.read_text())
 
@@ -306,6 +309,7 @@ def run_bench(
     ci_method: str = "cluster",
     n_resamples: int | None = None,
     predictions: Sequence[str | Path] | None = None,
+    deployment: str = NEW_GROUPS,
     progress: ProgressReporter | None = None,
 ) -> BenchResult:
     """Benchmark every combination with the baselines, resuming from finished parts in ``out``.
@@ -348,6 +352,9 @@ def run_bench(
         ``FOLDER/<split>/<seed>/predictions.parquet`` (``window_id, score``, optionally ``fold``). They are
         evaluated instead of fitting ``models`` on ``features``: the same metrics, baselines (fitted on each
         split's training windows), intervals, audits and report. The seeds are the seed folders found.
+    deployment : {"new-groups", "seen-groups"}
+        What each split's audit judges it for (:class:`hardneg.audit.AuditContext`): a model that will meet new
+        groups (shared groups are a leak), or one used on the groups it was trained on.
 
     Examples
     --------
@@ -381,6 +388,7 @@ def run_bench(
     if jobs < 1:
         raise InputError(f"jobs must be >= 1, got {jobs}", parameter="jobs")
     validate_value("ci_method", ci_method, [Options(CI_METHODS)])
+    validate_value("deployment", deployment, [Options(DEPLOYMENTS)])
     external = find_external_models(list(predictions), splits) if predictions else []
     if external:
         models, feature_names, window_models = [model.name for model in external], [], []
@@ -405,6 +413,7 @@ def run_bench(
         "split_names": [source.name for source in sources],
         "seeds": seeds if not external else sorted({seed for seeds in seed_lists.values() for seed in seeds}),
         "split_options": split_options or {},
+        "deployment": deployment,
     }
     if external:
         parameters["predictions"] = [str(model.root) for model in external]
@@ -494,7 +503,7 @@ def run_bench(
     # One task per batch: tasks take ~0.3 s, and a large last batch would leave the other worker idle at the end.
     parallel = Parallel(n_jobs=jobs, return_as="generator_unordered", max_nbytes="64K", batch_size=1)
     calls = [
-        delayed(_audit_task)(str(dataset.path), name, frame, info, str(out / "audits"), audit_predictions.get(name))
+        delayed(_audit_task)(str(dataset.path), name, frame, info, str(out / "audits"), audit_predictions.get(name), deployment)
         for name, frame, info in audit_calls
     ] + [
         delayed(_task)(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,7 +17,7 @@ def audit(
     dataset: Annotated[Path, typer.Argument(help="Dataset directory made by `hardneg sample`.", show_default=False)],
     split: Annotated[str, typer.Option(help="Name of a split saved under DIR/splits/ by `hardneg split`.")],
     predictions: Annotated[
-        Optional[Path], typer.Option(help="Parquet with window_id,score (from `hardneg predict`) to audit too.")
+        Path | None, typer.Option(help="Parquet with window_id,score (from `hardneg predict`) to audit too.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with status 1 when any check FAILs.")] = False,
     seed: Annotated[int, typer.Option(help="Seed for the checks' own cross-validation and bootstrap.")] = 0,

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hardneg.cli.common import Jobs, choices
+from hardneg._schema import NEW_GROUPS
+from hardneg.cli.common import Deployment, Jobs, choices
 from hardneg.features import FEATURE_SETS
 from hardneg.models import MODELS
 from hardneg.split import STRATEGIES
@@ -70,6 +71,7 @@ def bench(
             "bootstrap of the mean over seeds x folds only, which collapses when nothing varies across seeds.",
         ),
     ] = "cluster",
+    deployment: Deployment = NEW_GROUPS,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Start again in a non-empty --out.")] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary; warnings still go to stderr.")
@@ -106,6 +108,7 @@ def bench(
             overwrite=overwrite,
             ci_method=ci_method,
             predictions=split_names(predictions) or None,
+            deployment=deployment,
             progress=progress,
         )
     for note in result.meta.get("notes", []):

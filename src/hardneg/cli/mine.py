@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
@@ -29,14 +29,14 @@ def mine(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     model: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="model.onnx, file.py:make or package.module:make, or a `hardneg train` folder (needs --trust-model).",
             rich_help_panel=SCORING,
         ),
     ] = None,
     scores: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             help="Precomputed scores (item,start_ms,end_ms,score) instead of a model.", rich_help_panel=SCORING
         ),
@@ -53,21 +53,22 @@ def mine(
         bool, typer.Option("--logits", help="The model outputs logits: apply a sigmoid.", rich_help_panel=SCORING)
     ] = False,
     window_ms: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             help="Window (clip) length for logs and audio (default: a `hardneg train` model's card, else 1000).",
             rich_help_panel=SCORING,
         ),
     ] = None,
     hop_ms: Annotated[
-        Optional[float], typer.Option(help="Step between windows (default: half the window).", rich_help_panel=SCORING)
+        float | None, typer.Option(help="Step between windows (default: half the window).", rich_help_panel=SCORING)
     ] = None,
     stride: Annotated[int, typer.Option(help="Video: score every N-th frame.", rich_help_panel=SCORING)] = 1,
     short_items: Annotated[
         Literal[SHORT_ITEMS],
         typer.Option(
             metavar=choices(SHORT_ITEMS),
-            help="An item shorter than one window: pad (score once, zero-padded) or skip.", rich_help_panel=SCORING
+            help="An item shorter than one window: pad (score once, zero-padded) or skip.",
+            rich_help_panel=SCORING,
         ),
     ] = "pad",
     batch_size: Annotated[
@@ -79,28 +80,28 @@ def mine(
         ),
     ] = 256,
     min_score: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             help="Keep windows scoring at least this (default: a `hardneg train` model's threshold, else 0.5).",
             rich_help_panel=SELECTION,
         ),
     ] = None,
     max_score: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             help="Hardness band cap: leave out windows above it (likely unlabelled positives).",
             rich_help_panel=SELECTION,
         ),
     ] = None,
     nms_ms: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             help="No two kept candidates of an item start closer than this (default: the window).",
             rich_help_panel=SELECTION,
         ),
     ] = None,
     max_per_item: Annotated[
-        Optional[int], typer.Option(help="Keep at most this many candidates per item.", rich_help_panel=SELECTION)
+        int | None, typer.Option(help="Keep at most this many candidates per item.", rich_help_panel=SELECTION)
     ] = None,
     topk: Annotated[
         int, typer.Option(help="items.parquet topk_mean averages this many best windows.", rich_help_panel=SELECTION)
@@ -109,25 +110,25 @@ def mine(
         str, typer.Option(help="Confidence tiers of items by max score, comma-separated.", rich_help_panel=SELECTION)
     ] = "0.5,0.85,0.99",
     group_regex: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Group = first capture group of this regex in the file name.", rich_help_panel=POOL),
     ] = None,
     groups: Annotated[
-        Optional[Path], typer.Option(help="CSV recording,group mapping item ids to groups.", rich_help_panel=POOL)
+        Path | None, typer.Option(help="CSV recording,group mapping item ids to groups.", rich_help_panel=POOL)
     ] = None,
     exclude_groups_from: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(
             help="Leave out items whose group is in this dataset (keeps the pool disjoint).", rich_help_panel=POOL
         ),
     ] = None,
     exclude_split: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--split", help="With --exclude-groups-from: only that split's groups.", rich_help_panel=POOL),
     ] = None,
     time_col: Annotated[str, typer.Option(help="Timestamp column of log files.", rich_help_panel=POOL)] = "t_ms",
     channels: Annotated[
-        Optional[str], typer.Option(help="Channel columns of log files, comma-separated.", rich_help_panel=POOL)
+        str | None, typer.Option(help="Channel columns of log files, comma-separated.", rich_help_panel=POOL)
     ] = None,
     snapshots: Annotated[
         bool,
@@ -150,14 +151,14 @@ def mine(
         ),
     ] = "local",
     ray_address: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="With --engine ray: an existing cluster (auto, host:6379, ray://host:10001); default: start one here.",
             rich_help_panel=ENGINE,
         ),
     ] = None,
     num_workers: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(
             help="With --engine ray: scoring actors (default: the cluster's CPUs, or GPUs / --num-gpus-per-worker).",
             rich_help_panel=ENGINE,
@@ -188,7 +189,8 @@ def mine(
     from hardneg._progress import RichProgress
     from hardneg.cli.common import config_from
     from hardneg.errors import InputError
-    from hardneg.mine import MineOptions, mine as run_mine
+    from hardneg.mine import MineOptions
+    from hardneg.mine import mine as run_mine
 
     if engine == "local" and (ray_address or num_workers is not None or num_gpus_per_worker):
         raise InputError("--ray-address, --num-workers and --num-gpus-per-worker need --engine ray")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
@@ -36,17 +36,17 @@ def sample(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset directory to write.", rich_help_panel=OUTPUT)],
     events: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(help="Events CSV with columns recording,t_ms (optional end_ms,label).", rich_help_panel=INPUT),
     ] = None,
     event_col: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="Marker column in the logs: an event at each rising edge of a non-zero value.", rich_help_panel=INPUT
         ),
     ] = None,
     event_symbols: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="WFDB annotation symbols that are events, comma-separated (e.g. V).", rich_help_panel=INPUT),
     ] = None,
     annotation_ext: Annotated[str, typer.Option(help="WFDB annotation file suffix.", rich_help_panel=INPUT)] = "atr",
@@ -56,28 +56,28 @@ def sample(
         typer.Option(metavar=choices(TIME_UNITS), help="Unit of --time-col: ms, s or us.", rich_help_panel=INPUT),
     ] = "ms",
     recording_col: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="Column holding the recording id when one file holds several recordings.", rich_help_panel=INPUT
         ),
     ] = None,
     channels: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="Channel columns (or WFDB signals), comma-separated, in this order. Default: every numeric column but time/recording/group/marker.",
             rich_help_panel=INPUT,
         ),
     ] = None,
     group_col: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Column holding each recording's group (session, subject).", rich_help_panel=INPUT),
     ] = None,
     groups: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option(help="CSV with columns recording,group. Default group = recording.", rich_help_panel=INPUT),
     ] = None,
     resample_hz: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             help="Interpolate logs onto a fixed grid at this rate (needed for jittery timestamps).",
             rich_help_panel=INPUT,
@@ -159,13 +159,13 @@ def sample(
         float, typer.Option(help="Distance from the edges for --neg-avoid-edges.", rich_help_panel=NEGATIVES)
     ] = 1000.0,
     neg_candidate_hop_ms: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             help="Candidate negatives start every this many ms (default: every sample).", rich_help_panel=DRAWS
         ),
     ] = None,
     neg_min_motion_quantile: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             help="Keep negatives at or above this quantile of motion over all candidates.", rich_help_panel=MOTION
         ),
@@ -199,23 +199,21 @@ def sample(
         ),
     ] = 0.1,
     gyro_cols: Annotated[
-        Optional[str], typer.Option(help="Gyroscope x,y,z columns (default gx,gy,gz).", rich_help_panel=MOTION)
+        str | None, typer.Option(help="Gyroscope x,y,z columns (default gx,gy,gz).", rich_help_panel=MOTION)
     ] = None,
     accel_cols: Annotated[
-        Optional[str], typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=MOTION)
+        str | None, typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=MOTION)
     ] = None,
     hard_negatives: Annotated[
-        Optional[Path],
-        typer.Option(
-            help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=HARD
-        ),
+        Path | None,
+        typer.Option(help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=HARD),
     ] = None,
     hard_tier: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(help="With --hard-negatives: only candidates scoring at least this.", rich_help_panel=HARD),
     ] = None,
     hard_max: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(help="With --hard-negatives: at most this many, highest scores first.", rich_help_panel=HARD),
     ] = None,
     seed: Annotated[

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
@@ -26,21 +26,21 @@ def split(
     test_size: Annotated[float, typer.Option(help="Share of windows (or groups, or time) for test.")] = 0.2,
     val_size: Annotated[float, typer.Option(help="Share for validation, taken from what is left for training.")] = 0.2,
     n_splits: Annotated[
-        Optional[int], typer.Option(help="Make this many cross-validation folds instead of one holdout.")
+        int | None, typer.Option(help="Make this many cross-validation folds instead of one holdout.")
     ] = None,
     gap_ms: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(help="Purge gap for --strategy time (default: window length + the dataset's post-event zone)."),
     ] = None,
     test_groups: Annotated[
-        Optional[str], typer.Option(help="With --strategy group: exactly these groups (comma-separated) are test.")
+        str | None, typer.Option(help="With --strategy group: exactly these groups (comma-separated) are test.")
     ] = None,
     oversample_pos_to: Annotated[
-        Optional[float], typer.Option(help="Repeat training positives until they are this share of training rows.")
+        float | None, typer.Option(help="Repeat training positives until they are this share of training rows.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     name: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             help="Split name (default: STRATEGY-sSEED, e.g. group-s0); not a strategy name, which "
             "`hardneg bench --splits` reads as a fresh split per seed.",

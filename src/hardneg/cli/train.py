@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
@@ -22,7 +22,7 @@ def train(
         Literal[FEATURE_SETS], typer.Option(metavar=choices(FEATURE_SETS), help="Features it sees.")
     ] = "summary",
     split: Annotated[
-        Optional[str], typer.Option(help="Saved split to train on (default: a group holdout drawn with --seed).")
+        str | None, typer.Option(help="Saved split to train on (default: a group holdout drawn with --seed).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty --out.")] = False,
@@ -49,7 +49,7 @@ def predict(
     model_dir: Annotated[Path, typer.Argument(help="Model directory made by `hardneg train`.", show_default=False)],
     dataset: Annotated[Path, typer.Argument(help="Dataset directory to score.", show_default=False)],
     out: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Output Parquet (default: DIR/predictions.parquet).")
+        Path | None, typer.Option("--out", "-o", help="Output Parquet (default: DIR/predictions.parquet).")
     ] = None,
     trust_model: Annotated[
         bool,

@@ -155,7 +155,7 @@ def false_alarms(
     in_holds = _windows_in_holds(scored, holds, "aim_no_shot")
     return {
         "threshold": float(threshold),
-        "windows": int(len(scored)),
+        "windows": len(scored),
         "minutes": minutes,
         "false_alarms": int(alarm.sum()),
         "per_minute": float(alarm.sum() / minutes),
@@ -226,7 +226,7 @@ def run_mining_step(root: Path, world: WorldFiles, dataset: Dataset, *, seed: in
         "held_out_sessions": [log.stem for log in held_out],
         "test_sessions": test_sessions,
         "test_shots": n_test_shots,
-        "candidates": int(len(candidates)),
+        "candidates": len(candidates),
         "candidates_in_aim_holds": int(in_aim.sum()),
         "aim_time_share": aim_share,
         "top_items": mined.items[["item", "max_score"]].head(5).to_dict("records"),

@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 
 from hardneg.errors import InputError
 
-__all__ = ["WorldFiles", "generate_world", "SEGMENT_KINDS", "CHANNELS"]
+__all__ = ["CHANNELS", "SEGMENT_KINDS", "WorldFiles", "generate_world"]
 
 #: Column order of every log file.
 CHANNELS = ("ax", "ay", "az", "gx", "gy", "gz")

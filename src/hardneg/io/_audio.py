@@ -122,7 +122,7 @@ def channel_indices(channels: Sequence[str] | None, n_channels: int, path: Path)
     indices = []
     for channel in channels:
         text = str(channel).strip().lower()
-        text = text[2:] if text.startswith("ch") else text
+        text = text.removeprefix("ch")
         if not text.isdigit():
             raise InputError(
                 f"channels {channel!r}: audio channels are chosen by index (0, 1, ... or ch0, ch1, ...)",

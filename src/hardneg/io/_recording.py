@@ -58,7 +58,7 @@ class Recording:
 
     @property
     def n_samples(self) -> int:
-        return int(len(self.data[0])) if self.data else 0
+        return len(self.data[0]) if self.data else 0
 
     @property
     def step_ms(self) -> float:

@@ -36,7 +36,7 @@ from hardneg.mine._shards import (
 )
 from hardneg.score import discover_pool, read_ahead
 
-__all__ = ["ENGINES", "MineOptions", "MineResult", "OPTIONS_FILE", "mine"]
+__all__ = ["ENGINES", "OPTIONS_FILE", "MineOptions", "MineResult", "mine"]
 
 #: Where the items are scored: in this process, or on Ray Data.
 ENGINES = ("local", "ray")

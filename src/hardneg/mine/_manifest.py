@@ -203,4 +203,3 @@ def read_mined(
         candidates = candidates.head(max_windows)
     windows = candidates.rename(columns={"item": "recording"})[list(HARD_WINDOW_COLUMNS)]
     return windows.reset_index(drop=True), items
-

@@ -66,12 +66,10 @@ class MineOptions:
     channels: tuple[str, ...] | None = None
     snapshots: bool = False
 
-    def validate(self) -> "MineOptions":
+    def validate(self) -> MineOptions:
         """Return ``self`` if every value is possible, else raise :class:`InputError` naming the first that is not."""
         if (self.model is None) == (self.scores is None):
-            raise InputError(
-                "pass exactly one of model (a scorer) or scores (precomputed scores)", parameter="model"
-            )
+            raise InputError("pass exactly one of model (a scorer) or scores (precomputed scores)", parameter="model")
         unset = {name for name in ("window_ms", "min_score") if getattr(self, name) is None}
         validate_params(
             {name: value for name, value in asdict(self).items() if name not in unset},
@@ -91,7 +89,7 @@ class MineOptions:
         )
         return self
 
-    def with_defaults(self, card: dict | None = None) -> "MineOptions":
+    def with_defaults(self, card: dict | None = None) -> MineOptions:
         """Fill the options left at None from a model's card (``window_ms``, ``threshold``), else the old defaults.
 
         A value the user gave is kept as it is, so explicit options give the same run with or without a card.

@@ -327,4 +327,3 @@ def write_statistics(stats: Mapping, out_dir) -> list[Path]:
     write_bytes_atomic(paths[1], statistics_markdown(stats).encode("utf-8"))
     write_bytes_atomic(paths[2], _plot(stats))
     return paths
-

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from hardneg._schema import DEPLOYMENT_LINES
 from hardneg.report._render import Bullets, Heading, Image, Paragraph, Table, slug
 from hardneg.report._trust import MARK, SplitTrust, check_number_rows
 
@@ -65,6 +66,7 @@ _META_SHOWN = (
     "baselines",
     "intervals",
     "window_ms",
+    "deployment",
 )
 
 
@@ -220,6 +222,9 @@ def header_section(doc, meta, frame, splits, subset, baselines, intervals) -> No
 def audit_section(doc, trust: dict[str, SplitTrust], splits, meta) -> None:
     """Every split's audit verdict, the failing checks spelled out, and every check per split."""
     doc.add(Heading(2, "Audit", "audit"))
+    deployment = DEPLOYMENT_LINES.get(meta.get("deployment"))
+    if deployment:
+        doc.add(Paragraph(f"{deployment} (`--deployment {meta['deployment']}`)", "note"))
     bad = [trust[s] for s in splits if trust[s].untrustworthy]
     if bad:
         names = ", ".join(f"`{t.split}`" for t in bad)

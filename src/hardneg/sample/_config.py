@@ -93,7 +93,7 @@ class SamplingConfig:
     def __post_init__(self):
         self.validate()
 
-    def validate(self) -> "SamplingConfig":
+    def validate(self) -> SamplingConfig:
         """Check every value against :attr:`_parameter_constraints`; raise :class:`InputError` naming the field.
 
         A config is checked once, when it is made; this returns it.
@@ -122,4 +122,3 @@ class SamplingConfig:
             if values[key] is not None:
                 values[key] = list(values[key])
         return values
-

@@ -96,4 +96,3 @@ def hard_windows(
             }
         )
     return parts, counts
-

@@ -15,9 +15,9 @@ from hardneg._validation import check_seed
 from hardneg._validation import rng as make_rng
 from hardneg.errors import InputError
 from hardneg.io import EVENT_COLUMNS, SAMPLE_TOLERANCE, Recording, samples_per_window
+from hardneg.sample._candidates import CandidatePool, event_geometry, filter_candidates
 from hardneg.sample._config import SamplingConfig
 from hardneg.sample._draw import SeparationGuard, draw_with_replacement, draw_without_replacement
-from hardneg.sample._candidates import CandidatePool, event_geometry, filter_candidates
 from hardneg.sample._hard import HardNegatives, hard_windows
 from hardneg.sample._motion import WindowStatistics
 from hardneg.sample._negatives import NEGATIVE_POOLS, NEGATIVE_STRATEGIES

@@ -45,14 +45,14 @@ for _name in BUILTIN_SCORERS + BUILTIN_POOLS:
     import_module(f"{__name__}._{_name}")  # each module registers its kind on import
 
 # The kinds by name, once registered in the order above.
-from hardneg.score._audio import AudioPool  # noqa: E402
-from hardneg.score._image import ImagePool  # noqa: E402
-from hardneg.score._onnx import ONNXScorer  # noqa: E402
-from hardneg.score._python import PythonScorer, import_function  # noqa: E402
-from hardneg.score._sensor import SensorPool, read_recording  # noqa: E402
-from hardneg.score._sklearn import SklearnScorer  # noqa: E402
-from hardneg.score._table import TableScores  # noqa: E402
-from hardneg.score._video import VideoPool  # noqa: E402
+from hardneg.score._audio import AudioPool
+from hardneg.score._image import ImagePool
+from hardneg.score._onnx import ONNXScorer
+from hardneg.score._python import PythonScorer, import_function
+from hardneg.score._sensor import SensorPool, read_recording
+from hardneg.score._sklearn import SklearnScorer
+from hardneg.score._table import TableScores
+from hardneg.score._video import VideoPool
 
 __all__ = [
     "BUILTIN_POOLS",

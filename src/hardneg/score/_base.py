@@ -87,7 +87,7 @@ class Scorer:
 
     @classmethod
     def from_spec(cls, spec: str, *, trust_model: bool = False, logits: bool = False, device: str = "cpu",
-                  batch_size: int = 256) -> "Scorer":  # fmt: skip
+                  batch_size: int = 256) -> Scorer:  # fmt: skip
         """Load the scorer ``spec`` names; options a kind has no use for are ignored."""
         raise NotImplementedError
 

@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from hardneg.errors import InputError

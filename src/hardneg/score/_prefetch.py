@@ -205,4 +205,3 @@ def read_ahead(
         queue.close()
         pool.close()
         reader.join(timeout=10)
-

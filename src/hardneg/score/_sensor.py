@@ -11,7 +11,6 @@ False
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from hardneg.errors import InputError

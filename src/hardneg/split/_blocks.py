@@ -16,23 +16,23 @@ from hardneg._validation import Interval
 from hardneg.errors import InputError
 
 __all__ = [
-    "UNUSED",
-    "TRAIN",
-    "VAL",
-    "TEST",
-    "SUBSET_NAMES",
-    "N_SPLITS",
     "GAP_MS",
+    "N_SPLITS",
+    "SUBSET_NAMES",
+    "TEST",
+    "TRAIN",
+    "UNUSED",
+    "VAL",
+    "check_events_per_group",
     "check_index",
     "default_gap_ms",
-    "recording_ranks",
-    "time_blocks",
-    "within_gap",
     "event_ranks",
-    "check_events_per_group",
-    "short_groups_note",
     "explicit_test_mask",
     "group_names",
+    "recording_ranks",
+    "short_groups_note",
+    "time_blocks",
+    "within_gap",
 ]
 
 #: Codes of a window's subset in one fold (a window absent from a fold is UNUSED).

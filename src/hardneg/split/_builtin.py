@@ -41,12 +41,12 @@ from hardneg.split._registry import (
 )
 
 __all__ = [
-    "RandomStrategy",
-    "StratifiedStrategy",
     "GroupStrategy",
-    "StratifiedGroupStrategy",
-    "LeaveOneGroupOutStrategy",
     "IntraGroupStrategy",
+    "LeaveOneGroupOutStrategy",
+    "RandomStrategy",
+    "StratifiedGroupStrategy",
+    "StratifiedStrategy",
     "TimeStrategy",
 ]
 

@@ -32,7 +32,7 @@ from hardneg.split._blocks import (
     within_gap,
 )
 
-__all__ = ["TimeBlockedSplit", "IntraGroupSplit", "ExplicitGroupSplit", "SavedSplit"]
+__all__ = ["ExplicitGroupSplit", "IntraGroupSplit", "SavedSplit", "TimeBlockedSplit"]
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hardneg.dataset import json_default
 from hardneg._atomic import staged_files
 from hardneg._schema import SPLIT_COLUMNS, SUBSETS, check_columns
+from hardneg.dataset import json_default
 from hardneg.errors import InputError
 from hardneg.split._registry import SPLIT_STRATEGIES
 
