@@ -308,12 +308,43 @@ def _log_floor(panels: Sequence[Panel]) -> float:
     return max(MIN_LOG_FPR, 1.0 / most) if most else MIN_LOG_FPR
 
 
+def _log_path(fpr: np.ndarray, tpr: np.ndarray, floor: float, n: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """The ROC points with the straight segments between tied scores sampled along a log-spaced FPR.
+
+    A segment that rises and moves right at once (tied scores) is straight on
+    a linear axis but curved on a log one; drawn between its two ends only, it
+    would be a chord above the true curve (a constant baseline would look
+    better than chance).
+    """
+    f0, f1, t0, t1 = fpr[:-1], fpr[1:], tpr[:-1], tpr[1:]
+    diagonal = np.flatnonzero((f1 > f0) & (t1 > t0) & (f1 > floor))
+    low = np.maximum(f0[diagonal], floor)
+    share = np.linspace(0.0, 1.0, n + 2)[1:-1]
+    xs = np.exp(np.log(low)[:, None] + np.log(f1[diagonal] / low)[:, None] * share)
+    slope = (t1[diagonal] - t0[diagonal]) / (f1[diagonal] - f0[diagonal])
+    ys = t0[diagonal][:, None] + slope[:, None] * (xs - f0[diagonal][:, None])
+    keys = np.concatenate([np.arange(len(fpr), dtype=np.float64), (diagonal[:, None] + share).ravel()])
+    order = np.argsort(keys, kind="stable")
+    x = np.concatenate([np.maximum(fpr, floor), xs.ravel()])[order]
+    y = np.concatenate([tpr, ys.ravel()])[order]
+    return x, y
+
+
 def roc_log_figure(panels: Sequence[Panel]) -> Figure:
     """ROC curves per split on a log-scaled false positive rate, where a detector's operating points lie.
 
     The axis runs from one negative window of the largest pooled set of
     negatives (no lower than 1e-4) to 1; a curve's points at FPR 0 are drawn
     at that floor. The dotted curve is chance.
+
+    Examples
+    --------
+    >>> y = np.tile([0, 0, 0, 1], 250)
+    >>> score = np.linspace(0, 1, 1000) * 0.5 + 0.5 * y
+    >>> panel = Panel("group", "group", (Curve("et", "rich", y, score),), None, None)
+    >>> ax = roc_log_figure([panel]).get_axes()[0]
+    >>> ax.get_xscale(), bool(ax.get_xlim()[0] == 1 / 750)
+    ('log', True)
     """
     floor = _log_floor(panels)
     fig, axes = _grid(len(panels), height=_curves_height(panels))
@@ -323,7 +354,7 @@ def roc_log_figure(panels: Sequence[Panel]) -> Figure:
             if not curve.both_classes:
                 continue
             fpr, tpr, _ = roc_curve(curve.y, curve.score)
-            ax.plot(np.maximum(fpr, floor), tpr, label=curve.name, **style)
+            ax.plot(*_log_path(fpr, tpr, floor), label=curve.name, **style)
             drawn = True
         chance = np.geomspace(floor, 1.0, 50)
         ax.plot(chance, chance, color="#8c959f", linewidth=0.8, linestyle=(0, (1, 3)))
