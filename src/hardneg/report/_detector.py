@@ -190,12 +190,15 @@ def _kind_rows(key, combo: _Combo, resampler: GroupResampler, confidence: float)
         keep = combo.y | negatives
         scores = combo.scores[:, keep]
         seeds = ~np.isnan(scores).all(axis=1)  # a seed that tested none of these windows sits out
-        scores, y, groups = scores[seeds], combo.y[keep], combo.groups[keep]
+        # Columns in score order: the AUC kernel looks every positive up among each group's negatives, which is
+        # several times faster for sorted positives; counts and sums do not depend on the order.
+        order = np.argsort(_nanmean(scores[seeds], axis=0), kind="stable")
+        scores, y, groups = scores[seeds][:, order], combo.y[keep][order], combo.groups[keep][order]
         n_windows = float((~np.isnan(combo.scores[:, negatives])).sum(axis=1).mean())
         auc = resampler.interval(resampler.evaluate(y, scores, groups, metric="roc_auc"), confidence=confidence)
         share = (math.nan,) * 3
         if combo.thresholds is not None:
-            limits = combo.thresholds[:, keep][seeds]
+            limits = combo.thresholds[:, keep][seeds][:, order]
             found = resampler.interval(
                 resampler.evaluate(y, scores, groups, metric="fpr", thresholds=limits), confidence=confidence
             )
