@@ -17,7 +17,7 @@ from scipy import stats
 from hardneg.errors import InputError
 from hardneg.report import write_bench_report
 
-PLOTS = ("pr_curves", "roc_curves", "reliability", "score_histograms", "group_scores")
+PLOTS = ("pr_curves", "roc_curves", "roc_log", "reliability", "score_histograms", "group_scores")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,4 +1,4 @@
-"""Report figures: PR and ROC curves, reliability, score histograms, per-group scores.
+"""Report figures: PR and ROC curves (linear and log false-positive rate), reliability, score histograms, groups.
 
 Figures are made with :class:`matplotlib.figure.Figure` directly (the Agg renderer,
 no pyplot), so a report never changes the backend or global state of a notebook that
@@ -42,6 +42,7 @@ __all__ = [
     "reliability_figure",
     "render_png",
     "roc_figure",
+    "roc_log_figure",
     "sample_rows",
 ]
 
@@ -58,7 +59,13 @@ _RC = {
     "savefig.dpi": DPI,
 }
 _MODEL_COLOURS = ("#0969da", "#bf3989", "#1a7f37", "#9a6700", "#8250df", "#cf222e", "#1b7c83", "#953800")
+#: after every colour once, the next models repeat the colours dashed, then dotted
+_MODEL_STYLES = ("-", "--", ":")
 _BASELINE_STYLES = (":", "--", "-.")
+#: legend entries stacked in one column below the axes; more go in two columns
+_LEGEND_ROWS = 5
+#: the lowest false positive rate the log-scaled ROC axis shows
+MIN_LOG_FPR = 1e-4
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class Curve:
     baseline: bool = False
     #: Rows before capping at ``max_points``.
     n_total: int = 0
+    #: Mean of the validation-chosen thresholds over the combination's test rows; None when it has none.
+    threshold: float | None = None
 
     @property
     def name(self) -> str:
@@ -156,6 +165,9 @@ def build_panels(
         best combination, used for the histograms and per-group plots.
     titles : mapping
         Split -> panel title (with the untrustworthy mark).
+
+    Each curve's ``threshold`` is the mean of the ``threshold`` column over all
+    its test rows (before the cap), None without finite thresholds.
     """
     frame = scores[scores["subset"].astype(str) == subset]
     keys = frame[["split", "model", "features"]].astype(str)
@@ -173,6 +185,11 @@ def build_panels(
             part = frame.iloc[rows].sort_values(order, kind="mergesort")
             keep = sample_rows(len(part), max_points, seed)
             part = part.iloc[keep]
+            threshold = None
+            if "threshold" in frame.columns:
+                limits = frame["threshold"].iloc[rows].to_numpy(dtype=np.float64)
+                limits = limits[np.isfinite(limits)]
+                threshold = float(limits.mean()) if limits.size else None
             curve = Curve(
                 model,
                 features,
@@ -180,6 +197,7 @@ def build_panels(
                 part["score"].to_numpy(dtype=np.float64),
                 baseline,
                 len(rows),
+                threshold,
             )
             curves.append(curve)
             if i == 0:
@@ -205,20 +223,35 @@ def _grid(n: int, width: float = 4.3, height: float = 4.8) -> tuple[Figure, list
 
 
 def _styles(curves: Sequence[Curve]) -> list[dict]:
+    """A colour per model (dashed, then dotted, past eight), grey line styles for the baselines."""
     styles, model_i, base_i = [], 0, 0
+    n_colours = len(_MODEL_COLOURS)
     for curve in curves:
         if curve.baseline:
             styles.append({"color": "#6e7781", "linestyle": _BASELINE_STYLES[base_i % 3], "linewidth": 1.2})
             base_i += 1
         else:
-            styles.append({"color": _MODEL_COLOURS[model_i % len(_MODEL_COLOURS)], "linewidth": 1.6})
+            linestyle = _MODEL_STYLES[(model_i // n_colours) % len(_MODEL_STYLES)]
+            styles.append({"color": _MODEL_COLOURS[model_i % n_colours], "linestyle": linestyle, "linewidth": 1.6})
             model_i += 1
     return styles
 
 
+def _legend_columns(n_entries: int) -> int:
+    return 1 if n_entries <= _LEGEND_ROWS else 2
+
+
+def _curves_height(panels: Sequence[Panel], base: float = 4.8) -> float:
+    """Figure row height that leaves the axes their size however many legend rows sit below them."""
+    most = max((len(panel.curves) for panel in panels), default=0)
+    rows = -(-most // _legend_columns(most)) if most else 0
+    return base + 0.17 * max(0, rows - 4)
+
+
 def _legend_below(ax) -> None:
     # Below the axes: inside, it would hide the baselines' flat lines wherever the positive rate puts them.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False, ncols=1)
+    n_entries = len(ax.get_legend_handles_labels()[1])
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False, ncols=_legend_columns(n_entries))
 
 
 def _no_data(ax, text: str) -> None:
@@ -227,7 +260,7 @@ def _no_data(ax, text: str) -> None:
 
 def pr_figure(panels: Sequence[Panel]) -> Figure:
     """Precision-recall curves per split; the dotted line is the positive rate (a random model's AP)."""
-    fig, axes = _grid(len(panels))
+    fig, axes = _grid(len(panels), height=_curves_height(panels))
     for ax, panel in zip(axes, panels):
         drawn = False
         for curve, style in zip(panel.curves, _styles(panel.curves)):
@@ -249,7 +282,7 @@ def pr_figure(panels: Sequence[Panel]) -> Figure:
 
 def roc_figure(panels: Sequence[Panel]) -> Figure:
     """ROC curves per split, with the chance diagonal."""
-    fig, axes = _grid(len(panels))
+    fig, axes = _grid(len(panels), height=_curves_height(panels))
     for ax, panel in zip(axes, panels):
         drawn = False
         for curve, style in zip(panel.curves, _styles(panel.curves)):
@@ -265,6 +298,73 @@ def roc_figure(panels: Sequence[Panel]) -> Figure:
         else:
             _no_data(ax, "no test scores with both classes")
         ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="false positive rate", ylabel="true positive rate")
+        ax.set_title(panel.title)
+    return fig
+
+
+def _log_floor(panels: Sequence[Panel]) -> float:
+    """The log axis' lowest FPR: one negative of the largest pooled set of negatives, but no lower than 1e-4."""
+    most = max((int((c.y == 0).sum()) for p in panels for c in p.curves if c.both_classes), default=0)
+    return max(MIN_LOG_FPR, 1.0 / most) if most else MIN_LOG_FPR
+
+
+def _log_path(fpr: np.ndarray, tpr: np.ndarray, floor: float, n: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """The ROC points with the straight segments between tied scores sampled along a log-spaced FPR.
+
+    A segment that rises and moves right at once (tied scores) is straight on
+    a linear axis but curved on a log one; drawn between its two ends only, it
+    would be a chord above the true curve (a constant baseline would look
+    better than chance).
+    """
+    f0, f1, t0, t1 = fpr[:-1], fpr[1:], tpr[:-1], tpr[1:]
+    diagonal = np.flatnonzero((f1 > f0) & (t1 > t0) & (f1 > floor))
+    low = np.maximum(f0[diagonal], floor)
+    share = np.linspace(0.0, 1.0, n + 2)[1:-1]
+    xs = np.exp(np.log(low)[:, None] + np.log(f1[diagonal] / low)[:, None] * share)
+    slope = (t1[diagonal] - t0[diagonal]) / (f1[diagonal] - f0[diagonal])
+    ys = t0[diagonal][:, None] + slope[:, None] * (xs - f0[diagonal][:, None])
+    keys = np.concatenate([np.arange(len(fpr), dtype=np.float64), (diagonal[:, None] + share).ravel()])
+    order = np.argsort(keys, kind="stable")
+    x = np.concatenate([np.maximum(fpr, floor), xs.ravel()])[order]
+    y = np.concatenate([tpr, ys.ravel()])[order]
+    return x, y
+
+
+def roc_log_figure(panels: Sequence[Panel]) -> Figure:
+    """ROC curves per split on a log-scaled false positive rate, where a detector's operating points lie.
+
+    The axis runs from one negative window of the largest pooled set of
+    negatives (no lower than 1e-4) to 1; a curve's points at FPR 0 are drawn
+    at that floor. The dotted curve is chance.
+
+    Examples
+    --------
+    >>> y = np.tile([0, 0, 0, 1], 250)
+    >>> score = np.linspace(0, 1, 1000) * 0.5 + 0.5 * y
+    >>> panel = Panel("group", "group", (Curve("et", "rich", y, score),), None, None)
+    >>> ax = roc_log_figure([panel]).get_axes()[0]
+    >>> ax.get_xscale(), bool(ax.get_xlim()[0] == 1 / 750)
+    ('log', True)
+    """
+    floor = _log_floor(panels)
+    fig, axes = _grid(len(panels), height=_curves_height(panels))
+    for ax, panel in zip(axes, panels):
+        drawn = False
+        for curve, style in zip(panel.curves, _styles(panel.curves)):
+            if not curve.both_classes:
+                continue
+            fpr, tpr, _ = roc_curve(curve.y, curve.score)
+            ax.plot(*_log_path(fpr, tpr, floor), label=curve.name, **style)
+            drawn = True
+        chance = np.geomspace(floor, 1.0, 50)
+        ax.plot(chance, chance, color="#8c959f", linewidth=0.8, linestyle=(0, (1, 3)))
+        if drawn:
+            _legend_below(ax)
+        else:
+            _no_data(ax, "no test scores with both classes")
+        ax.set_xscale("log")
+        ax.set(xlim=(floor, 1.0), ylim=(0, 1.02), xlabel="false positive rate (log scale)")
+        ax.set(ylabel="true positive rate")
         ax.set_title(panel.title)
     return fig
 
@@ -288,7 +388,10 @@ def reliability_figure(panels: Sequence[Panel], n_bins: int = 10) -> Figure:
 
 
 def histogram_figure(panels: Sequence[Panel], bins: int = 40) -> Figure:
-    """Score densities of positive and negative test windows of each split's best combination."""
+    """Score densities of positive and negative test windows of each split's best combination.
+
+    The dashed vertical line is the combination's threshold chosen on validation (the mean over folds and seeds).
+    """
     fig, axes = _grid(len(panels), height=3.2)
     edges = np.linspace(0.0, 1.0, bins + 1)
     for ax, panel in zip(axes, panels):
@@ -300,6 +403,14 @@ def histogram_figure(panels: Sequence[Panel], bins: int = 40) -> Figure:
                 values = np.clip(best.score[best.y == label], 0.0, 1.0)
                 if values.size:
                     ax.hist(values, bins=edges, density=True, alpha=0.5, color=colour, label=f"{name} ({values.size})")
+            if best.threshold is not None and np.isfinite(best.threshold):
+                ax.axvline(
+                    best.threshold,
+                    color="#1b1f24",
+                    linestyle="--",
+                    linewidth=1.0,
+                    label=f"threshold ({best.threshold:.2f})",
+                )
             ax.legend(loc="upper center", frameon=False)
             ax.set_title(f"{panel.title}\n{best.name}")
         if best is None or best.y.size == 0:
@@ -366,15 +477,18 @@ def _natural(name: str):
 
 
 def make_plots(panels: Sequence[Panel], *, max_groups: int = MAX_GROUPS) -> list[Plot]:
-    """Render the five report figures for ``panels`` under matplotlib's default style."""
+    """Render the six report figures for ``panels`` under matplotlib's default style.
+
+    ``pr_curves``, ``roc_curves``, ``roc_log``, ``reliability``, ``score_histograms`` and ``group_scores``.
+    """
     specs = [
         (
             "pr_curves",
             pr_figure,
             "Precision-recall curves",
             (
-                "Precision-recall on the pooled test scores (all seeds and folds) of the best model with each feature "
-                "set, and the baselines; the dotted line is the positive rate. Pooled AP can differ from the mean of "
+                "Precision-recall on the pooled test scores (all seeds and folds) of the combinations in the legend, "
+                "best first, and the baselines; the dotted line is the positive rate. Pooled AP can differ from the mean of "
                 "per-fold APs in the tables."
             ),
         ),
@@ -383,6 +497,16 @@ def make_plots(panels: Sequence[Panel], *, max_groups: int = MAX_GROUPS) -> list
             roc_figure,
             "ROC curves",
             "ROC curves on the pooled test scores; the dotted diagonal is chance.",
+        ),
+        (
+            "roc_log",
+            roc_log_figure,
+            "ROC curves at low false positive rates",
+            (
+                "The same ROC curves with the false positive rate on a log scale, down to one negative window of the "
+                "pooled test scores: the left end is where a detector that runs all day operates. The dotted curve "
+                "is chance."
+            ),
         ),
         (
             "reliability",
@@ -399,7 +523,8 @@ def make_plots(panels: Sequence[Panel], *, max_groups: int = MAX_GROUPS) -> list
             "Positive and negative score histograms",
             (
                 "Test scores of the best combination per split, positives and negatives as separate densities; a "
-                "well separated model puts them at opposite ends."
+                "well separated model puts them at opposite ends. The dashed line is the threshold chosen on "
+                "validation (its mean over folds and seeds)."
             ),
         ),
         (
