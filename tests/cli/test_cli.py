@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hardneg import Dataset
@@ -144,6 +145,16 @@ def test_demo_end_to_end_and_rerun(tmp_path, cli):
     # the bench step: its report, and the printed table of test scores per split
     assert (out / "bench" / "report.html").is_file() and (out / "bench" / "results.parquet").is_file()
     assert "Test scores" in printed and "(best baseline)" in printed
+    # the time split tests every shooter in every seed; its interval still covers new shooters, so it is not zero-wide
+    summary = pd.read_parquet(out / "bench" / "summary.parquet")
+    time_logreg = summary.query("split == 'time' and model == 'logreg' and metric == 'average_precision'")
+    assert len(time_logreg) == 2 and (time_logreg["ci_method"] == "cluster").all()
+    assert ((time_logreg["ci_high"] - time_logreg["ci_low"]) > 0.02).all()
+    assert (time_logreg["n_test_groups"] == 6).all()
+    report = (out / "bench" / "report.md").read_text()
+    for section in ("## Errors by kind of negative", "## At the chosen threshold", "## Per group",
+                    "## Recall at low false-positive rates"):
+        assert section in report
     windows_before = (path / "windows.npy").read_bytes()
     index_before = (path / "index.parquet").read_bytes()
 

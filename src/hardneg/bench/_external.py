@@ -153,7 +153,7 @@ def _read(file: Path, n_windows: int) -> pd.DataFrame:
         )
     out = pd.DataFrame({"window_id": ids.astype(np.int64), "score": score})
     if "fold" in frame.columns:
-        out["fold"] = pd.to_numeric(frame["fold"], errors="coerce").fillna(-1).astype(np.int64)
+        out["fold"] = pd.to_numeric(frame["fold"], errors="coerce").fillna(-1).astype(np.int64).to_numpy()
     if out.duplicated([c for c in ("fold", "window_id") if c in out.columns]).any():
         raise InputError(f"predictions {file}: a window is predicted twice in one fold", parameter="predictions")
     return out

@@ -544,7 +544,7 @@ def run_bench(
             "confidence": intervals.confidence,
             "warnings": intervals.warnings,
         },
-        "window_ms": dataset.meta.get("window_ms"),
+        "window_ms": (dataset.meta.get("parameters") or {}).get("window_ms"),
     }
     # The wall time goes to bench.json only, so the same run writes the same report bytes.
     timings["collected"] = round(time.perf_counter() - started, 2)

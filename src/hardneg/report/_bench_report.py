@@ -34,12 +34,15 @@ from hardneg.report._bench_sections import (
     split_info,
     split_section,
 )
+from hardneg.report._detector import detector_tables
+from hardneg.report._detector_sections import detector_sections
 from hardneg.report._render import Document
 from hardneg.report._trust import MARK, split_trust
 from hardneg.stats import (
     BOOTSTRAP_SEED,
     CONFIDENCE,
     INTERVAL_METRICS,
+    N_BOOTSTRAP,
     N_RESAMPLES,
     BenchIntervals,
     bench_intervals,
@@ -178,6 +181,23 @@ def write_bench_report(
     reference = _reference_split(summary, splits, trust, baselines, meta.get("reference_split"))
     comparison = intervals.compare(reference, list(GAIN_METRICS)) if reference is not None else None
 
+    detector = None
+    if scores is not None:
+        combos = {
+            split: sorted(
+                {
+                    (m, f)
+                    for m, f in summary.loc[summary["split"] == split, ["model", "features"]].itertuples(index=False)
+                    if m not in baselines
+                }
+            )
+            for split in splits
+        }
+        detector = detector_tables(
+            scores, combos, subset=subset, n_resamples=intervals.n_resamples if intervals.ci_method == "cluster" else N_BOOTSTRAP,
+            confidence=confidence, seed=seed, window_ms=meta.get("window_ms"),
+        )  # fmt: skip
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     plot_list = []
@@ -200,6 +220,9 @@ def write_bench_report(
     )  # fmt: skip
     for split in splits:
         split_section(doc, split, summary, gains, trust[split], baselines, split_info(meta, split), subset, paired)
+    if detector is not None:
+        marks = {split: f" {MARK}" if trust[split].untrustworthy else "" for split in splits}
+        detector_sections(doc, detector, splits=splits, trust_marks=marks, best=best)
     plot_section(doc, plot_list, trust, splits)
     details_section(doc, meta)
 
