@@ -311,14 +311,14 @@ class GroupResampler:
         codes = self.codes(groups)
         thresholds = _check_thresholds(metric, thresholds, scores)
         n_groups = len(self.names)
-        values, present = per_seed(metric, y, scores, codes, n_groups, thresholds, np.ones((1, n_groups)))
-        point = _seed_mean(values, present)[0]
-        values, present = per_seed(metric, y, scores, codes, n_groups, thresholds, self.draws)
+        # the original sample is one more draw (every group once): the tables behind it are built once
+        draws = np.vstack([np.ones((1, n_groups)), self.draws])
+        found = _seed_mean(*per_seed(metric, y, scores, codes, n_groups, thresholds, draws))
         tested = ~np.isnan(scores)
         return Resampled(
             metric=metric,
-            value=float(point),
-            statistics=_seed_mean(values, present),
+            value=float(found[0]),
+            statistics=found[1:],
             n_seeds=scores.shape[0],
             n_groups=len(np.unique(codes[tested.any(axis=0)])),
         )
