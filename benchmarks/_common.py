@@ -60,3 +60,21 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + (" (uncommitted changes)" if dirty else "")
+
+
+def measure_table(rows) -> str:
+    """``(measure, value)`` rows as the Markdown table every benchmark prints."""
+    return "| measure | value |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows)
+
+
+def append_results(title: str, command: str, table: str) -> None:
+    """Append a dated section with the machine, the command and ``table`` to ``RESULTS.md``."""
+    import datetime
+    import os
+    import platform
+
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    machine = f"`{platform.platform()}`, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    with RESULTS_MD.open("a") as handle:
+        handle.write(f"\n## {stamp} - {title}\n\n- machine: {machine}\n- command: {command}\n\n{table}\n")
+    print(f"appended to {RESULTS_MD}")

@@ -11,15 +11,12 @@ Targets (issue 3, section 6): 30 seeds x 3 models x 2 feature sets x 3 splits un
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from _common import RESULTS_MD, hardneg_command, timed
+from _common import append_results, hardneg_command, measure_table, timed
 
 
 def main() -> None:
@@ -51,18 +48,15 @@ def main() -> None:
         ("`--jobs 2` wall time", f"{times[2]:.1f} s (target < 120 s: {'meets' if times[2] < 120 else 'misses'})"),
         ("speed-up jobs 2 / jobs 1", f"{ratio:.2f}x (target >= 1.6x: {'meets' if ratio >= 1.6 else 'misses'})"),
     ]
-    table = "| measure | value |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows)
+    table = measure_table(rows)
     print(table)
     if args.record:
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-        machine = f"`{platform.platform()}`, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-        with RESULTS_MD.open("a") as handle:
-            handle.write(
-                f"\n## {stamp} - `hardneg bench` on the demo dataset ({args.seeds} seeds)\n\n- machine: {machine}\n"
-                f"- command: `hardneg bench DEMO/dataset --models logreg,et,mlp --features summary,rich --splits "
-                f"random,group,time --seeds {args.seeds} --jobs N`, fresh output folder each run\n\n{table}\n"
-            )
-        print(f"appended to {RESULTS_MD}")
+        append_results(
+            f"`hardneg bench` on the demo dataset ({args.seeds} seeds)",
+            f"`hardneg bench DEMO/dataset --models logreg,et,mlp --features summary,rich --splits random,group,time "
+            f"--seeds {args.seeds} --jobs N`, fresh output folder each run",
+            table,
+        )
 
 
 if __name__ == "__main__":

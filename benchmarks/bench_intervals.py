@@ -16,17 +16,14 @@ spent computing the intervals themselves is read from the cluster runs.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import shutil
 import statistics
 import subprocess
 import tempfile
 from pathlib import Path
 
-from _common import RESULTS_MD, hardneg_command, timed
+from _common import append_results, hardneg_command, measure_table, timed
 
 
 def main() -> None:
@@ -79,20 +76,16 @@ def main() -> None:
         ("computing the intervals in the cluster runs (bench.json)", f"{listed(interval_seconds)} s"),
         ("`hardneg demo` end to end, default 10 seeds (median)", f"{demo_median:.1f} s (runs: {listed(demo)}; target < 60 s: {'meets' if demo_median < 60 else 'misses'})"),
     ]  # fmt: skip
-    table = "| measure | value |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows)
+    table = measure_table(rows)
     print(table)
     if args.record:
-        stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-        machine = f"`{platform.platform()}`, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-        with RESULTS_MD.open("a") as handle:
-            handle.write(
-                f"\n## {stamp} - intervals over new groups: `hardneg bench --ci-method cluster` vs `seeds`\n\n"
-                f"- machine: {machine}\n- command: `hardneg bench DEMO/dataset --models logreg,et,mlp --features "
-                f"summary,rich --splits random,group,time --seeds {args.seeds} --jobs 2 --ci-method M`, fresh output "
-                f"folder each run, {args.pairs} alternating pairs; then `hardneg demo` {args.demo_runs} times\n\n"
-                f"{table}\n"
-            )
-        print(f"appended to {RESULTS_MD}")
+        append_results(
+            "intervals over new groups: `hardneg bench --ci-method cluster` vs `seeds`",
+            f"`hardneg bench DEMO/dataset --models logreg,et,mlp --features summary,rich --splits random,group,time "
+            f"--seeds {args.seeds} --jobs 2 --ci-method M`, fresh output folder each run, {args.pairs} alternating "
+            f"pairs; then `hardneg demo` {args.demo_runs} times",
+            table,
+        )
 
 
 if __name__ == "__main__":

@@ -265,9 +265,13 @@ def test_bad_input():
         detector_tables(table, COMBOS, window_ms=0)
     with pytest.raises(InputError, match="subset 'holdout'"):
         detector_tables(table, COMBOS, subset="holdout")
-    twice = pd.concat([table, table.iloc[[0]]])
-    with pytest.raises(InputError, match="twice within one seed"):
-        detector_tables(twice, COMBOS)
+    # a window scored in two folds of one seed (repeated splits) counts once, with the mean of its scores
+    twice = pd.concat([table, table.iloc[[0]].assign(score=1.0 - table["score"].iloc[0])])
+    once = table.copy()
+    once.loc[once.index[0], "score"] = 0.5
+    for name in ("confusion", "per_group", "low_fpr"):
+        pd.testing.assert_frame_equal(getattr(detector_tables(twice, COMBOS, n_resamples=20), name),
+                                      getattr(detector_tables(once, COMBOS, n_resamples=20), name))
     # a combination not in the table is skipped
     assert detector_tables(table, {"group": [("nope", "rich")]}).confusion.empty
 

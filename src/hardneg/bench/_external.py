@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from hardneg._schema import PREDICTION_COLUMNS, RESULT_COLUMNS, SCORE_COLUMNS, check_columns
+from hardneg.bench._rows import subset_rows
 from hardneg.errors import InputError
-from hardneg.metrics import choose_threshold, metric_rows
+from hardneg.metrics import choose_threshold
 
 __all__ = ["EXTERNAL_FEATURES", "PREDICTIONS_FILE", "ExternalModel", "external_part", "find_external_models"]
 
@@ -207,21 +208,7 @@ def external_part(
             notes.append(f"{file}: fold {fold} has no usable validation predictions; threshold {DEFAULT_THRESHOLD}")
         for subset, part in rows.groupby("subset", sort=True):
             ids, score = part["window_id"].to_numpy(), part["score"].to_numpy()
-            for metric, value in metric_rows(labels[ids], score, threshold).items():
-                results.append({**keys, "fold": int(fold), "subset": subset, "metric": metric, "value": float(value)})
-            scores.append(
-                pd.DataFrame(
-                    {
-                        **{key: [value] * len(ids) for key, value in keys.items()},
-                        "fold": np.full(len(ids), int(fold)),
-                        "subset": subset,
-                        "window_id": ids,
-                        "label": labels[ids],
-                        "group": groups[ids],
-                        "kind": kinds[ids],
-                        "score": score,
-                        "threshold": np.full(len(ids), float(threshold)),
-                    }
-                )
-            )
+            found, table = subset_rows(keys, fold, subset, ids, score, threshold, labels, groups, kinds)
+            results += found
+            scores.append(table)
     return pd.DataFrame(results, columns=list(RESULT_COLUMNS)), pd.concat(scores)[list(SCORE_COLUMNS)], notes

@@ -19,6 +19,7 @@ from hardneg._schema import RESULT_COLUMNS as _RESULT_COLUMNS
 from hardneg._schema import SCORE_COLUMNS as _SCORE_COLUMNS
 from hardneg._validation import Options, validate_value
 from hardneg.bench._external import EXTERNAL_FEATURES, external_part, find_external_models
+from hardneg.bench._rows import subset_rows
 from hardneg.bench._user import (
     WINDOWS_INPUT,
     compute_user_features,
@@ -32,7 +33,7 @@ from hardneg.bench._user import (
 from hardneg.dataset import Dataset
 from hardneg.errors import InputError
 from hardneg.features import FEATURE_SETS, compute_features
-from hardneg.metrics import choose_threshold, metric_rows
+from hardneg.metrics import choose_threshold
 from hardneg.models import BASELINES, MODELS, make_model
 from hardneg.split import STRATEGIES, load_split, make_split, saved_split_names
 from hardneg.stats import CI_METHODS, bench_intervals
@@ -163,23 +164,9 @@ def _fit_and_score(
         if not np.isfinite(threshold):  # validation held one class: no F1 to maximise
             threshold = 0.5
         for subset, (ids, score) in subset_scores.items():
-            for metric, value in metric_rows(labels[ids], score, threshold).items():
-                results.append({**keys, "fold": int(fold), "subset": subset, "metric": metric, "value": float(value)})
-            scores.append(
-                pd.DataFrame(
-                    {
-                        **{key: [value] * len(ids) for key, value in keys.items()},
-                        "fold": np.full(len(ids), int(fold)),
-                        "subset": subset,
-                        "window_id": ids,
-                        "label": labels[ids],
-                        "group": groups[ids],
-                        "kind": kinds[ids],
-                        "score": score,
-                        "threshold": np.full(len(ids), float(threshold)),
-                    }
-                )
-            )
+            found, table = subset_rows(keys, fold, subset, ids, score, threshold, labels, groups, kinds)
+            results += found
+            scores.append(table)
     return results, scores
 
 

@@ -35,7 +35,7 @@ from sklearn.metrics import roc_curve
 from hardneg._schema import NEGATIVE_KINDS, SCORE_KEY_COLUMNS, check_columns
 from hardneg._validation import Interval, validate_value
 from hardneg.errors import InputError
-from hardneg.stats import CONFIDENCE, N_BOOTSTRAP, GroupResampler
+from hardneg.stats import CONFIDENCE, N_BOOTSTRAP, GroupResampler, seed_matrix
 
 __all__ = [
     "CONFUSION_COLUMNS",
@@ -136,29 +136,9 @@ class _Combo:
             return self.tested & (self.scores >= self.thresholds)
 
 
-def _pivot(combo: pd.DataFrame, key: tuple) -> _Combo:
-    seeds = np.unique(combo["seed"].to_numpy())
-    windows, where = np.unique(combo["window_id"].to_numpy(), return_index=True)
-    rows = np.searchsorted(seeds, combo["seed"].to_numpy())
-    columns = np.searchsorted(windows, combo["window_id"].to_numpy())
-    cells = rows * len(windows) + columns
-    if len(np.unique(cells)) != len(cells):
-        raise InputError(
-            f"scores: {' · '.join(map(str, key))} scores a window twice within one seed; "
-            "each seed's test rows must name each window once",
-            parameter="scores",
-        )
-    matrix = np.full((len(seeds), len(windows)), np.nan)
-    matrix[rows, columns] = combo["score"].to_numpy(dtype=np.float64)
-    thresholds = None
-    if "threshold" in combo.columns:
-        values = combo["threshold"].to_numpy(dtype=np.float64)
-        if np.isfinite(values).all():
-            thresholds = np.full(matrix.shape, np.nan)
-            thresholds[rows, columns] = values
-    labels = combo["label"].to_numpy()[where]
-    kinds = combo["kind"].astype(str).to_numpy()[where] if "kind" in combo.columns else None
-    return _Combo(labels.astype(bool), combo["group"].astype(str).to_numpy()[where], kinds, matrix, thresholds)
+def _pivot(combo: pd.DataFrame) -> _Combo:
+    found = seed_matrix(combo)
+    return _Combo(found.y.astype(bool), found.groups, found.kinds, found.scores, found.thresholds)
 
 
 def _check(scores, combos, subset, window_ms) -> pd.DataFrame:
@@ -393,7 +373,7 @@ def detector_tables(
             rows = index.get(key)
             if rows is None:
                 continue
-            combo = _pivot(tested.iloc[rows], key)
+            combo = _pivot(tested.iloc[rows])
             kinds += _kind_rows(key, combo, resampler, confidence)
             confusion.append(_confusion_row(key, combo, window_ms))
             found = pd.DataFrame(_group_rows(key, combo), columns=list(PER_GROUP_COLUMNS))

@@ -45,7 +45,15 @@ from hardneg.stats._cluster import (
     cluster_bootstrap,
     paired_cluster_bootstrap,
 )
-from hardneg.stats._intervals import CI_METHODS, INTERVAL_METRICS, SUMMARY_COLUMNS, BenchIntervals, bench_intervals
+from hardneg.stats._intervals import (
+    CI_METHODS,
+    INTERVAL_METRICS,
+    SUMMARY_COLUMNS,
+    BenchIntervals,
+    SeedMatrix,
+    bench_intervals,
+    seed_matrix,
+)
 from hardneg.stats._summary import (
     KEY_COLUMNS,
     baseline_gains,
@@ -75,6 +83,7 @@ __all__ = [
     "ClusterInterval",
     "GroupResampler",
     "Resampled",
+    "SeedMatrix",
     "baseline_gains",
     "baseline_gains_checked",
     "bench_intervals",
@@ -91,6 +100,7 @@ __all__ = [
     "metric_interval",
     "paired_cluster_bootstrap",
     "point_metric",
+    "seed_matrix",
     "summarize_checked",
     "summarize_results",
     "wilson_interval",

@@ -52,7 +52,15 @@ from hardneg.stats._bootstrap import BOOTSTRAP_SEED, CONFIDENCE, N_BOOTSTRAP, N_
 from hardneg.stats._cluster import MIN_GROUPS, GroupResampler, Resampled
 from hardneg.stats._summary import baseline_gains_checked, check_results, compare_splits_checked, summarize_checked
 
-__all__ = ["CI_METHODS", "INTERVAL_METRICS", "SUMMARY_COLUMNS", "BenchIntervals", "bench_intervals"]
+__all__ = [
+    "CI_METHODS",
+    "INTERVAL_METRICS",
+    "SUMMARY_COLUMNS",
+    "BenchIntervals",
+    "SeedMatrix",
+    "bench_intervals",
+    "seed_matrix",
+]
 
 #: ``cluster``: resample the test groups, and seeds (the default); ``seeds``: the mean over seeds x folds only
 CI_METHODS = ("cluster", "seeds")
@@ -230,7 +238,8 @@ def bench_intervals(
     found: dict[tuple, Resampled] = {}
     rows = []
     for (split, model, features), combo in tested.groupby(_COMBO, sort=True):
-        y, matrix, thresholds, groups = _pivot(combo)
+        pivot = seed_matrix(combo)
+        y, matrix, thresholds, groups = pivot.y, pivot.scores, pivot.thresholds, pivot.groups
         for metric in metrics:
             kernel, threshold = INTERVAL_METRICS[metric]
             if threshold == "val":
@@ -253,30 +262,70 @@ def bench_intervals(
     return BenchIntervals(summary, "cluster", covers, warnings, confidence, n_resamples, resampler, found, None, seed)
 
 
-def _pivot(combo: pd.DataFrame):
-    """One row per seed, one column per window tested by any seed (NaN where the seed did not test it).
+@dataclass(frozen=True)
+class SeedMatrix:
+    """One combination's test scores as one row per seed and one column per window any seed tested.
+
+    Attributes
+    ----------
+    window_id : ndarray (n_windows,)
+    y : ndarray of int (n_windows,)
+    groups : ndarray of str (n_windows,)
+    kinds : ndarray of str or None
+        The ``kind`` column where the table has one.
+    seeds : ndarray (n_seeds,)
+    scores : ndarray (n_seeds, n_windows)
+        NaN where the seed did not test the window.
+    thresholds : ndarray (n_seeds, n_windows) or None
+        Each tested window's fold threshold; None where the table has none for some window.
+    """
+
+    window_id: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    kinds: np.ndarray | None
+    seeds: np.ndarray
+    scores: np.ndarray
+    thresholds: np.ndarray | None
+
+
+def seed_matrix(rows: pd.DataFrame) -> SeedMatrix:
+    """Pivot one combination's rows of ``scores.parquet`` (one subset) into a :class:`SeedMatrix`.
 
     A window scored in several folds of one seed (repeated splits) gets the mean of its scores and thresholds.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"seed": [0, 0, 1], "window_id": [4, 7, 7], "label": [1, 0, 0], "group": "p1",
+    ...                      "score": [0.9, 0.2, 0.4], "threshold": 0.5})
+    >>> found = seed_matrix(rows)
+    >>> found.window_id.tolist(), found.scores.tolist()
+    ([4, 7], [[0.9, 0.2], [nan, 0.4]])
     """
-    if combo.duplicated(["seed", "window_id"]).any():
-        first = combo.drop_duplicates(["seed", "window_id"]).set_index(["seed", "window_id"])
-        means = combo.groupby(["seed", "window_id"], sort=True)[
-            ["score", "threshold"] if "threshold" in combo else ["score"]
-        ].mean()
-        combo = first.drop(columns=means.columns).join(means).reset_index()
-    seeds = np.unique(combo["seed"].to_numpy())
-    windows, where = np.unique(combo["window_id"].to_numpy(), return_index=True)
-    rows = np.searchsorted(seeds, combo["seed"].to_numpy())
-    columns = np.searchsorted(windows, combo["window_id"].to_numpy())
+    if rows.duplicated(["seed", "window_id"]).any():
+        first = rows.drop_duplicates(["seed", "window_id"]).set_index(["seed", "window_id"])
+        columns = ["score", "threshold"] if "threshold" in rows else ["score"]
+        means = rows.groupby(["seed", "window_id"], sort=True)[columns].mean()
+        rows = first.drop(columns=means.columns).join(means).reset_index()
+    seeds = np.unique(rows["seed"].to_numpy())
+    windows, where = np.unique(rows["window_id"].to_numpy(), return_index=True)
+    at = (np.searchsorted(seeds, rows["seed"].to_numpy()), np.searchsorted(windows, rows["window_id"].to_numpy()))
     matrix = np.full((len(seeds), len(windows)), np.nan)
-    matrix[rows, columns] = combo["score"].to_numpy(dtype=np.float64)
+    matrix[at] = rows["score"].to_numpy(dtype=np.float64)
     thresholds = None
-    if "threshold" in combo.columns and combo["threshold"].notna().all():
+    if "threshold" in rows.columns and np.isfinite(rows["threshold"].to_numpy(dtype=np.float64)).all():
         thresholds = np.full(matrix.shape, np.nan)
-        thresholds[rows, columns] = combo["threshold"].to_numpy(dtype=np.float64)
-    y = combo["label"].to_numpy()[where].astype(np.int64)
-    groups = combo["group"].astype(str).to_numpy()[where]
-    return y, matrix, thresholds, groups
+        thresholds[at] = rows["threshold"].to_numpy(dtype=np.float64)
+    kinds = rows["kind"].astype(str).to_numpy()[where] if "kind" in rows.columns else None
+    return SeedMatrix(
+        window_id=windows,
+        y=rows["label"].to_numpy()[where].astype(np.int64),
+        groups=rows["group"].astype(str).to_numpy()[where],
+        kinds=kinds,
+        seeds=seeds,
+        scores=matrix,
+        thresholds=thresholds,
+    )
 
 
 def _seed_intervals(tested, results, subset, metrics, confidence, n_resamples, seed, warnings) -> BenchIntervals:
