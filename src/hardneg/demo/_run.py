@@ -18,7 +18,7 @@ from hardneg.errors import InputError
 #: A file that marks a folder as the demo's own, so a second run may replace it.
 MARKER = ".hardneg-demo"
 
-#: The seed report's exporter settings, minus the 8x multiplier the small world cannot feed.
+#: A shooting-analytics exporter's settings, minus the 8x multiplier the small world cannot feed.
 DEMO_CONFIG = dict(
     lead_ms=100.0,
     window_ms=500.0,
