@@ -84,7 +84,8 @@ DEPLOYMENT_LINES = {
 
 # ---------------------------------------------------------------- window kinds
 #: ``kind`` values of a dataset's windows
-KINDS = ("pos", "near", "far", "uniform", "hard")
+#: ``labelled``: a negative anchored on a labelled look-alike event (another beat type, another species' call)
+KINDS = ("pos", "near", "far", "uniform", "hard", "labelled")
 NEGATIVE_KINDS = KINDS[1:]
 
 #: the chance-level baselines every benchmark fits beside the models
@@ -104,6 +105,7 @@ INDEX_COLUMNS = (
     "event_t_ms",
     "motion",
     "start_sample",
+    "event_label",
 )
 #: a saved split
 SPLIT_COLUMNS = ("fold", "window_id", "subset", "copies")

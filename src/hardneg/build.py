@@ -13,7 +13,15 @@ from hardneg._progress import ProgressReporter
 from hardneg._validation import Interval, validate_value
 from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerprint_in_background
 from hardneg.errors import InputError
-from hardneg.io import Recording, format_of, read_audio_recordings, read_events_csv, read_sensor_logs, read_wfdb_records
+from hardneg.io import (
+    Recording,
+    format_of,
+    read_audio_recordings,
+    read_events_csv,
+    read_sensor_logs,
+    read_wfdb_records,
+    select_events,
+)
 from hardneg.sample import SamplingConfig, sample_windows, write_sampled
 
 
@@ -30,6 +38,9 @@ class InputOptions:
     events: str | Path | None = None
     event_col: str | None = None
     event_symbols: tuple[str, ...] | None = None
+    event_labels: tuple[str, ...] | None = None
+    negative_labels: tuple[str, ...] | None = None
+    negative_symbols: tuple[str, ...] | None = None
     annotation_ext: str = "atr"
     resample_hz: float | None = None
     sort_time: bool = False
@@ -37,7 +48,7 @@ class InputOptions:
 
     def to_dict(self) -> dict:
         values = dict(self.__dict__)
-        for key in ("channels", "event_symbols"):
+        for key in ("channels", "event_symbols", "event_labels", "negative_labels", "negative_symbols"):
             if values[key] is not None:
                 values[key] = list(values[key])
         if values["groups"] is not None and not isinstance(values["groups"], (str, Path)):
@@ -112,9 +123,17 @@ def read_inputs(
     elif wfdb_paths:
         if options.events is None and not options.event_symbols:
             raise InputError("WFDB records need --event-symbols (e.g. V) or --events to say what the events are")
+        if options.negative_symbols and not options.event_symbols:
+            raise InputError(
+                "negative_symbols needs --event-symbols too: say which annotations are the events",
+                parameter="negative_symbols",
+            )
+        symbols = None
+        if options.event_symbols:
+            symbols = tuple(dict.fromkeys([*options.event_symbols, *(options.negative_symbols or ())]))
         recordings, events = read_wfdb_records(
             wfdb_paths,
-            event_symbols=options.event_symbols,
+            event_symbols=symbols,
             annotation_extension=options.annotation_ext,
             channels=options.channels,
             groups=options.groups,
@@ -144,6 +163,25 @@ def read_inputs(
         )
     if options.events is not None:
         events = read_events_csv(options.events, recordings)
+    if (options.negative_symbols or options.event_labels or options.negative_labels) and events is not None:
+        if options.negative_symbols and (options.event_labels or options.negative_labels):
+            raise InputError(
+                "negative_symbols (WFDB annotations) and event_labels/negative_labels (an events file) do not mix",
+                parameter="negative_symbols",
+            )
+        if options.negative_symbols and options.events is None:
+            events = select_events(
+                events,
+                positive_labels=options.event_symbols,
+                negative_labels=options.negative_symbols,
+                source="symbols",
+            )
+        else:
+            events = select_events(
+                events, positive_labels=options.event_labels, negative_labels=options.negative_labels
+            )
+    elif options.negative_symbols:
+        raise InputError("negative_symbols applies to WFDB records", parameter="negative_symbols")
     return recordings, events
 
 

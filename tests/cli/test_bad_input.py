@@ -116,8 +116,9 @@ def case_missing_events_file(world):
 
 
 def case_unknown_recording_in_events(world):
-    world.events.write_text("recording,t_ms\ns1,5000\ns2,8000\ns7,9000\n")
-    return [*world.logs, "--events", world.events], ["events.csv", "line 4", "'s7'"]
+    # events on recordings that are not inputs are skipped with a warning; none on any input is an error
+    world.events.write_text("recording,t_ms\ns7,5000\ns8,8000\ns7,9000\n")
+    return [*world.logs, "--events", world.events], ["events.csv", "line 2", "'s7'", "no event is on one of the inputs"]
 
 
 def case_non_numeric_event_time(world):
@@ -430,3 +431,14 @@ def test_nan_only_in_a_non_channel_column_is_harmless(world, cli):
     meta = json.loads((out / "meta.json").read_text())
     assert meta["channels"] == ["ax", "ay", "az", "gx", "gy", "gz"]
     assert meta["counts"]["candidates"]["removed"]["contains_nan"] == 0
+
+
+def test_events_of_other_recordings_are_skipped_with_one_warning(world, cli):
+    """Two of the logs with the full events file: the others' events are counted in one warning line."""
+    world.events.write_text("recording,t_ms\ns1,5000\ns2,8000\ns7,9000\ns7,12000\n")
+    result = cli("sample", *world.logs, "--events", world.events, "--out", world.root / "out", "-q", cwd=world.root)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stderr.split())  # the console wraps long lines
+    assert text.count("not among the inputs") == 1
+    assert "2 events on 1 recording that is not among the inputs (s7) were skipped" in text
+    assert text.startswith("warning:") or " warning:" in text

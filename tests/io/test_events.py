@@ -68,17 +68,23 @@ def test_parquet_events(tmp_path):
 
 
 @pytest.mark.parametrize("bad_row", [0, 2, 5])
-def test_unknown_recording_names_the_line_and_the_id(tmp_path, bad_row):
+def test_events_of_an_unknown_recording_are_skipped_and_counted(tmp_path, bad_row):
+    """A subset of the recordings with the full events file: the others' events are set aside with a warning."""
     ids = ["s1", "s2", "s1", "100", "s2", "s1"]
     ids[bad_row] = "s9"
     text = "recording,t_ms\n" + "".join(f"{rid},{100 * i}\n" for i, rid in enumerate(ids))
+    events = read_events_csv(write(tmp_path, text), RECORDINGS)
+    assert "s9" not in set(events["recording"]) and len(events) == 5
+    assert bad_row not in set(events["event_id"])  # event ids stay the file's rows
+    (warning,) = events.attrs["warnings"]
+    assert "events.csv" in warning and "1 event on 1 recording that is not among the inputs (s9)" in warning
+
+
+def test_events_on_no_input_at_all_are_refused(tmp_path):
     with pytest.raises(InputError) as info:
-        read_events_csv(write(tmp_path, text), RECORDINGS)
+        read_events_csv(write(tmp_path, "recording,t_ms\ns9,100\ns8,200\n"), RECORDINGS)
     message = str(info.value)
-    assert "events.csv" in message
-    assert f"line {bad_row + 2}" in message
-    assert "'s9'" in message
-    assert "\n" not in message
+    assert "events.csv" in message and "line 2" in message and "'s9'" in message and "\n" not in message
 
 
 def test_non_numeric_t_ms_names_the_line(tmp_path):

@@ -9,7 +9,7 @@ import typer
 
 from hardneg.cli.common import Quiet, choices
 from hardneg.io import TIME_UNITS
-from hardneg.sample import ALIGNMENTS, EDGE_MODES, NEGATIVE_STRATEGIES
+from hardneg.sample import ALIGNMENTS, EDGE_MODES, LABELLED_SCOPES, NEGATIVE_STRATEGIES
 
 STRATEGIES = tuple(NEGATIVE_STRATEGIES)  # the registry's names, in its order
 
@@ -20,6 +20,7 @@ POSITIVES = "Positive windows"
 NEGATIVES = "Negative windows"
 DRAWS = "Negative draws"
 MOTION = "Motion"
+LABELLED = "Labelled negatives"
 HARD = "Hard negatives"
 OUTPUT = "Output"
 
@@ -48,6 +49,30 @@ def sample(
     event_symbols: Annotated[
         str | None,
         typer.Option(help="WFDB annotation symbols that are events, comma-separated (e.g. V).", rich_help_panel=INPUT),
+    ] = None,
+    event_labels: Annotated[
+        str | None,
+        typer.Option(
+            help="Labels (the events file's label column) that are positives, comma-separated. Default: every event "
+            "whose label is not in --negative-labels.",
+            rich_help_panel=INPUT,
+        ),
+    ] = None,
+    negative_labels: Annotated[
+        str | None,
+        typer.Option(
+            help="Labels of look-alike events (another beat type, another species' call, an aiming hold without a "
+            "shot) that each give a negative window aligned like a positive: kind=labelled.",
+            rich_help_panel=INPUT,
+        ),
+    ] = None,
+    negative_symbols: Annotated[
+        str | None,
+        typer.Option(
+            help="WFDB annotation symbols of look-alike beats that give labelled negatives (e.g. N,L,R,A); "
+            "with --event-symbols for the positives.",
+            rich_help_panel=INPUT,
+        ),
     ] = None,
     annotation_ext: Annotated[str, typer.Option(help="WFDB annotation file suffix.", rich_help_panel=INPUT)] = "atr",
     time_col: Annotated[str, typer.Option(help="Timestamp column of the logs.", rich_help_panel=INPUT)] = "t_ms",
@@ -204,6 +229,30 @@ def sample(
     accel_cols: Annotated[
         str | None, typer.Option(help="Accelerometer x,y,z columns (default ax,ay,az).", rich_help_panel=MOTION)
     ] = None,
+    labelled_neg_max: Annotated[
+        int | None,
+        typer.Option(
+            help="At most this many labelled negatives (see --labelled-neg-scope), drawn with --seed. Default: all.",
+            rich_help_panel=LABELLED,
+        ),
+    ] = None,
+    labelled_neg_scope: Annotated[
+        str,
+        typer.Option(
+            metavar="<scope>",
+            help=f"What --labelled-neg-max caps: {' or '.join(LABELLED_SCOPES)} (the whole dataset or each recording).",
+            rich_help_panel=LABELLED,
+        ),
+    ] = "total",
+    labelled_avoid_positives: Annotated[
+        bool,
+        typer.Option(
+            "--labelled-avoid-positives",
+            help="Drop labelled negatives whose window overlaps a positive's window or exclusion zone (by default "
+            "they are kept: a beat next to the event is still a beat).",
+            rich_help_panel=LABELLED,
+        ),
+    ] = False,
     hard_negatives: Annotated[
         Path | None,
         typer.Option(help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=HARD),

@@ -8,7 +8,7 @@ holds and where windows lie.
 """
 
 from hardneg.io._audio import channel_indices, import_soundfile, read_audio_recordings
-from hardneg.io._events import EVENT_COLUMNS, read_events_csv
+from hardneg.io._events import EVENT_COLUMNS, read_events_csv, select_events
 from hardneg.io._formats import FORMATS, format_of, register_format, suffixes_of
 from hardneg.io._groups import read_groups_csv
 from hardneg.io._images import JPEG_SUFFIXES, image_files, load_rgb, read_image
@@ -36,6 +36,7 @@ __all__ = [
     "plan_windows",
     "read_audio_recordings",
     "read_events_csv",
+    "select_events",
     "read_frames",
     "read_groups_csv",
     "read_image",

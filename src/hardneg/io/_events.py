@@ -15,6 +15,8 @@ from hardneg.errors import InputError
 from hardneg.io._recording import Recording
 from hardneg.io._tables import column_as_float, describe_row, read_table, require_columns
 
+__all__ = ["EVENT_COLUMNS", "empty_events", "read_events_csv", "rising_edges", "select_events"]
+
 EVENT_COLUMNS = list(_EVENT_COLUMNS)
 
 
@@ -85,14 +87,14 @@ def read_events_csv(path: str | Path, recordings: Sequence[Recording]) -> pd.Dat
         raise InputError(f"{path}: end_ms {end_ms[row]:g} is before t_ms {t_ms[row]:g} at {describe_row(path, row)}")
     known = {r.id for r in recordings}
     unknown = ~np.isin(recording.astype(str), np.array(sorted(known), dtype=str))
-    if unknown.any():
-        row = int(np.flatnonzero(unknown)[0])
-        shown = ", ".join(sorted(known)[:8]) + (", ..." if len(known) > 8 else "")
+    shown = ", ".join(sorted(known)[:8]) + (", ..." if len(known) > 8 else "")
+    if unknown.all():
         raise InputError(
-            f"{path}: recording {recording[row]!r} at {describe_row(path, row)} is not among the inputs ({shown}); "
-            "fix the id (it must equal a log's file stem or --recording-col value) or add its log"
+            f"{path}: no event is on one of the inputs (first: recording {recording[0]!r} at "
+            f"{describe_row(path, 0)}; inputs: {shown}); the recording ids must equal the logs' file stems or "
+            "--recording-col values"
         )
-    return pd.DataFrame(
+    events = pd.DataFrame(
         {
             "recording": pd.Series(recording.astype(str), dtype=object),
             "t_ms": t_ms,
@@ -101,6 +103,76 @@ def read_events_csv(path: str | Path, recordings: Sequence[Recording]) -> pd.Dat
             "event_id": np.arange(len(t_ms), dtype=np.int64),
         }
     )
+    if unknown.any():
+        # A subset of the recordings with the full events file is common: their events are set aside, counted.
+        others = sorted(set(recording[unknown].astype(str)))
+        named = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        events = events[~unknown].reset_index(drop=True)
+        n = int(unknown.sum())
+        skipped = (
+            f"{n} event{'s' if n != 1 else ''} on {len(others)} recording{'s' if len(others) != 1 else ''} that "
+            f"{'are' if len(others) != 1 else 'is'} not among the inputs ({named})"
+        )
+        events.attrs["warnings"] = [f"{path}: {skipped} were skipped"]
+    return events
+
+
+def select_events(
+    events: pd.DataFrame,
+    *,
+    positive_labels: Sequence[str] | None = None,
+    negative_labels: Sequence[str] | None = None,
+    source: str = "events",
+) -> pd.DataFrame:
+    """Mark which events are positives and which are labelled look-alikes (negatives); drop the rest.
+
+    Parameters
+    ----------
+    events : DataFrame
+        ``recording, t_ms, end_ms, label, event_id``.
+    positive_labels : sequence of str, optional
+        Labels of the positive events; by default every event whose label is not a negative label.
+    negative_labels : sequence of str, optional
+        Labels of events that anchor ``labelled`` negatives (another beat type, another species' call).
+    source : str
+        How the labels are named on the command line, for messages (``events`` or ``symbols``).
+
+    Returns
+    -------
+    DataFrame
+        The kept events with a boolean column ``negative``; ``attrs["warnings"]`` names requested labels
+        that no event carries.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"recording": "r1", "t_ms": [1.0, 2.0, 3.0], "end_ms": [1.0, 2.0, 3.0],
+    ...                        "label": ["V", "N", "A"], "event_id": [0, 1, 2]})
+    >>> select_events(events, positive_labels=["V"], negative_labels=["N"])[["label", "negative"]].values.tolist()
+    [['V', False], ['N', True]]
+    """
+    warnings = list(events.attrs.get("warnings", []))
+    positive = tuple(positive_labels or ())
+    negative = tuple(negative_labels or ())
+    parameter = "negative_symbols" if source == "symbols" else "negative_labels"
+    both = sorted(set(positive) & set(negative))
+    if both:
+        raise InputError(
+            f"{parameter}: {both[0]!r} is also a positive label; a label is either an event or a look-alike",
+            parameter=parameter,
+        )
+    labels = events["label"].astype(object).where(events["label"].notna(), None).to_numpy(dtype=object)
+    as_text = np.array(["" if value is None else str(value) for value in labels], dtype=object)
+    is_negative = np.isin(as_text, list(negative)) if negative else np.zeros(len(events), dtype=bool)
+    is_positive = np.isin(as_text, list(positive)) if positive else ~is_negative
+    present = set(as_text.tolist())
+    missing = [label for label in (*positive, *negative) if label not in present]
+    if missing and len(events):
+        warnings.append(f"no event is labelled {', '.join(map(repr, missing))}")
+    kept = events[is_positive | is_negative].copy()
+    kept["negative"] = is_negative[is_positive | is_negative]
+    kept = kept.reset_index(drop=True)
+    kept.attrs["warnings"] = warnings
+    return kept
 
 
 def _event_times(table: pa.Table, name: str, path: Path) -> np.ndarray:

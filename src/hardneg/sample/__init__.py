@@ -9,7 +9,7 @@ dataset directory.
 ['far', 'mixed', 'near', 'uniform']
 """
 
-from hardneg.sample._config import ALIGNMENTS, EDGE_MODES, SamplingConfig
+from hardneg.sample._config import ALIGNMENTS, EDGE_MODES, LABELLED_SCOPES, SamplingConfig
 from hardneg.sample._hard import HardNegatives
 from hardneg.sample._motion import WindowStatistics, motion_scores
 from hardneg.sample._negatives import NEGATIVE_POOLS, NEGATIVE_STRATEGIES, NegativePool, NegativeStrategy
@@ -26,6 +26,7 @@ from hardneg.sample._writer import sampled_meta, write_sampled
 __all__ = [
     "ALIGNMENTS",
     "EDGE_MODES",
+    "LABELLED_SCOPES",
     "INDEX_COLUMNS",
     "KINDS",
     "NEGATIVE_POOLS",

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from numbers import Real
+from numbers import Integral, Real
 from typing import ClassVar
 
 from hardneg._validation import Constraint, Interval, Options, Sequence, validate_params
 from hardneg.sample._negatives import NEGATIVE_STRATEGIES
 
-__all__ = ["ALIGNMENTS", "EDGE_MODES", "SamplingConfig"]
+__all__ = ["ALIGNMENTS", "EDGE_MODES", "LABELLED_SCOPES", "SamplingConfig"]
 
 ALIGNMENTS = ("end", "center")
 EDGE_MODES = ("none", "start", "end", "all")
+#: what ``labelled_neg_max`` caps: the labelled negatives of the whole dataset, or of each recording
+LABELLED_SCOPES = ("total", "recording")
 
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 _NON_NEGATIVE = Interval(Real, 0, None, closed="left")
@@ -65,6 +67,9 @@ class SamplingConfig:
     motion_accel_weight: float = 0.1
     gyro_cols: tuple[str, ...] | None = None
     accel_cols: tuple[str, ...] | None = None
+    labelled_neg_max: int | None = None
+    labelled_neg_scope: str = "total"
+    labelled_avoid_positives: bool = False
 
     #: What each field accepts (``hardneg._validation``); a violation names the field.
     _parameter_constraints: ClassVar[dict] = {
@@ -88,6 +93,8 @@ class SamplingConfig:
         "motion_accel_weight": [_NON_NEGATIVE],
         "gyro_cols": [None, Sequence(_ColumnName(), length=3)],
         "accel_cols": [None, Sequence(_ColumnName(), length=3)],
+        "labelled_neg_max": [None, Interval(Integral, 0, None, closed="left")],
+        "labelled_neg_scope": [Options(LABELLED_SCOPES)],
     }
 
     def __post_init__(self):

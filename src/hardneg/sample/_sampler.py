@@ -15,7 +15,7 @@ from hardneg._validation import check_seed
 from hardneg._validation import rng as make_rng
 from hardneg.errors import InputError
 from hardneg.io import EVENT_COLUMNS, SAMPLE_TOLERANCE, Recording, samples_per_window
-from hardneg.sample._candidates import CandidatePool, event_geometry, filter_candidates
+from hardneg.sample._candidates import CandidatePool, EventGeometry, event_geometry, filter_candidates
 from hardneg.sample._config import SamplingConfig
 from hardneg.sample._draw import SeparationGuard, draw_with_replacement, draw_without_replacement
 from hardneg.sample._hard import HardNegatives, hard_windows
@@ -138,6 +138,7 @@ class WindowSampler:
         extra = [recording for recording in (hard.recordings if hard else []) if recording.id not in known]
         rate, length, warnings = check_recordings([*recordings, *extra], config.window_ms)
         events = check_events(events, recordings)
+        warnings = [*warnings, *events.attrs.get("warnings", [])]
         generator = make_rng(seed)
         return _sample(recordings, events, config, rate, length, generator, warnings, resolve(progress), hard, extra)
 
@@ -218,7 +219,10 @@ def check_recordings(recordings: Sequence[Recording], window_ms: float) -> tuple
 def check_events(events: pd.DataFrame, recordings: Sequence[Recording]) -> pd.DataFrame:
     """The events table with its standard columns, on known recordings, sorted per recording by time."""
     check_columns(events, ("recording", "t_ms"), "events table")
+    warnings = list(events.attrs.get("warnings", []))
     events = events.copy()
+    # ``negative``: a labelled look-alike that anchors a ``labelled`` negative (see hardneg.io.select_events)
+    events["negative"] = events["negative"].astype(bool) if "negative" in events.columns else False
     if "end_ms" not in events.columns:
         events["end_ms"] = events["t_ms"]
     if "label" not in events.columns:
@@ -232,7 +236,10 @@ def check_events(events: pd.DataFrame, recordings: Sequence[Recording]) -> pd.Da
         raise InputError(f"events name recording(s) {', '.join(unknown[:5])} that are not among the inputs")
     events["t_ms"] = events["t_ms"].astype(np.float64)
     events["end_ms"] = np.fmax(events["end_ms"].astype(np.float64), events["t_ms"])
-    return events[EVENT_COLUMNS].sort_values(["recording", "t_ms", "event_id"], kind="stable").reset_index(drop=True)
+    checked = events[[*EVENT_COLUMNS, "negative"]].sort_values(["recording", "t_ms", "event_id"], kind="stable")
+    checked = checked.reset_index(drop=True)
+    checked.attrs["warnings"] = warnings
+    return checked
 
 
 def _candidate_starts(recording: Recording, n_starts: int, hop_ms: float | None) -> np.ndarray | None:
@@ -273,9 +280,17 @@ def _sample(
 ) -> SampledWindows:
     report = _empty_report(recordings)
     report["warnings"] = list(warnings)
+    all_events = events
+    labelled_events = events[events["negative"].to_numpy()]
+    events = events[~events["negative"].to_numpy()]
     report["events"]["total"] = len(events)
     events_by_recording = {key: frame for key, frame in events.groupby("recording", sort=False)}
+    labelled_by_recording = {key: frame for key, frame in labelled_events.groupby("recording", sort=False)}
+    if len(labelled_events):
+        report["labelled"] = {key: 0 for key in LABELLED_COUNTS}
+        report["labelled"]["events"] = len(labelled_events)
     positives: list[dict] = []
+    labelled: list[dict] = []
     candidates: list[dict] = []
 
     for recording_index, recording in enumerate(
@@ -289,6 +304,8 @@ def _sample(
         if n_samples < max(length, 2):
             report["recordings_too_short"].append(recording.id)
             report["events"]["outside_recording"] += len(t_ms)
+            if recording.id in labelled_by_recording:
+                report["labelled"]["outside_recording"] += len(labelled_by_recording[recording.id])
             continue
         statistics = WindowStatistics(
             recording,
@@ -315,6 +332,14 @@ def _sample(
                 report["events"],
             )
         )
+
+        if recording.id in labelled_by_recording:
+            labelled.append(
+                _labelled_windows(
+                    recording, recording_index, labelled_by_recording[recording.id], geometry, length,
+                    motion_by_start, nan_free_by_start, config, report["labelled"],
+                )
+            )  # fmt: skip
 
         # Candidate negatives: windows starting on a sample, filtered in a fixed, reported order.
         starts = _candidate_starts(recording, n_starts, config.neg_candidate_hop_ms)
@@ -351,7 +376,10 @@ def _sample(
     extra_parts = []
     if hard is not None:
         extra_parts, report["hard"] = hard_windows(all_recordings, hard, events, config, length)
-    index = _build_index(all_recordings, positive, candidate, negatives, config, extra_parts)
+    if labelled:
+        # drawn after every other kind, so that adding look-alikes leaves the other draws as they were
+        extra_parts.append(_cap_labelled(_concatenate(labelled), config, rng, report["labelled"]))
+    index = _build_index(all_recordings, positive, candidate, negatives, config, extra_parts, all_events)
     report["windows"] = len(index)
     report["negatives"]["achieved"] = {
         kind: int((index["kind"] == kind).sum()) for kind in KINDS[1:] if (index["kind"] == kind).any()
@@ -403,6 +431,76 @@ def _positive_windows(
         "event_id": events["event_id"].to_numpy(np.int64)[keep],
         "event_t_ms": t_ms[keep],
     }
+
+
+#: what happened to the labelled look-alike events, in the report's ``labelled`` section
+LABELLED_COUNTS = ("events", "outside_recording", "contains_nan", "overlap_positive", "capped", "kept")
+
+
+def _labelled_windows(
+    recording: Recording,
+    recording_index: int,
+    events: pd.DataFrame,
+    positive: EventGeometry,
+    length: int,
+    motion_by_start: np.ndarray,
+    nan_free_by_start: np.ndarray | None,
+    config: SamplingConfig,
+    counts: dict,
+) -> dict:
+    """One window per labelled look-alike, aligned like a positive; kept next to positives unless asked not to."""
+    geometry = event_geometry(events, config)
+    start_ms = geometry.positive_start_ms
+    first_sample = recording.first_sample_at_or_after(start_ms)
+    fits = (first_sample >= 0) & (first_sample + length <= recording.n_samples)
+    has_nan = np.zeros(len(start_ms), dtype=bool)
+    if nan_free_by_start is not None:
+        has_nan[fits] = ~nan_free_by_start[first_sample[fits]]
+    overlap = np.zeros(len(start_ms), dtype=bool)
+    if config.labelled_avoid_positives and len(positive.zone_start_ms):
+        # zones sorted by start: those starting before the window ends; the furthest-reaching one decides
+        order = np.argsort(positive.zone_start_ms, kind="stable")
+        zone_start, reach = positive.zone_start_ms[order], np.maximum.accumulate(positive.zone_end_ms[order])
+        before = np.searchsorted(zone_start, start_ms + config.window_ms, side="left")
+        overlap = (before > 0) & (reach[np.maximum(before - 1, 0)] > start_ms)
+    keep = fits & ~has_nan & ~overlap
+    counts["outside_recording"] += int((~fits).sum())
+    counts["contains_nan"] += int((fits & has_nan).sum())
+    counts["overlap_positive"] += int((fits & ~has_nan & overlap).sum())
+    return {
+        "recording": np.full(int(keep.sum()), recording_index, dtype=np.int64),
+        "start_ms": start_ms[keep],
+        "end_ms": start_ms[keep] + config.window_ms,
+        "label": np.zeros(int(keep.sum()), dtype=np.int8),
+        "kind": np.full(int(keep.sum()), "labelled", dtype=object),
+        "event_id": geometry.event_id[keep],
+        "event_t_ms": geometry.t_ms[keep],
+        "motion": motion_by_start[first_sample[keep]],
+        "start_sample": first_sample[keep].astype(np.int64),
+    }
+
+
+def _cap_labelled(part: dict, config: SamplingConfig, rng, counts: dict) -> dict:
+    """At most ``labelled_neg_max`` labelled negatives, in total or per recording, drawn with the seed."""
+    n = len(part.get("start_ms", ()))
+    limit = config.labelled_neg_max
+    if not n or limit is None:
+        counts["kept"] = n
+        return part
+    keys = rng.random(n)
+    if config.labelled_neg_scope == "total":
+        keep = np.zeros(n, dtype=bool)
+        keep[np.argsort(keys, kind="stable")[:limit]] = True
+    else:
+        # rank within each recording by the random key: one sort, no loop over recordings
+        order = np.lexsort((keys, part["recording"]))
+        recording = part["recording"][order]
+        first = np.searchsorted(recording, recording, side="left")
+        keep = np.zeros(n, dtype=bool)
+        keep[order[np.arange(n) - first < limit]] = True
+    counts["capped"] = int(n - keep.sum())
+    counts["kept"] = int(keep.sum())
+    return {key: value[keep] for key, value in part.items()}
 
 
 def _no_positive_error(counts: dict, events: pd.DataFrame, recordings: Sequence[Recording]) -> InputError:
@@ -495,6 +593,7 @@ def _build_index(
     negatives: dict,
     config: SamplingConfig,
     extra_parts: Sequence[dict] = (),
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     parts = [
         {
@@ -535,7 +634,7 @@ def _build_index(
     ids = np.array([recording.id for recording in recordings], dtype=object)
     groups = np.array([recording.group for recording in recordings], dtype=object)
     event_id = columns["event_id"][order]
-    return pd.DataFrame(
+    index = pd.DataFrame(
         {
             "window_id": np.arange(len(order), dtype=np.int64),
             "recording": ids[recording_code],
@@ -549,4 +648,17 @@ def _build_index(
             "motion": columns["motion"][order].astype(np.float64),
             "start_sample": columns["start_sample"][order].astype(np.int64),
         }
-    )[INDEX_COLUMNS]
+    )
+    index["event_label"] = _event_labels(index, events)
+    return index[INDEX_COLUMNS]
+
+
+def _event_labels(index: pd.DataFrame, events: pd.DataFrame | None) -> pd.Series:
+    """Each window's event label (its own event, or the positive a near negative sits by); None elsewhere."""
+    empty = pd.Series([None] * len(index), dtype=object)
+    if events is None or not len(events) or events["label"].isna().all():
+        return empty
+    known = events[["recording", "event_id", "label"]].drop_duplicates(["recording", "event_id"])
+    known = known.assign(event_id=known["event_id"].astype("Int64"))
+    found = index[["recording", "event_id"]].merge(known, how="left", on=["recording", "event_id"])["label"]
+    return found.astype(object).where(found.notna(), None).reset_index(drop=True)
