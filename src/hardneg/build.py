@@ -86,6 +86,12 @@ def read_inputs(
     paths = [Path(path) for path in paths]
     if not paths:
         raise InputError("no inputs given; pass log files (.csv, .parquet) or WFDB headers (.hea)")
+    folders = [path for path in paths if path.is_dir()]
+    if folders:
+        raise InputError(
+            f"{folders[0]}: is a folder; pass the files in it, e.g. {folders[0]}/*.parquet, {folders[0]}/*.csv or "
+            f"{folders[0]}/*.hea"
+        )
     wfdb_paths = [path for path in paths if format_of(path) == "wfdb"]
     table_paths = [path for path in paths if format_of(path) in ("csv", "parquet")]
     audio_paths = [path for path in paths if format_of(path) == "audio"]

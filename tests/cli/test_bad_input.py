@@ -121,6 +121,10 @@ def case_unknown_recording_in_events(world):
     return [*world.logs, "--events", world.events], ["events.csv", "line 2", "'s7'", "no event is on one of the inputs"]
 
 
+def case_folder_as_input(world):
+    return [world.root, "--events", world.events], [str(world.root), "is a folder", "*.parquet"]
+
+
 def case_non_numeric_event_time(world):
     world.events.write_text("recording,t_ms\ns1,5000\ns2,eight\n")
     return [*world.logs, "--events", world.events], ["events.csv", "line 3", "t_ms"]
@@ -207,6 +211,7 @@ CASES = [
     case_missing_log_file,
     case_missing_events_file,
     case_unknown_recording_in_events,
+    case_folder_as_input,
     case_non_numeric_event_time,
     case_unsorted_timestamps,
     case_duplicate_timestamps,
@@ -442,3 +447,20 @@ def test_events_of_other_recordings_are_skipped_with_one_warning(world, cli):
     assert text.count("not among the inputs") == 1
     assert "2 events on 1 recording that is not among the inputs (s7) were skipped" in text
     assert text.startswith("warning:") or " warning:" in text
+
+
+def test_a_dataset_without_negatives_is_written_with_a_warning(world, cli):
+    """Every candidate negative filtered out: the run says which filter took the most, and what relaxes it."""
+    result = cli("sample", *world.logs, "--events", world.events, "--neg-strategy", "far", "--far-min-ms", "1e9",
+                 "--out", world.root / "out", "-q", cwd=world.root)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stderr.split())
+    assert "warning: the dataset holds no negative window" in text and "relax near_max_ms, far_min_ms" in text
+
+
+def test_demo_with_zero_seeds_is_refused(tmp_path, cli):
+    result = cli("demo", "--seeds", "0", "--out", tmp_path / "demo", "-q")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: --seeds must be >= 1, got 0; pass --no-bench to skip the benchmark"
+    ]

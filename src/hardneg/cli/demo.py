@@ -64,6 +64,13 @@ def demo(
     from hardneg.cli.common import print_dataset_problems, print_dataset_summary
     from hardneg.demo import describe_world, run_demo
 
+    from hardneg.errors import InputError
+
+    if bench and bench_seeds < 1:  # run_demo reads 0 as "no benchmark": say so instead of skipping it silently
+        raise InputError(
+            f"bench_seeds must be >= 1, got {bench_seeds}; pass --no-bench to skip the benchmark",
+            parameter="bench_seeds",
+        )
     console = Console()
     with RichProgress(enabled=not quiet) as progress:
         result = run_demo(

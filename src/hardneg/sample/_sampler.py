@@ -386,6 +386,14 @@ def _sample(
     }
     for kind, requested in report["negatives"]["requested"].items():
         report["negatives"]["shortfall"][kind] = max(0, requested - report["negatives"]["achieved"].get(kind, 0))
+    if not (index["label"] == 0).any():  # written (the positives may still serve), but said loudly
+        if sum(report["negatives"]["requested"].values()) > 0:
+            report["warnings"].append(_no_negative_warning(report))
+        else:
+            report["warnings"].append(
+                "the dataset holds no negative window (neg_mult 0, and no labelled or hard negatives): a detector "
+                "cannot be trained or evaluated on it"
+            )
     return SampledWindows(
         index=index,
         samples_per_window=length,
@@ -501,6 +509,33 @@ def _cap_labelled(part: dict, config: SamplingConfig, rng, counts: dict) -> dict
     counts["capped"] = int(n - keep.sum())
     counts["kept"] = int(keep.sum())
     return {key: value[keep] for key, value in part.items()}
+
+
+#: the sampling parameter that relaxes each filter of candidate negatives
+_RELAX = {
+    "contains_nan": "the NaN gaps in the recordings",
+    "edges": "neg_avoid_edges / edge_ms",
+    "exclusion_zone": "near_max_ms, far_min_ms or neg_avoid_post_ms",
+    "min_motion_quantile": "neg_min_motion_quantile",
+    "match_pos_motion": "neg_match_pos_motion / neg_pos_motion_q",
+    "rejected_min_separation": "neg_min_sep_ms",
+}
+
+
+def _no_negative_warning(report: dict) -> str:
+    """Every requested negative was filtered out: say which filter removed the most, and what relaxes it."""
+    removed = dict(report["candidates"]["removed"])
+    for pool in report["pools"].values():
+        for name, count in pool["removed"].items():
+            removed[name] = removed.get(name, 0) + count
+        removed["rejected_min_separation"] = removed.get("rejected_min_separation", 0) + pool["rejected_min_separation"]
+    worst = max(removed, key=lambda name: removed[name]) if removed else None
+    requested = sum(report["negatives"]["requested"].values())
+    why = f"; {removed[worst]} were removed by {worst}: relax {_RELAX.get(worst, worst)}" if worst else ""
+    return (
+        f"the dataset holds no negative window: {requested} requested, {report['candidates']['total']} candidate "
+        f"windows{why}; a detector cannot be trained or evaluated on it"
+    )
 
 
 def _no_positive_error(counts: dict, events: pd.DataFrame, recordings: Sequence[Recording]) -> InputError:
