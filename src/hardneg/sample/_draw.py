@@ -118,17 +118,42 @@ def draw_without_replacement(
 def draw_with_replacement(
     rng: np.random.Generator, pool_size: int, need: int, locate: Locate, guard: SeparationGuard
 ) -> tuple[np.ndarray, int, int]:
-    """Draw twice ``need`` with replacement, drop repeats in draw order, then keep the separation.
+    """Draw with replacement, drop repeats in draw order, keep the separation; repeat until ``need`` are kept.
+
+    Each round draws twice what is still needed. Rounds go on until the count is met or every position of
+    the pool has been drawn, so drawing with replacement never yields fewer windows than without; once fewer
+    positions are left undrawn than a round would draw, they are taken in a random order.
 
     Returns the kept positions, how many draws were repeats and how many the separation rejected.
+
+    Examples
+    --------
+    >>> guard = SeparationGuard(0.0)
+    >>> locate = lambda rows: (np.zeros(len(rows), dtype=int), rows.astype(float))
+    >>> kept, _, _ = draw_with_replacement(np.random.default_rng(0), 5, 5, locate, guard)
+    >>> sorted(kept.tolist())  # a pool as large as the need: all of it, however many repeats the draws hold
+    [0, 1, 2, 3, 4]
     """
     if need <= 0 or pool_size == 0:
         return np.empty(0, dtype=np.int64), 0, 0
-    draws = rng.integers(0, pool_size, size=2 * need)
-    _, first_seen = np.unique(draws, return_index=True)
-    unique_in_order = draws[np.sort(first_seen)]
-    duplicates = len(draws) - len(unique_in_order)
-    accepted = guard.accept_in_order(*locate(unique_in_order), need)
-    last = int(np.flatnonzero(accepted)[-1]) + 1 if accepted.sum() >= need else len(accepted)
-    rejected = int((~accepted[:last]).sum())
-    return unique_in_order[accepted].astype(np.int64), duplicates, rejected
+    seen = np.zeros(pool_size, dtype=bool)
+    kept: list[np.ndarray] = []
+    duplicates = rejected = 0
+    remaining = need
+    while remaining > 0 and not seen.all():
+        unseen = pool_size - int(seen.sum())
+        if unseen <= 2 * remaining and kept:
+            draws = rng.permutation(np.flatnonzero(~seen))  # the last few: every one, in a random order
+        else:
+            draws = rng.integers(0, pool_size, size=2 * remaining)
+        _, first_seen = np.unique(draws, return_index=True)
+        unique_in_order = draws[np.sort(first_seen)]
+        fresh = unique_in_order[~seen[unique_in_order]]
+        duplicates += len(draws) - len(fresh)
+        seen[fresh] = True
+        accepted = guard.accept_in_order(*locate(fresh), remaining)
+        last = int(np.flatnonzero(accepted)[-1]) + 1 if accepted.sum() >= remaining else len(accepted)
+        rejected += int((~accepted[:last]).sum())
+        kept.append(fresh[accepted])
+        remaining -= int(accepted.sum())
+    return np.concatenate(kept).astype(np.int64), duplicates, rejected
