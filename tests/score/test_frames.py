@@ -73,7 +73,9 @@ def decode_all(path: Path, size=None) -> np.ndarray:
             if size is None:
                 frames.append(frame.to_ndarray(format="rgb24"))
             else:
-                frames.append(frame.reformat(width=size[0], height=size[1], format="rgb24").to_ndarray())
+                frames.append(
+                    frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="BILINEAR").to_ndarray()
+                )
     return np.stack(frames)
 
 

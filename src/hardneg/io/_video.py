@@ -122,7 +122,7 @@ def read_video_batches(
                     image = frame.to_ndarray(format="rgb24")  # a view of the converted frame
                 else:
                     width, height = size(frame.width, frame.height)
-                    image = frame.to_ndarray(format="rgb24", width=width, height=height)
+                    image = frame.to_ndarray(format="rgb24", width=width, height=height, interpolation="BILINEAR")
                 if batch is not None and (image.shape != batch.shape[1:] or filled == batch_size):
                     yield _frame_batch(batch, filled, index, times, frame_ms)
                     batch, filled, index, times = None, 0, [], []
