@@ -9,7 +9,7 @@ import typer
 
 from hardneg.cli.common import choices
 from hardneg.mine import ENGINES
-from hardneg.score import SHORT_ITEMS
+from hardneg.score import FRAME_DTYPES, LAYOUTS, NORMALIZATIONS, SCORER_CONTRACT, SHORT_ITEMS
 
 __all__ = ["mine", "register"]
 
@@ -17,6 +17,7 @@ SCORING = "Scoring"
 SELECTION = "Selection"
 POOL = "Pool"
 ENGINE = "Engine"
+FRAMES = "Video and images"
 
 
 def mine(
@@ -130,6 +131,36 @@ def mine(
     channels: Annotated[
         str | None, typer.Option(help="Channel columns of log files, comma-separated.", rich_help_panel=POOL)
     ] = None,
+    resize: Annotated[
+        str | None,
+        typer.Option(
+            metavar="<WxH>", help="Resize every frame to this (224x224), aspect not kept.", rich_help_panel=FRAMES
+        ),
+    ] = None,
+    resize_short: Annotated[
+        int | None,
+        typer.Option(help="Resize the shorter side of every frame to this, aspect kept.", rich_help_panel=FRAMES),
+    ] = None,
+    layout: Annotated[
+        Literal[LAYOUTS],
+        typer.Option(metavar=choices(LAYOUTS), help="Frames as (N, H, W, 3) or (N, 3, H, W).", rich_help_panel=FRAMES),
+    ] = "nhwc",
+    normalize: Annotated[
+        Literal[NORMALIZATIONS],
+        typer.Option(
+            metavar=choices(NORMALIZATIONS),
+            help="Pixel values as read (0-255), /255 (unit), or /255 then ImageNet mean and std (imagenet).",
+            rich_help_panel=FRAMES,
+        ),
+    ] = "none",
+    dtype: Annotated[
+        Literal[FRAME_DTYPES],
+        typer.Option(
+            metavar=choices(FRAME_DTYPES),
+            help="Element type of the frames; unit and imagenet need float32.",
+            rich_help_panel=FRAMES,
+        ),
+    ] = "uint8",
     snapshots: Annotated[
         bool,
         typer.Option(
@@ -233,4 +264,6 @@ def mine(
 
 def register(app: typer.Typer) -> None:
     """Add ``hardneg mine`` to ``app``."""
-    app.command(no_args_is_help=True)(mine)
+    from rich.markup import escape
+
+    app.command(no_args_is_help=True, epilog=escape(SCORER_CONTRACT))(mine)

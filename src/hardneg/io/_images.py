@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,20 +43,28 @@ def image_files(folder: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def load_rgb(path: str | Path) -> np.ndarray:
-    """The image at ``path`` as a ``(H, W, 3)`` uint8 RGB array; Pillow's own errors propagate."""
+def load_rgb(path: str | Path, size: Callable[[int, int], tuple[int, int]] | None = None) -> np.ndarray:
+    """The image at ``path`` as a ``(H, W, 3)`` uint8 RGB array; Pillow's own errors propagate.
+
+    ``size(width, height)`` gives the ``(width, height)`` to resize it to (Pillow's bilinear filter), if any.
+    """
     from PIL import Image
 
     with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+        rgb = image.convert("RGB")
+        if size is not None:
+            wanted = tuple(size(*rgb.size))
+            if wanted != rgb.size:  # an image already that size is left as it is
+                rgb = rgb.resize(wanted, Image.Resampling.BILINEAR)
+        return np.asarray(rgb, dtype=np.uint8)
 
 
-def read_image(path: str | Path) -> np.ndarray:
+def read_image(path: str | Path, size: Callable[[int, int], tuple[int, int]] | None = None) -> np.ndarray:
     """Like :func:`load_rgb`, but a file Pillow cannot read is an :class:`InputError` naming it."""
     from PIL import UnidentifiedImageError
 
     try:
-        return load_rgb(path)
+        return load_rgb(path, size)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(f"{path}: cannot be read as an image ({reason}); check that the file is complete") from None

@@ -82,6 +82,7 @@ def read_video_batches(
     stride: int = 1,
     batch_size: int = 256,
     take: Callable[[tuple, np.dtype], np.ndarray] | None = None,
+    size: Callable[[int, int], tuple[int, int]] | None = None,
 ) -> Iterator[tuple[np.ndarray, WindowSpan]]:
     """Decode every ``stride``-th frame of the first video stream into batches of ``(N, H, W, 3)`` uint8 RGB.
 
@@ -89,7 +90,10 @@ def read_video_batches(
     the index among all decoded frames, ``start_ms`` its time, ``end_ms`` the
     next frame's. Every batch but the last is full, unless the frame size
     changes. ``take(shape, dtype)`` supplies the batch arrays (reused buffers,
-    say); by default each batch is a new array.
+    say); by default each batch is a new array. ``size(width, height)`` gives
+    the ``(width, height)`` each frame is resized to, by PyAV (libswscale's
+    bilinear scaling) in the same step as the conversion to RGB; by default
+    frames keep their size.
 
     Raises
     ------
@@ -114,7 +118,11 @@ def read_video_batches(
             for number, frame in enumerate(container.decode(stream)):
                 if number % stride:
                     continue  # decoded (later frames depend on it) but not converted
-                image = frame.to_ndarray(format="rgb24")  # a view of the converted frame
+                if size is None:
+                    image = frame.to_ndarray(format="rgb24")  # a view of the converted frame
+                else:
+                    width, height = size(frame.width, frame.height)
+                    image = frame.to_ndarray(format="rgb24", width=width, height=height, interpolation="BILINEAR")
                 if batch is not None and (image.shape != batch.shape[1:] or filled == batch_size):
                     yield _frame_batch(batch, filled, index, times, frame_ms)
                     batch, filled, index, times = None, 0, [], []

@@ -34,7 +34,7 @@ from hardneg.mine._shards import (
     score_and_write,
     shard_paths,
 )
-from hardneg.score import discover_pool, read_ahead
+from hardneg.score import check_frame_prep, discover_pool, read_ahead
 
 __all__ = ["ENGINES", "OPTIONS_FILE", "MineOptions", "MineResult", "mine"]
 
@@ -169,6 +169,8 @@ def mine(
     if not kept_items:
         raise InputError(f"no pool item left to mine ({len(items)} found, {len(items) - len(kept_items)} excluded)")
     scorer = open_scorer(options, trust_model=trust_model)
+    # frame options for a sensor or audio pool, or frames that cannot fit the model, are refused before any scoring
+    check_frame_prep(kept_items, options.frame_prep(), scorer)
     # window_ms and min_score left unset come from a `hardneg train` model's card (else the old defaults)
     options = options.with_defaults(getattr(scorer, "card", None))
     check_pool_against_card(scorer, kept_items, options)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from hardneg._validation import Interval, Options, Sequence, validate_params
 from hardneg.errors import InputError
-from hardneg.score import SHORT_ITEMS
+from hardneg.score import SHORT_ITEMS, FramePrep
 
 __all__ = ["OPTIONS_FILE", "MineOptions", "MineResult"]
 
@@ -65,6 +65,13 @@ class MineOptions:
     time_col: str = "t_ms"
     channels: tuple[str, ...] | None = None
     snapshots: bool = False
+    #: Video and images only (see :class:`hardneg.score.FramePrep`): "WxH", or the shorter side; layout,
+    #: normalisation and dtype of the frames the scorer gets. The defaults hand frames on as read.
+    resize: str | None = None
+    resize_short: int | None = None
+    layout: str = "nhwc"
+    normalize: str = "none"
+    dtype: str = "uint8"
 
     def validate(self) -> MineOptions:
         """Return ``self`` if every value is possible, else raise :class:`InputError` naming the first that is not."""
@@ -87,7 +94,18 @@ class MineOptions:
                 "tiers": [Sequence(_SCORE)],
             },
         )
+        self.frame_prep()
         return self
+
+    def frame_prep(self) -> FramePrep:
+        """What video frames and images go through before the scorer (checked: an :class:`InputError` if impossible).
+
+        Examples
+        --------
+        >>> MineOptions(model="m.onnx", resize="224x224", layout="nchw").frame_prep().resize
+        (224, 224)
+        """
+        return FramePrep(self.resize, self.resize_short, self.layout, self.normalize, self.dtype)
 
     def with_defaults(self, card: dict | None = None) -> MineOptions:
         """Fill the options left at None from a model's card (``window_ms``, ``threshold``), else the old defaults.
@@ -108,6 +126,11 @@ class MineOptions:
         values = asdict(self)
         values["tiers"] = list(self.tiers)
         values["channels"] = list(self.channels) if self.channels else None
+        # Frame options are stamped only when given, so a run without them keeps the stamp it always had,
+        # and resuming with other frame options (given or dropped) is still refused.
+        for name in ("resize", "resize_short", "layout", "normalize", "dtype"):
+            del values[name]
+        values.update(self.frame_prep().options())
         return values
 
 

@@ -71,6 +71,7 @@ def item_batches(item, options: MineOptions, buffers=None):
         channels=options.channels,
         raw_spans=True,  # arrays per batch, one table per item: a DataFrame per batch cost more than the model
         buffers=buffers,
+        prep=options.frame_prep(),
     )
 
 

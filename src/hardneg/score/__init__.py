@@ -21,12 +21,22 @@ True
 
 from importlib import import_module
 
-from hardneg.score._base import SCORER_KINDS, BaseScorer, Scorer, check_device, load_scorer, register_scorer
+from hardneg.score._base import (
+    SCORER_CONTRACT,
+    SCORER_KINDS,
+    BaseScorer,
+    Scorer,
+    check_device,
+    load_scorer,
+    register_scorer,
+)
+from hardneg.score._frames import FRAME_DTYPES, IMAGENET_MEAN, IMAGENET_STD, LAYOUTS, NORMALIZATIONS, FramePrep
 from hardneg.score._pools import (
     POOL_KINDS,
     SHORT_ITEMS,
     PoolItem,
     PoolKind,
+    check_frame_prep,
     discover_pool,
     iter_windows,
     pool_kind_of,
@@ -57,12 +67,19 @@ from hardneg.score._video import VideoPool
 __all__ = [
     "BUILTIN_POOLS",
     "BUILTIN_SCORERS",
+    "FRAME_DTYPES",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "LAYOUTS",
+    "NORMALIZATIONS",
     "POOL_KINDS",
+    "SCORER_CONTRACT",
     "SCORER_KINDS",
     "SHORT_ITEMS",
     "AudioPool",
     "BaseScorer",
     "BatchBuffers",
+    "FramePrep",
     "ImagePool",
     "ONNXScorer",
     "PoolItem",
@@ -74,6 +91,7 @@ __all__ = [
     "TableScores",
     "VideoPool",
     "check_device",
+    "check_frame_prep",
     "discover_pool",
     "import_function",
     "iter_windows",

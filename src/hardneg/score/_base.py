@@ -3,7 +3,9 @@
 A scorer is called with a *window batch*: sensor and audio windows as a
 float32 array of shape ``(N, channels, samples)``, video frames and images as
 a uint8 RGB array of shape ``(N, H, W, 3)``. It returns a float64 array of
-shape ``(N,)`` with scores in [0, 1]. A kind is a subclass of :class:`Scorer`
+shape ``(N,)`` with scores in [0, 1] (:data:`SCORER_CONTRACT` says it for
+users; video frames and images can be resized and normalised for a model with
+:class:`hardneg.score.FramePrep`). A kind is a subclass of :class:`Scorer`
 registered with :func:`register_scorer`; its :meth:`~Scorer.applies_to` says
 which specs it loads. :func:`load_scorer` asks the kinds in
 :data:`SCORER_KINDS` order and loads the spec with the first that applies.
@@ -39,6 +41,7 @@ from hardneg.errors import InputError
 
 __all__ = [
     "DEVICES",
+    "SCORER_CONTRACT",
     "SCORER_KINDS",
     "SPEC_HELP",
     "BaseScorer",
@@ -52,6 +55,18 @@ __all__ = [
 
 #: How far a score may stray outside [0, 1] from float rounding (a float32 softmax, say) before it is refused.
 _RANGE_SLACK = 1e-6
+
+#: What a scorer is given and must give back, for every pool kind: the one text of the contract
+#: (``hardneg mine --help`` shows it).
+SCORER_CONTRACT = (
+    "A scorer is called with a batch of N windows and returns N scores, shape (N,) or (N, 1), probabilities "
+    "in [0, 1] (logits with --logits); a two-class (N, 2) output is refused, so return the positive class's "
+    "column. Batches by pool kind: sensor logs and audio (N, channels, samples) float32 (audio samples in "
+    "[-1, 1]); video frames and images (N, H, W, 3) uint8 RGB at the file's own size, unless --resize WxH or "
+    "--resize-short N (shorter side to N, aspect kept), --layout nchw (N, 3, H, W), --normalize unit (/255) or "
+    "imagenet (/255, then minus mean (0.485, 0.456, 0.406), divided by std (0.229, 0.224, 0.225)) and "
+    "--dtype float32 (needed by unit and imagenet) say otherwise."
+)
 
 SPEC_HELP = (
     "use model.onnx, a folder holding model.joblib and card.json, path/to/file.py:function or package.module:function"

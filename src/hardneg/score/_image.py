@@ -25,16 +25,17 @@ class ImagePool(PoolKind):
     name = "image"
     suffixes = suffixes_of("image")
     folder_item = True
+    frames = True
 
     @classmethod
-    def batches(cls, item, *, batch_size, **_):
+    def batches(cls, item, *, batch_size, frame_size=None, **_):
         files = image_files(item.path)
         if not files:
             raise InputError(f"{item.path}: no .jpg or .png images in this folder")
         frames: list[np.ndarray] = []
         index: list[int] = []
         for number, path in enumerate(files):
-            array = read_image(path)
+            array = read_image(path, frame_size)
             if frames and (array.shape != frames[0].shape or len(frames) == batch_size):
                 yield _image_batch(frames, index)
                 frames, index = [], []

@@ -161,9 +161,11 @@ class ONNXScorer(BaseScorer):
         )
         if wrong:
             shown = ", ".join(str(d) if isinstance(d, int) else "?" for d in expected)
+            # rank 4 is frames (video, images): their size and layout are options too
+            fix = "--resize/--layout/--normalize/--dtype" if chunk.ndim == 4 else "--window-ms/--channels"
             raise InputError(
                 f"model {self.spec}: input {self.input_name!r} takes shape ({shown}) but the windows have shape "
-                f"(N, {', '.join(map(str, chunk.shape[1:]))}); choose --window-ms/--channels to match the model",
+                f"(N, {', '.join(map(str, chunk.shape[1:]))}); choose {fix} to match the model",
                 parameter="model",
             )
 

@@ -36,6 +36,7 @@ import pandas as pd
 from hardneg._validation import Interval, Options, validate_value
 from hardneg.errors import InputError
 from hardneg.io import WindowSpan, read_groups_csv
+from hardneg.score._frames import FramePrep
 from hardneg.score._windows import window_table
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "SHORT_ITEMS",
     "PoolItem",
     "PoolKind",
+    "check_frame_prep",
     "discover_pool",
     "iter_windows",
     "pool_kind_of",
@@ -94,12 +96,16 @@ class PoolKind:
     timed : bool
         Whether items are cut into windows of ``window_ms`` every ``hop_ms``
         (sensor, audio) rather than taken frame by frame (video, images).
+    frames : bool
+        Whether batches are ``(N, H, W, 3)`` uint8 RGB frames (video, images), which a
+        :class:`~hardneg.score.FramePrep` resizes (through ``frame_size``) and normalises.
     """
 
     name: ClassVar[str]
     suffixes: ClassVar[frozenset[str]]
     folder_item: ClassVar[bool] = False
     timed: ClassVar[bool] = False
+    frames: ClassVar[bool] = False
 
     @classmethod
     def applies_to(cls, path: Path) -> bool:
@@ -120,11 +126,13 @@ class PoolKind:
         channels: Sequence[str | int] | None,
         buffers,
         reader_options: dict,
+        frame_size=None,
     ) -> Iterator[tuple[np.ndarray, WindowSpan]]:
         """The item's batches of windows, each with its :class:`~hardneg.io.WindowSpan`.
 
         Options are checked by :func:`iter_windows` before this is called; a
-        kind uses the ones that apply to it.
+        kind uses the ones that apply to it. ``frame_size(width, height)``, given
+        only to a kind with ``frames``, is the size each frame is to be resized to.
         """
         raise NotImplementedError
 
@@ -151,6 +159,58 @@ def pool_kind_of(path: Path) -> str | None:
         if kind.applies_to(path):
             return kind.name
     return None
+
+
+def check_frame_prep(items: Sequence[PoolItem], prep: FramePrep | None, scorer=None) -> None:
+    """Refuse frame options (a ``prep`` that changes anything) for a pool holding a sensor or audio item.
+
+    With a ``scorer`` whose model declares a rank-4 input (``input_shape``, as
+    :class:`~hardneg.score.ONNXScorer` has), a pool holding video or images is also
+    refused when the frames cannot fit the model's fixed dimensions (frames as read,
+    ``(N, H, W, 3)``, for a ``(N, 3, 224, 224)`` model, say): before any item is read,
+    rather than once per item.
+
+    Examples
+    --------
+    >>> items = [PoolItem("cam1", "cam1", Path("pool/cam1.mp4"), "video"), PoolItem("s01", "s01", Path("s01.csv"), "sensor")]
+    >>> check_frame_prep(items[:1], FramePrep(layout="nchw"))
+    >>> check_frame_prep(items, FramePrep(layout="nchw"))
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: layout applies to video and image pools only; s01.csv is a sensor item
+    """
+    _check_frames_fit(items, prep or FramePrep(), scorer)
+    given = prep.given() if prep is not None else []
+    if not given:
+        return
+    for item in items:
+        kind = POOL_KINDS.get(item.kind)
+        if kind is not None and not kind.frames:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise InputError(
+                f"{', '.join(given)} {verb} to video and image pools only; {item.path} is a {item.kind} item",
+                parameter=given[0],
+            )
+
+
+def _check_frames_fit(items, prep: FramePrep, scorer) -> None:
+    expected = getattr(scorer, "input_shape", None)
+    if not isinstance(expected, (list, tuple)) or len(expected) != 4:
+        return
+    if not any(POOL_KINDS[item.kind].frames for item in items if item.kind in POOL_KINDS):
+        return
+    frame = prep.frame_shape()
+    fixed = [want if isinstance(want, int) and want > 0 else None for want in expected[1:]]
+    if any(want is not None and got is not None and want != got for want, got in zip(fixed, frame)):
+        model = ", ".join(str(d) if d is not None else "?" for d in [None, *fixed])
+        names = ("3", "H", "W") if prep.layout == "nchw" else ("H", "W", "3")
+        got = ", ".join(str(d) if d is not None else name for d, name in zip(frame, names))
+        raise InputError(
+            f"model {scorer.spec}: input {getattr(scorer, 'input_name', 'x')!r} takes shape ({model}) but the "
+            f"frames of video and images have shape (N, {got}); choose --resize/--layout/--normalize/--dtype "
+            "to match the model",
+            parameter="model",
+        )
 
 
 def discover_pool(
@@ -265,6 +325,7 @@ def iter_windows(
     channels: Sequence[str | int] | None = None,
     raw_spans: bool = False,
     buffers=None,
+    prep: FramePrep | None = None,
     **reader_options,
 ) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
     """Stream one pool item as batches of windows with their window table.
@@ -299,6 +360,9 @@ def iter_windows(
     channels : sequence, optional
         Sensor: channel columns (WFDB: signal names), in this order. Audio:
         channel indices. Default: all.
+    prep : FramePrep, optional
+        Video and images: the size, layout, scaling and dtype of the frames
+        (default: as read). Refused for sensor and audio items.
     **reader_options
         More options of :func:`hardneg.io.read_sensor_logs` for CSV/Parquet
         logs (``time_unit``, ``resample_hz``, ``sort_time``).
@@ -307,7 +371,7 @@ def iter_windows(
     ------
     batch : numpy.ndarray
         Sensor and audio: ``(N, channels, samples)`` float32; video and
-        images: ``(N, H, W, 3)`` uint8 RGB.
+        images: ``(N, H, W, 3)`` uint8 RGB, or as ``prep`` makes them.
     windows : pandas.DataFrame
         ``item, group, start_ms, end_ms`` (float64), plus ``frame`` (int64)
         for video and images; one row per batch entry.
@@ -349,16 +413,29 @@ def iter_windows(
         validate_value("window_ms", window_ms, [Interval(Real, 0, None, closed="neither")])
         hop_ms = window_ms / 2.0 if hop_ms is None else hop_ms
         validate_value("hop_ms", hop_ms, [Interval(Real, 0, None, closed="neither")])
+    check_frame_prep([item], prep)
+    extra = {"frame_size": prep.size} if prep is not None and prep.resizes else {}
     spans = kind.batches(
         item, window_ms=window_ms, hop_ms=hop_ms, stride=stride, short_items=short_items, batch_size=batch_size,
-        time_col=time_col, channels=channels, buffers=buffers, reader_options=reader_options,
+        time_col=time_col, channels=channels, buffers=buffers, reader_options=reader_options, **extra,
     )  # fmt: skip
+    if prep is not None and not prep.is_default:
+        spans = _prepared(spans, prep, buffers)
     if raw_spans:
         return spans
     return (
         (batch, window_table(item.id, item.group, span.start_ms, span.end_ms, frame=span.frame))
         for batch, span in spans
     )
+
+
+def _prepared(spans, prep: FramePrep, buffers):
+    """Batches in the layout, scale and dtype of ``prep``; a batch copied from its buffer gives the buffer back."""
+    for batch, span in spans:
+        prepared = prep.apply(batch)
+        if buffers is not None and prepared is not batch:
+            buffers.give(batch)
+        yield prepared, span
 
 
 # ----------------------------------------------------------------------------- discovery

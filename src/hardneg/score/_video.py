@@ -22,8 +22,9 @@ class VideoPool(PoolKind):
 
     name = "video"
     suffixes = suffixes_of("video")
+    frames = True
 
     @classmethod
-    def batches(cls, item, *, stride, batch_size, buffers=None, **_):
+    def batches(cls, item, *, stride, batch_size, buffers=None, frame_size=None, **_):
         take = buffers.take if buffers is not None else None
-        return read_video_batches(Path(item.path), stride=stride, batch_size=batch_size, take=take)
+        return read_video_batches(Path(item.path), stride=stride, batch_size=batch_size, take=take, size=frame_size)
