@@ -38,6 +38,7 @@ def read_sensor_logs(
     event_col: str | None = None,
     resample_hz: float | None = None,
     sort_time: bool = False,
+    allow_mixed_channels: bool = False,
     on_bad_file: Callable[[Path, str], None] | None = None,
     progress: ProgressReporter | None = None,
 ) -> tuple[list[Recording], pd.DataFrame]:
@@ -67,6 +68,9 @@ def read_sensor_logs(
         logs whose timestamps are not on a fixed grid (they are refused otherwise).
     sort_time : bool
         Sort rows by time instead of refusing a log whose timestamps decrease.
+    allow_mixed_channels : bool
+        Keep a log whose channel names differ from the first log's (the windows
+        then stack channels by position) instead of refusing it.
     on_bad_file : callable, optional
         Called with ``(path, message)`` for a file that cannot be used, which is
         then left out; without it such a file raises :class:`InputError`.
@@ -114,10 +118,15 @@ def read_sensor_logs(
                 sort_time=sort_time,
             )
             for recording, _ in read:
-                if channel_reference is not None and recording.channels != channel_reference[1]:
+                if (
+                    not allow_mixed_channels
+                    and channel_reference is not None
+                    and recording.channels != channel_reference[1]
+                ):
                     raise InputError(
                         f"{path}: channels {recording.channels} differ from {channel_reference[1]} in "
-                        f"{channel_reference[0]}; name the channels every log shares with --channels"
+                        f"{channel_reference[0]}; name the channels every log shares with --channels, or pass "
+                        "--allow-mixed-channels to stack them by position anyway"
                     )
         except InputError as error:
             if on_bad_file is None:
@@ -270,7 +279,8 @@ def _choose_channels(table: pa.Table, path: Path, channels: Sequence[str] | None
         missing = [name for name in channels if name not in names]
         if missing:
             raise InputError(
-                f"{path}: channel column(s) {', '.join(missing)} not found; columns are: {', '.join(names)}"
+                f"{path}: channel column(s) {', '.join(missing)} not found; columns are: {', '.join(names)}; "
+                "pass --skip-bad-files to leave out files without them"
             )
         return list(channels)
     chosen = []

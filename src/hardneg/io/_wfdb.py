@@ -42,7 +42,9 @@ def read_wfdb_records(
     annotation_extension : str
         Annotation file suffix (``atr`` for reference annotations).
     channels : sequence of str, optional
-        Signal names to keep, in this order (records lacking one are refused).
+        Signal names to keep, in this order, wherever each record has them (MIT-BIH
+        record 114 has MLII second); a record lacking one is refused, or passed to
+        ``on_bad_file``.
     on_bad_file : callable, optional
         Called with ``(path, message)`` for a record that cannot be used, which is
         then left out; without it such a record raises :class:`InputError`.
@@ -105,8 +107,9 @@ def _read_record(
         missing = [name for name in channels if name not in names]
         if missing:
             raise InputError(
-                f"{header}: signal(s) {', '.join(missing)} not in this record (it has {', '.join(names)}); "
-                "choose signals every record has with --channels"
+                f"{header}: signal(s) {', '.join(missing)} not in record {record.record_name} (it has "
+                f"{', '.join(names)}); pass --skip-bad-files to leave out records without them, or choose signals "
+                "every record has with --channels"
             )
         keep = [names.index(name) for name in channels]
     else:
