@@ -51,9 +51,13 @@ def test_a_record_without_the_signal_names_itself_its_signals_and_skip_bad_files
         read_wfdb_records(paths, event_symbols=["V"], channels=["MLII"])
     skipped = []
     recordings, _ = read_wfdb_records(
-        paths, event_symbols=["V"], channels=["MLII"], on_bad_file=lambda path, message: skipped.append(path.name)
+        paths, event_symbols=["V"], channels=["MLII"], on_bad_file=lambda path, message: skipped.append(message)
     )
-    assert [r.id for r in recordings] == ["a", "b"] and skipped == ["c.hea"]
+    assert [r.id for r in recordings] == ["a", "b"]
+    (message,) = skipped  # skipped already: the hint to skip it is left out
+    assert message.endswith(
+        "c.hea: signal(s) MLII not in record c (it has V5, V2); choose signals every record has with --channels"
+    )
 
 
 def test_read_inputs_refuses_mixed_names_unless_allowed(tmp_path):
@@ -99,3 +103,7 @@ def test_logs_with_other_column_names_are_refused_unless_allowed(tmp_path):
     assert [r.data[0][0] for r in recordings] == [0.0, 3.0]
     with pytest.raises(InputError, match=r"b\.parquet: channel column\(s\) ax not found.*--skip-bad-files"):
         read_sensor_logs([a, b], channels=["ax"])
+    skipped = []
+    recordings, _ = read_sensor_logs([a, b], channels=["ax"], on_bad_file=lambda path, message: skipped.append(message))
+    assert [r.id for r in recordings] == ["a"]
+    assert skipped == [f"{b}: channel column(s) ax not found; columns are: t_ms, ay"]

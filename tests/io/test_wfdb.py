@@ -279,6 +279,7 @@ def test_cli_mixed_leads_are_refused_and_a_record_without_mlii_is_named(tmp_path
     meta = json.loads((out / "meta.json").read_text())
     assert meta["channels"] == ["MLII"]
     assert [Path(item["path"]).name for item in meta["skipped_files"]] == ["102.hea"]
+    assert "102.hea: signal(s) MLII not in record 102 (it has V5, V2)" in meta["skipped_files"][0]["error"]
     assert [r["id"] for r in meta["recordings"]] == ["100", "114"]
     index = pd.read_parquet(out / "index.parquet")
     windows = np.load(out / "windows.npy")

@@ -25,6 +25,9 @@ GRID_TOLERANCE_STEPS = 1e-3
 
 _GRID_CHECK_CHUNK = 1 << 22
 
+#: Ends the message of a log without a requested channel; left out where that log is skipped instead.
+_SKIP_HINT = "; pass --skip-bad-files to leave out logs without them"
+
 
 def read_sensor_logs(
     paths: Sequence[str | Path],
@@ -131,7 +134,7 @@ def read_sensor_logs(
         except InputError as error:
             if on_bad_file is None:
                 raise
-            on_bad_file(path, str(error))
+            on_bad_file(path, str(error).removesuffix(_SKIP_HINT))
             continue
         if channel_reference is None and read:
             channel_reference = (str(path), read[0][0].channels)
@@ -279,8 +282,7 @@ def _choose_channels(table: pa.Table, path: Path, channels: Sequence[str] | None
         missing = [name for name in channels if name not in names]
         if missing:
             raise InputError(
-                f"{path}: channel column(s) {', '.join(missing)} not found; columns are: {', '.join(names)}; "
-                "pass --skip-bad-files to leave out files without them"
+                f"{path}: channel column(s) {', '.join(missing)} not found; columns are: {', '.join(names)}{_SKIP_HINT}"
             )
         return list(channels)
     chosen = []

@@ -15,6 +15,9 @@ from hardneg.io._events import EVENT_COLUMNS, empty_events
 from hardneg.io._groups import resolve_groups
 from hardneg.io._recording import Recording
 
+#: Ends the message of a record without a requested signal; left out where that record is skipped instead.
+_SKIP_HINT = ", or pass --skip-bad-files to leave out records without them"
+
 
 def read_wfdb_records(
     paths: Sequence[str | Path],
@@ -78,7 +81,7 @@ def read_wfdb_records(
         except InputError as error:
             if on_bad_file is None:
                 raise
-            on_bad_file(Path(path), str(error))
+            on_bad_file(Path(path), str(error).removesuffix(_SKIP_HINT))
             continue
         recordings.append(recording)
         event_frames.append(events)
@@ -108,8 +111,7 @@ def _read_record(
         if missing:
             raise InputError(
                 f"{header}: signal(s) {', '.join(missing)} not in record {record.record_name} (it has "
-                f"{', '.join(names)}); pass --skip-bad-files to leave out records without them, or choose signals "
-                "every record has with --channels"
+                f"{', '.join(names)}); choose signals every record has with --channels{_SKIP_HINT}"
             )
         keep = [names.index(name) for name in channels]
     else:
