@@ -15,6 +15,7 @@ from hardneg.dataset import Dataset, check_output_dir, file_fingerprint, fingerp
 from hardneg.errors import InputError
 from hardneg.io import (
     Recording,
+    check_channel_names,
     format_of,
     read_audio_recordings,
     read_events_csv,
@@ -27,7 +28,13 @@ from hardneg.sample import SamplingConfig, sample_windows, write_sampled
 
 @dataclass
 class InputOptions:
-    """How to read the inputs; field names are the CLI options with underscores."""
+    """How to read the inputs; field names are the CLI options with underscores.
+
+    ``channels`` picks channels by name in every file (a WFDB signal wherever it
+    sits in each record, a log's columns, audio ``ch0``/``ch1``). Without it,
+    files whose channel names differ are refused unless ``allow_mixed_channels``,
+    which stacks them by position (with a warning in the dataset).
+    """
 
     time_col: str = "t_ms"
     time_unit: str = "ms"
@@ -45,6 +52,7 @@ class InputOptions:
     resample_hz: float | None = None
     sort_time: bool = False
     skip_bad_files: bool = False
+    allow_mixed_channels: bool = False
 
     def to_dict(self) -> dict:
         values = dict(self.__dict__)
@@ -68,8 +76,10 @@ def read_inputs(
 ) -> tuple[list[Recording], pd.DataFrame]:
     """Read sensor logs, WFDB records or audio files (by suffix) and their events.
 
-    With ``options.skip_bad_files``, a file that cannot be used is left out and
-    ``{"path", "error"}`` appended to ``skipped``; otherwise it raises.
+    With ``options.skip_bad_files``, a file that cannot be used (one lacking a
+    requested channel included) is left out and ``{"path", "error"}`` appended
+    to ``skipped``; otherwise it raises. Recordings whose channel names differ
+    are refused unless ``options.allow_mixed_channels``.
 
     Examples
     --------
@@ -164,9 +174,11 @@ def read_inputs(
             event_col=options.event_col,
             resample_hz=options.resample_hz,
             sort_time=options.sort_time,
+            allow_mixed_channels=options.allow_mixed_channels,
             on_bad_file=on_bad_file,
             progress=progress,
         )
+    check_channel_names(recordings, allow_mixed=options.allow_mixed_channels)
     if options.events is not None:
         events = read_events_csv(options.events, recordings)
     if (options.negative_symbols or options.event_labels or options.negative_labels) and events is not None:
@@ -234,6 +246,7 @@ def build_dataset(
     hard, hard_files = None, []
     if hard_negatives is not None:
         hard, hard_files = _read_hard_negatives(hard_negatives, hard_tier, hard_max, recordings, inputs, progress)
+        check_channel_names([*recordings, *hard.recordings], allow_mixed=inputs.allow_mixed_channels)
     sampled = sample_windows(recordings, events, config, seed=seed, progress=progress, hard=hard)
     if hard is not None:  # the sampler says which recordings its windows come from, hard-only sources included
         by_id = {recording.id: recording for recording in [*hard.recordings, *recordings]}
@@ -277,7 +290,8 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
         else:
             sources, _ = read_sensor_logs(
                 paths, time_col=inputs.time_col, time_unit=inputs.time_unit, channels=inputs.channels,
-                resample_hz=inputs.resample_hz, sort_time=inputs.sort_time, progress=progress,
+                resample_hz=inputs.resample_hz, sort_time=inputs.sort_time,
+                allow_mixed_channels=inputs.allow_mixed_channels, progress=progress,
             )  # fmt: skip
         group_of = dict(zip(needed["item"], needed["group"]))
         for recording in sources:

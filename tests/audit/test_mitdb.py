@@ -29,7 +29,7 @@ def mitdb(tmp_path_factory):
     return build_dataset(
         paths,
         tmp_path_factory.mktemp("mitdb") / "v_beats",
-        inputs=InputOptions(event_symbols=("V",)),
+        inputs=InputOptions(event_symbols=("V",), allow_mixed_channels=True),  # V1, V2 and V5 second leads
         config=SamplingConfig(align="center", window_ms=600),
     )
 

@@ -19,7 +19,7 @@ def test_random_split_is_inflated_and_marked_next_to_the_inter_patient_split(tmp
     dataset = build_dataset(
         [MITDB / f"{record}.hea" for record in DS1 + DS2],
         tmp_path / "v",
-        inputs=InputOptions(event_symbols=("V",)),
+        inputs=InputOptions(event_symbols=("V",), allow_mixed_channels=True),  # V1, V2 and V5 second leads
         config=SamplingConfig(align="center", window_ms=600, neg_mult=2),
     )
     frame, info = make_split(dataset, "group", test_groups=DS2, seed=0)
@@ -55,12 +55,14 @@ def test_ds1_ds2_interval_covers_the_22_test_records(tmp_path):
     dataset = build_dataset(
         [MITDB / f"{record}.hea" for record in DS1_ALL + DS2_ALL],
         tmp_path / "v",
-        inputs=InputOptions(event_symbols=("V",)),
+        inputs=InputOptions(event_symbols=("V",), allow_mixed_channels=True),  # V1, V2 and V5 second leads
         config=SamplingConfig(align="center", window_ms=600, neg_mult=2),
     )
     frame, info = make_split(dataset, "group", test_groups=DS2_ALL, seed=0)
     save_split(dataset.path, "ds1ds2", frame, info)
-    result = run_bench(dataset.path, tmp_path / "bench", models=["et"], features=["summary"], splits=["ds1ds2"], seeds=3)
+    result = run_bench(
+        dataset.path, tmp_path / "bench", models=["et"], features=["summary"], splits=["ds1ds2"], seeds=3
+    )
     row = result.summary.query("model == 'et' and metric == 'average_precision'").iloc[0]
     assert row["n_test_groups"] == 22 and row["n_seeds"] == 3 and row["ci_method"] == "cluster"
 

@@ -137,7 +137,7 @@ def test_damaged_record_is_named(tmp_path):
 # ---------------------------------------------------------------------------- end to end through the CLI
 
 
-def run_sample(records: list[str], out: Path) -> subprocess.CompletedProcess:
+def run_sample(records: list[str], out: Path, *extra: str) -> subprocess.CompletedProcess:
     args = [f"{RELATIVE_MITDB}/{name}.hea" for name in records]
     command = [
         sys.executable,
@@ -155,6 +155,7 @@ def run_sample(records: list[str], out: Path) -> subprocess.CompletedProcess:
         "mixed",
         "--out",
         str(out),
+        *extra,
     ]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
 
@@ -175,7 +176,7 @@ def fitting_v_beats(name: str) -> tuple[list[int], np.ndarray, int]:
 
 def test_cli_v_beat_dataset_on_two_records(tmp_path, two_records):
     out = tmp_path / "vbeats"
-    result = run_sample(TWO, out)
+    result = run_sample(TWO, out, "--allow-mixed-channels")  # 100 has MLII,V5 and 119 MLII,V1
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "pos" in result.stdout  # the summary
@@ -223,9 +224,12 @@ def test_cli_v_beat_dataset_on_all_48_records(tmp_path):
     names = (MITDB / "RECORDS").read_text().split()
     assert len(names) == 48
     out = tmp_path / "all"
-    result = run_sample(names, out)
+    result = run_sample(names, out, "--channels", "MLII", "--skip-bad-files")
     assert result.returncode == 0, result.stderr
     meta = json.loads((out / "meta.json").read_text())
+    assert [Path(item["path"]).name for item in meta["skipped_files"]] == ["102.hea", "104.hea"]  # no MLII lead
+    assert meta["channels"] == ["MLII"]
+    names = [name for name in names if name not in ("102", "104")]
     index = pd.read_parquet(out / "index.parquet")
     expected_pos, expected_v, expected_ids = 0, 0, {}
     for name in names:
@@ -242,3 +246,44 @@ def test_cli_v_beat_dataset_on_all_48_records(tmp_path):
         assert got == fit, name
     assert {r["id"]: r["group"] for r in meta["recordings"]} == {name: name for name in names}
     assert (index["group"] == index["recording"].astype(str)).all()
+
+
+# ---------------------------------------------------------------------------- leads chosen by name
+
+
+def test_mlii_is_found_by_name_in_record_114(two_records):
+    record = wfdb.rdrecord(str(MITDB / "114"))
+    assert list(record.sig_name) == ["V5", "MLII"]
+    recordings, _ = read_wfdb_records([MITDB / "100.hea", MITDB / "114.hea"], event_symbols=["V"], channels=["MLII"])
+    assert [r.channels for r in recordings] == [["MLII"], ["MLII"]]
+    np.testing.assert_array_equal(recordings[0].data[0], two_records["100"][0].p_signal[:, 0])
+    np.testing.assert_array_equal(recordings[1].data[0], record.p_signal[:, 1])
+
+
+def test_cli_mixed_leads_are_refused_and_a_record_without_mlii_is_named(tmp_path):
+    result = run_sample(["100", "114", "119"], tmp_path / "mixed")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: channel names differ")
+    assert "MLII,V5 in 1 (100); V5,MLII in 1 (114); MLII,V1 in 1 (119)" in line
+    assert "--channels NAME[,NAME]" in line and "--allow-mixed-channels" in line
+
+    result = run_sample(["100", "102"], tmp_path / "no-mlii", "--channels", "MLII")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "102.hea" in line and "(it has V5, V2)" in line and "--skip-bad-files" in line
+
+    out = tmp_path / "mlii"
+    result = run_sample(["100", "102", "114"], out, "--channels", "MLII", "--skip-bad-files")
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["channels"] == ["MLII"]
+    assert [Path(item["path"]).name for item in meta["skipped_files"]] == ["102.hea"]
+    assert "102.hea: signal(s) MLII not in record 102 (it has V5, V2)" in meta["skipped_files"][0]["error"]
+    assert [r["id"] for r in meta["recordings"]] == ["100", "114"]
+    index = pd.read_parquet(out / "index.parquet")
+    windows = np.load(out / "windows.npy")
+    mlii = wfdb.rdrecord(str(MITDB / "114")).p_signal[:, 1]
+    for row in index[index["recording"].astype(str) == "114"].itertuples():
+        first = round(row.start_ms * FS / 1000.0)
+        np.testing.assert_array_equal(windows[row.window_id, 0], mlii[first : first + T].astype(np.float32))

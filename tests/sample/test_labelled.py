@@ -141,7 +141,7 @@ def test_mitdb_one_window_per_beat(tmp_path):
     dataset = build_dataset(
         [MITDB / f"{r}.hea" for r in records],
         tmp_path / "beats",
-        inputs=InputOptions(event_symbols=positive, negative_symbols=negative),
+        inputs=InputOptions(event_symbols=positive, negative_symbols=negative, channels=("MLII",)),
         config=SamplingConfig(align="center", window_ms=600, neg_mult=0),
     )
     index = dataset.index

@@ -89,10 +89,21 @@ def sample(
     channels: Annotated[
         str | None,
         typer.Option(
-            help="Channel columns (or WFDB signals), comma-separated, in this order. Default: every numeric column but time/recording/group/marker.",
+            help="Channels to keep, by name in every file, comma-separated, in this order: log columns, WFDB "
+            "signals (e.g. MLII, wherever each record has it) or audio ch0, ch1. Default: every numeric column "
+            "but time/recording/group/marker, every signal, every audio channel.",
             rich_help_panel=INPUT,
         ),
     ] = None,
+    allow_mixed_channels: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mixed-channels",
+            help="Stack channels by position when their names differ across files (e.g. MIT-BIH V1/V2/V5), "
+            "with a warning, instead of refusing.",
+            rich_help_panel=INPUT,
+        ),
+    ] = False,
     group_col: Annotated[
         str | None,
         typer.Option(help="Column holding each recording's group (session, subject).", rich_help_panel=INPUT),

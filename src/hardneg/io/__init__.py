@@ -12,7 +12,7 @@ from hardneg.io._events import EVENT_COLUMNS, read_events_csv, select_events
 from hardneg.io._formats import FORMATS, format_of, register_format, suffixes_of
 from hardneg.io._groups import read_groups_csv
 from hardneg.io._images import JPEG_SUFFIXES, image_files, load_rgb, read_image
-from hardneg.io._recording import SAMPLE_TOLERANCE, Recording
+from hardneg.io._recording import SAMPLE_TOLERANCE, Recording, check_channel_names
 from hardneg.io._sensor import TIME_UNITS, read_sensor_logs
 from hardneg.io._tables import read_table
 from hardneg.io._video import read_frames, read_video_batches
@@ -29,6 +29,7 @@ __all__ = [
     "WindowPlan",
     "WindowSpan",
     "channel_indices",
+    "check_channel_names",
     "format_of",
     "image_files",
     "import_soundfile",

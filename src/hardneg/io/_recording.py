@@ -96,3 +96,40 @@ def check_unique_ids(recordings, *, hint: str = "rename one file") -> None:
                 f"recording id {recording.id!r} comes from both {seen[recording.id]} and {recording.source}; {hint}"
             )
         seen[recording.id] = recording.source
+
+
+def check_channel_names(recordings, *, allow_mixed: bool = False) -> None:
+    """Refuse recordings whose channel names differ, since windows would stack different channels by position.
+
+    The message groups the recordings by their channel names, in input order, and
+    says how to choose channels by name or to stack them by position anyway
+    (``allow_mixed``, which turns the refusal off).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def record(name, channels):
+    ...     return Recording(name, name, 0.0, 360.0, channels, [np.zeros(3)] * len(channels), f"{name}.hea")
+    >>> check_channel_names([record("100", ["MLII", "V5"]), record("101", ["MLII", "V5"])])
+    >>> mixed = [record("100", ["MLII", "V5"]), record("101", ["MLII", "V1"]), record("114", ["V5", "MLII"])]
+    >>> check_channel_names(mixed)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: channel names differ ...: MLII,V5 in 1 (100); MLII,V1 in 1 (101); V5,MLII in 1 (114); ...
+    >>> check_channel_names(mixed, allow_mixed=True)
+    """
+    if allow_mixed:
+        return
+    layouts: dict[str, list[str]] = {}
+    for recording in recordings:
+        layouts.setdefault(",".join(recording.channels), []).append(recording.id)
+    if len(layouts) > 1:
+        described = "; ".join(
+            f"{names} in {len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+            for names, ids in layouts.items()
+        )
+        raise InputError(
+            f"channel names differ across recordings, and windows would stack different channels by position: "
+            f"{described}; pass --channels NAME[,NAME] to pick channels by name, or --allow-mixed-channels to stack "
+            "them by position anyway"
+        )

@@ -25,6 +25,9 @@ GRID_TOLERANCE_STEPS = 1e-3
 
 _GRID_CHECK_CHUNK = 1 << 22
 
+#: Ends the message of a log without a requested channel; left out where that log is skipped instead.
+_SKIP_HINT = "; pass --skip-bad-files to leave out logs without them"
+
 
 def read_sensor_logs(
     paths: Sequence[str | Path],
@@ -38,6 +41,7 @@ def read_sensor_logs(
     event_col: str | None = None,
     resample_hz: float | None = None,
     sort_time: bool = False,
+    allow_mixed_channels: bool = False,
     on_bad_file: Callable[[Path, str], None] | None = None,
     progress: ProgressReporter | None = None,
 ) -> tuple[list[Recording], pd.DataFrame]:
@@ -67,6 +71,9 @@ def read_sensor_logs(
         logs whose timestamps are not on a fixed grid (they are refused otherwise).
     sort_time : bool
         Sort rows by time instead of refusing a log whose timestamps decrease.
+    allow_mixed_channels : bool
+        Keep a log whose channel names differ from the first log's (the windows
+        then stack channels by position) instead of refusing it.
     on_bad_file : callable, optional
         Called with ``(path, message)`` for a file that cannot be used, which is
         then left out; without it such a file raises :class:`InputError`.
@@ -114,15 +121,20 @@ def read_sensor_logs(
                 sort_time=sort_time,
             )
             for recording, _ in read:
-                if channel_reference is not None and recording.channels != channel_reference[1]:
+                if (
+                    not allow_mixed_channels
+                    and channel_reference is not None
+                    and recording.channels != channel_reference[1]
+                ):
                     raise InputError(
                         f"{path}: channels {recording.channels} differ from {channel_reference[1]} in "
-                        f"{channel_reference[0]}; name the channels every log shares with --channels"
+                        f"{channel_reference[0]}; name the channels every log shares with --channels, or pass "
+                        "--allow-mixed-channels to stack them by position anyway"
                     )
         except InputError as error:
             if on_bad_file is None:
                 raise
-            on_bad_file(path, str(error))
+            on_bad_file(path, str(error).removesuffix(_SKIP_HINT))
             continue
         if channel_reference is None and read:
             channel_reference = (str(path), read[0][0].channels)
@@ -270,7 +282,7 @@ def _choose_channels(table: pa.Table, path: Path, channels: Sequence[str] | None
         missing = [name for name in channels if name not in names]
         if missing:
             raise InputError(
-                f"{path}: channel column(s) {', '.join(missing)} not found; columns are: {', '.join(names)}"
+                f"{path}: channel column(s) {', '.join(missing)} not found; columns are: {', '.join(names)}{_SKIP_HINT}"
             )
         return list(channels)
     chosen = []

@@ -15,6 +15,9 @@ from hardneg.io._events import EVENT_COLUMNS, empty_events
 from hardneg.io._groups import resolve_groups
 from hardneg.io._recording import Recording
 
+#: Ends the message of a record without a requested signal; left out where that record is skipped instead.
+_SKIP_HINT = ", or pass --skip-bad-files to leave out records without them"
+
 
 def read_wfdb_records(
     paths: Sequence[str | Path],
@@ -42,7 +45,9 @@ def read_wfdb_records(
     annotation_extension : str
         Annotation file suffix (``atr`` for reference annotations).
     channels : sequence of str, optional
-        Signal names to keep, in this order (records lacking one are refused).
+        Signal names to keep, in this order, wherever each record has them (MIT-BIH
+        record 114 has MLII second); a record lacking one is refused, or passed to
+        ``on_bad_file``.
     on_bad_file : callable, optional
         Called with ``(path, message)`` for a record that cannot be used, which is
         then left out; without it such a record raises :class:`InputError`.
@@ -76,7 +81,7 @@ def read_wfdb_records(
         except InputError as error:
             if on_bad_file is None:
                 raise
-            on_bad_file(Path(path), str(error))
+            on_bad_file(Path(path), str(error).removesuffix(_SKIP_HINT))
             continue
         recordings.append(recording)
         event_frames.append(events)
@@ -105,8 +110,8 @@ def _read_record(
         missing = [name for name in channels if name not in names]
         if missing:
             raise InputError(
-                f"{header}: signal(s) {', '.join(missing)} not in this record (it has {', '.join(names)}); "
-                "choose signals every record has with --channels"
+                f"{header}: signal(s) {', '.join(missing)} not in record {record.record_name} (it has "
+                f"{', '.join(names)}); choose signals every record has with --channels{_SKIP_HINT}"
             )
         keep = [names.index(name) for name in channels]
     else:
