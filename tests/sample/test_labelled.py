@@ -155,3 +155,36 @@ def test_mitdb_one_window_per_beat(tmp_path):
         assert (here["kind"] == "pos").sum() == int((np.isin(symbols, positive) & fits).sum())
         assert (here["kind"] == "labelled").sum() == int((np.isin(symbols, negative) & fits).sum())
     assert set(index.loc[index["kind"] == "labelled", "event_label"]) <= set(negative)
+
+
+@pytest.mark.skipif(not MITDB.is_dir(), reason=f"MIT-BIH records not found at {MITDB} (../shared/data/mitdb)")
+def test_readme_beat_level_command(tmp_path):
+    """README section 3: the one command that gives every beat of MIT-BIH, positives V/E, the rest labelled."""
+    import json
+    import subprocess
+    import sys
+
+    import wfdb
+
+    positive, negative = "V,E", "N,L,R,e,j,A,a,J,S,F,/,f,Q"
+    headers = sorted(str(path) for path in MITDB.glob("*.hea"))
+    result = subprocess.run(
+        [sys.executable, "-m", "hardneg", "sample", *headers, "--event-symbols", positive, "--negative-symbols",
+         negative, "--align", "center", "--window-ms", "600", "--neg-mult", "0", "--channels", "MLII",
+         "--skip-bad-files", "--out", str(tmp_path / "mitdb-beats"), "-q"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((tmp_path / "mitdb-beats" / "meta.json").read_text())
+    assert meta["channels"] == ["MLII"]
+    index = pd.read_parquet(tmp_path / "mitdb-beats" / "index.parquet")
+    expected = {"pos": 0, "labelled": 0}
+    for record in sorted(index["recording"].unique()):
+        annotation = wfdb.rdann(str(MITDB / record), "atr")
+        n = wfdb.rdheader(str(MITDB / record)).sig_len
+        samples, symbols = np.asarray(annotation.sample), np.asarray(annotation.symbol)
+        fits = (samples - 108 >= 0) & (samples - 108 + 216 <= n)
+        expected["pos"] += int((np.isin(symbols, positive.split(",")) & fits).sum())
+        expected["labelled"] += int((np.isin(symbols, negative.split(",")) & fits).sum())
+    assert index["kind"].value_counts().to_dict() == expected
+    assert index["recording"].nunique() == 46  # 102 and 104 have no MLII
