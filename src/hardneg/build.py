@@ -223,9 +223,9 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
     known = {recording.id for recording in recordings}
     needed = items[items["item"].isin(set(windows["recording"]) - known)]
     sources: list[Recording] = []
+    paths = [_pool_path(mined_dir, path) for path in needed["path"]]
     if len(needed):
         # Pool items are read like the inputs, without events: they only give hard negatives.
-        paths = [Path(path) for path in needed["path"]]
         if all(format_of(path) == "wfdb" for path in paths):
             sources, _ = read_wfdb_records(paths, event_symbols=None, channels=inputs.channels, progress=progress)
         elif all(format_of(path) == "audio" for path in paths):
@@ -238,8 +238,21 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
         group_of = dict(zip(needed["item"], needed["group"]))
         for recording in sources:
             recording.group = str(group_of.get(recording.id, recording.id))
-    files = [candidates_path(mined_dir), *map(Path, needed["path"])]
+    files = [candidates_path(mined_dir), *paths]
     return HardNegatives(windows, sources), files
+
+
+def _pool_path(mined_dir, path: str) -> Path:
+    """Where a mined item is: ``hardneg mine`` records absolute paths; a relative one is read from the mined folder.
+
+    A folder mined before paths were absolute holds them relative to where it was mined; where no such file is
+    beside the mined folder, the path is kept as it is (relative to the working directory).
+    """
+    path = Path(path)
+    if path.is_absolute():
+        return path
+    beside = Path(mined_dir) / path
+    return beside if beside.exists() else path
 
 
 def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path]:

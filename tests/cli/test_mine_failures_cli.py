@@ -37,7 +37,7 @@ def run(*args, cwd=None, pythonpath=None) -> subprocess.CompletedProcess:
         env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), env.get("PYTHONPATH", "")])
     return subprocess.run(
         [sys.executable, "-m", "hardneg", "mine", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=180,
+        check=False, capture_output=True, text=True, cwd=cwd, env=env, timeout=180,
     )  # fmt: skip
 
 
@@ -217,7 +217,7 @@ INTERRUPTING = textwrap.dedent(
 
 @pytest.mark.parametrize("stop_at", [3, 1])
 def test_ctrl_c_says_what_was_kept_and_resume_finishes_the_same_files(pool, tmp_path, monkeypatch, stop_at):
-    folder, scorers = pool
+    folder, _ = pool
     (tmp_path / "interrupting.py").write_text(INTERRUPTING)
     whole, stopped = tmp_path / "whole", tmp_path / "stopped"
     args = [folder, "--model", f"{tmp_path / 'interrupting.py'}:make", "--window-ms", 500, "-q"]

@@ -283,8 +283,9 @@ def _mine_prepared(
         max_per_item=options.max_per_item,
     )  # fmt: skip
     items_frame = item_table(windows, topk=options.topk)
-    # where each item was read from, so `hardneg sample --hard-negatives` can cut the mined windows out of it
-    items_frame["path"] = items_frame["item"].map({item.id: str(item.path) for item in kept_items})
+    # where each item was read from, so `hardneg sample --hard-negatives` can cut the mined windows out of it;
+    # absolute, as the folder is read from wherever that command runs
+    items_frame["path"] = items_frame["item"].map({item.id: str(Path(item.path).resolve()) for item in kept_items})
     snapshot_errors = []
     if options.snapshots:
         # Rebuilt from the final candidates every time, so a resumed run writes the same snapshots.
