@@ -180,8 +180,9 @@ def mine(
 
     Writes OUT/candidates.parquet (windows scoring >= --min-score after temporal NMS), OUT/items.parquet
     (per item: max, mean, top-k mean score), OUT/tiers/conf_min_*.csv, OUT/stats.json, OUT/stats.md and
-    OUT/errors.csv (items that could not be read or scored; the run goes on), and with --snapshots OUT/snapshots/
-    for review. A killed run continues with --resume.
+    OUT/errors.csv (items that could not be read or scored; the run goes on, and stops with exit 2 only when
+    every item fails), and with --snapshots OUT/snapshots/ for review. A killed or interrupted run continues with
+    --resume.
     --engine ray scores the items on Ray Data (pip install 'hardneg[ray]') with the same output.
     """
     options = dict(locals())  # MineOptions takes its fields from here, by name
