@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -238,6 +239,14 @@ def build_dataset(
     """
     inputs = inputs or InputOptions()
     config = (config or SamplingConfig()).validate()
+    if hard_negatives is None:
+        for name, value in (("hard_tier", hard_tier), ("hard_max", hard_max)):
+            if value is not None:
+                raise InputError(
+                    f"{name} chooses among mined hard negatives, but no mined folder was given (hard_negatives); "
+                    f"give one, or leave {name} out",
+                    parameter=name,
+                )
     check_output_dir(out, overwrite)
     input_files = _input_files(paths, inputs)
     fingerprints = fingerprint_in_background(input_files)
@@ -277,12 +286,20 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
     validate_value("hard_tier", tier, [None, Interval(Real, 0, 1, closed="both")])
     validate_value("hard_max", max_windows, [None, Interval(Integral, 0, None, closed="left")])
     windows, items = read_mined(mined_dir, tier=tier, max_windows=max_windows)
+    if tier is not None and windows.empty:
+        mined, _ = read_mined(mined_dir)
+        if len(mined):  # a folder with no candidates at all adds none whatever the tier; the summary says so
+            best = float(mined["score"].max())
+            raise InputError(
+                f"hard_tier {tier} is above every mined score (best {_at_most(best)}); lower it",
+                parameter="hard_tier",
+            )
     known = {recording.id for recording in recordings}
     needed = items[items["item"].isin(set(windows["recording"]) - known)]
     sources: list[Recording] = []
+    paths = [_pool_path(mined_dir, path) for path in needed["path"]]
     if len(needed):
         # Pool items are read like the inputs, without events: they only give hard negatives.
-        paths = [Path(path) for path in needed["path"]]
         if all(format_of(path) == "wfdb" for path in paths):
             sources, _ = read_wfdb_records(paths, event_symbols=None, channels=inputs.channels, progress=progress)
         elif all(format_of(path) == "audio" for path in paths):
@@ -296,8 +313,39 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
         group_of = dict(zip(needed["item"], needed["group"]))
         for recording in sources:
             recording.group = str(group_of.get(recording.id, recording.id))
-    files = [candidates_path(mined_dir), *map(Path, needed["path"])]
+    files = [candidates_path(mined_dir), *paths]
     return HardNegatives(windows, sources), files
+
+
+def _at_most(score: float) -> str:
+    """``score`` with 3 to 6 decimals, cut rather than rounded: a tier typed as shown never exceeds the score.
+
+    Examples
+    --------
+    >>> _at_most(0.847), _at_most(0.8476), _at_most(0.84712345)
+    ('0.847', '0.8476', '0.847123')
+    """
+    for decimals in range(3, 7):
+        scale = 10**decimals
+        text = f"{math.floor(score * scale) / scale:.{decimals}f}"
+        if float(text) > score:  # the product rounded up past an integer
+            text = f"{(math.floor(score * scale) - 1) / scale:.{decimals}f}"
+        if float(text) == score:
+            break
+    return text
+
+
+def _pool_path(mined_dir, path: str) -> Path:
+    """Where a mined item is: ``hardneg mine`` records absolute paths; a relative one is read from the mined folder.
+
+    A folder mined before paths were absolute holds them relative to where it was mined; where no such file is
+    beside the mined folder, the path is kept as it is (relative to the working directory).
+    """
+    path = Path(path)
+    if path.is_absolute():
+        return path
+    beside = Path(mined_dir) / path
+    return beside if beside.exists() else path
 
 
 def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path]:

@@ -143,3 +143,17 @@ def test_a_missing_ray_is_an_input_error_naming_the_extra(pool, tmp_path, monkey
     with pytest.raises(InputError, match=r"pip install 'hardneg\[ray\]'"):
         mine([folder], tmp_path / "o", options(scorer), engine="ray")
     assert not (tmp_path / "o").exists()  # refused before anything was written
+
+
+def test_every_item_failing_on_ray_stops_as_it_does_locally(ray_cluster, pool, tmp_path):
+    folder, scorer = pool
+    wrong = MineOptions(model=f"{scorer}:make", window_ms=500.0, time_col="time")
+    with pytest.raises(InputError) as local:
+        mine([folder], tmp_path / "local", wrong)
+    with pytest.raises(InputError) as on_ray:
+        mine([folder], tmp_path / "ray", wrong, engine="ray", num_workers=2)
+    assert str(on_ray.value) == str(local.value)
+    assert str(local.value).startswith("every pool item failed (6 items; 5 this way, 1 for 1 other reason): ")
+    assert "--time-col 'time' not found" in str(local.value)
+    for out in (tmp_path / "local", tmp_path / "ray"):
+        assert not any((out / "shards").iterdir())

@@ -21,6 +21,7 @@ FRAMES = "Video and images"
 
 
 def mine(
+    ctx: typer.Context,
     pool: Annotated[
         list[Path],
         typer.Argument(
@@ -210,17 +211,16 @@ def mine(
 
     Writes OUT/candidates.parquet (windows scoring >= --min-score after temporal NMS), OUT/items.parquet
     (per item: max, mean, top-k mean score), OUT/tiers/conf_min_*.csv, OUT/stats.json, OUT/stats.md and
-    OUT/errors.csv (items that could not be read or scored; the run goes on), and with --snapshots OUT/snapshots/
-    for review. A killed run continues with --resume.
+    OUT/errors.csv (items that could not be read or scored; the run goes on, and stops with exit 2 only when
+    every item fails), and with --snapshots OUT/snapshots/ for review. A killed or interrupted run continues with
+    --resume.
     --engine ray scores the items on Ray Data (pip install 'hardneg[ray]') with the same output.
     """
     options = dict(locals())  # MineOptions takes its fields from here, by name
-    from rich.console import Console
-
     from hardneg._progress import RichProgress
     from hardneg.cli.common import config_from
     from hardneg.errors import InputError
-    from hardneg.mine import MineOptions
+    from hardneg.mine import MineInterrupted, MineOptions
     from hardneg.mine import mine as run_mine
 
     if engine == "local" and (ray_address or num_workers is not None or num_gpus_per_worker):
@@ -230,16 +230,56 @@ def mine(
 
         require_ray()  # says "pip install 'hardneg[ray]'" when Ray is missing
     mine_options = config_from(MineOptions, options)
-    with RichProgress(enabled=not quiet) as progress:
-        result = run_mine(
-            pool, out, mine_options, resume=resume, overwrite=overwrite, trust_model=trust_model, progress=progress,
-            engine=engine, ray_address=ray_address, num_workers=num_workers,
-            num_gpus_per_worker=num_gpus_per_worker,
-        )  # fmt: skip
-    if quiet:  # only what needs attention, on stderr
-        if len(result.errors):
-            typer.echo(f"warning: {len(result.errors)} items failed; see {out / 'errors.csv'}", err=True)
-        return
+    try:
+        with RichProgress(enabled=not quiet) as progress:
+            result = run_mine(
+                pool, out, mine_options, resume=resume, overwrite=overwrite, trust_model=trust_model,
+                progress=progress, engine=engine, ray_address=ray_address, num_workers=num_workers,
+                num_gpus_per_worker=num_gpus_per_worker,
+            )  # fmt: skip
+    except MineInterrupted as stop:
+        typer.echo(_interrupted(stop), err=True)
+        raise typer.Exit(130) from None
+    if not quiet:
+        _print_summary(result, out)
+    _print_warnings(result, out, ctx.command)
+
+
+def _interrupted(stop) -> str:
+    """What Ctrl-C leaves behind: the finished items' shards, which ``--resume`` continues from."""
+    if stop.finished == 0:
+        return f"interrupted before any pool item was finished; run the same command again to start {stop.out}"
+    return (
+        f"interrupted; {stop.finished} of {stop.total} pool items were finished and are kept in "
+        f"{stop.out / 'shards'}; run the same command with --resume to continue"
+    )
+
+
+def _print_warnings(result, out: Path, command) -> None:
+    """What needs attention, on stderr (with or without ``--quiet``): failed items and runs that kept nothing."""
+    from hardneg.cli.main import describe
+    from hardneg.errors import InputError
+    from hardneg.mine import failure_reasons
+
+    if len(result.errors):
+        mined = result.stats.get("pool_items", 0) - result.stats.get("excluded_items", 0)
+        top = failure_reasons(result.errors, limit=1)[0]
+        typer.echo(
+            f"warning: {len(result.errors)} of {mined} pool items failed and were left out "
+            f"({top.count} as {top.message}); see {out / 'errors.csv'}",
+            err=True,
+        )
+    for warning in result.stats.get("warnings", []):
+        # library warnings name parameters, as its errors do; show the flags instead
+        text = describe(InputError(warning["message"], parameter=warning["parameter"]), command)
+        typer.echo(f"warning: {text}", err=True)
+
+
+def _print_summary(result, out: Path) -> None:
+    from rich.console import Console
+
+    from hardneg.mine import failure_reasons
+
     console = Console()
     stats = result.stats
     console.print(
@@ -247,6 +287,12 @@ def mine(
         f"({stats.get('excluded_items', 0)} excluded by group, {len(result.errors)} failed: see {out / 'errors.csv'}); "
         f"{len(result.candidates)} candidates in {out / 'candidates.parquet'}"
     )
+    reasons = failure_reasons(result.errors)
+    for reason in reasons[:3]:
+        items = f"{reason.count} items" if reason.count > 1 else "1 item"
+        console.print(f"  failed, {items}: {reason.text} (first: {reason.path})", highlight=False)
+    if len(reasons) > 3:
+        console.print(f"  failed: {len(reasons) - 3} more reasons in {out / 'errors.csv'}", highlight=False)
     if "snapshots" in stats:
         shots = stats["snapshots"]
         console.print(

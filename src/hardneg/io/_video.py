@@ -63,7 +63,7 @@ def import_av():
     try:
         import av
     except ImportError:
-        raise InputError("reading video needs PyAV: pip install av") from None
+        raise InputError("reading video needs PyAV: pip install 'hardneg[video]'") from None
     return av
 
 

@@ -28,7 +28,8 @@ scores two ten-second logs, each silent but for one half-second burst, by their 
 >>> tmp.cleanup()
 """
 
-from hardneg.mine._engine import ENGINES, mine
+from hardneg.mine._engine import ENGINES, MineInterrupted, mine
+from hardneg.mine._failures import FailureReason, every_item_failed, failure_reasons
 from hardneg.mine._manifest import candidates_path, read_mined
 from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
 from hardneg.mine._ray_engine import require_ray
@@ -37,9 +38,13 @@ from hardneg.mine._snapshots import write_snapshots
 __all__ = [
     "ENGINES",
     "OPTIONS_FILE",
+    "FailureReason",
+    "MineInterrupted",
     "MineOptions",
     "MineResult",
     "candidates_path",
+    "every_item_failed",
+    "failure_reasons",
     "mine",
     "read_mined",
     "require_ray",

@@ -24,6 +24,7 @@ from hardneg._progress import ProgressReporter, resolve
 from hardneg._schema import SCORED_WINDOW_COLUMNS
 from hardneg._validation import Options, validate_value
 from hardneg.errors import InputError
+from hardneg.mine._failures import every_item_failed
 from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
 from hardneg.mine._ray_engine import require_ray, score_items_on_ray
 from hardneg.mine._shards import (
@@ -36,7 +37,7 @@ from hardneg.mine._shards import (
 )
 from hardneg.score import check_frame_prep, discover_pool, read_ahead
 
-__all__ = ["ENGINES", "OPTIONS_FILE", "MineOptions", "MineResult", "mine"]
+__all__ = ["ENGINES", "OPTIONS_FILE", "MineInterrupted", "MineOptions", "MineResult", "mine"]
 
 #: Where the items are scored: in this process, or on Ray Data.
 ENGINES = ("local", "ray")
@@ -56,18 +57,59 @@ def _nothing_scored_yet(out: Path) -> bool:
     return RunFolder(out, OPTIONS_FILE, "mine", scratch=("shards",)).unstarted()
 
 
-def _excluded_groups(options: MineOptions) -> set[str]:
+def _excluded_groups(options: MineOptions) -> tuple[set[str], bool]:
+    """The groups to leave out, and whether the dataset has groups at all (not only one per recording)."""
     if options.exclude_groups_from is None:
-        return set()
+        return set(), True
     from hardneg.dataset import Dataset
 
     dataset = Dataset.load(options.exclude_groups_from)
+    index = dataset.index
+    grouped = "recording" not in index.columns or bool(
+        (index["group"].astype(str) != index["recording"].astype(str)).any()
+    )
     if options.exclude_split is None:
-        return set(dataset.index["group"].astype(str))
+        return set(index["group"].astype(str)), grouped
     from hardneg.split import load_split
 
     frame, _ = load_split(dataset.path, options.exclude_split)
-    return set(dataset.index.loc[frame["window_id"].unique(), "group"].astype(str))
+    return set(index.loc[frame["window_id"].unique(), "group"].astype(str)), grouped
+
+
+def _exclusion_warning(options: MineOptions, items, excluded_any: bool, dataset_grouped: bool) -> list[dict]:
+    """A warning when ``exclude_groups_from`` left nothing out because one side has no groups to match."""
+    if options.exclude_groups_from is None or excluded_any:
+        return []
+    pool_grouped = any(str(item.group) != str(item.id) for item in items)
+    if pool_grouped and dataset_grouped:
+        return []  # both have groups and none is shared: a disjoint pool, nothing to say
+    if not pool_grouped:
+        why = "the pool has no groups (each item is its own group); give the pool's groups (a regex or a table)"
+    else:
+        why = "the dataset has no groups (each recording is its own group); sample it with its groups"
+    message = f"exclude_groups_from {options.exclude_groups_from}: left out no pool item, as {why}"
+    return [{"parameter": "exclude_groups_from", "message": message}]
+
+
+def _result_warnings(options: MineOptions, windows: pd.DataFrame, candidates: pd.DataFrame) -> list[dict]:
+    """Warnings for a run that succeeded but found nothing to keep."""
+    if len(candidates):
+        return []
+    if len(windows) == 0:
+        if options.short_items != "skip":
+            return [{"parameter": None, "message": "no window was scored; check the pool"}]
+        message = (
+            f"window_ms {options.window_ms:g} is longer than every scored pool item, and items too short are "
+            "skipped (short_items skip); lower it, or pad them"
+        )
+        return [{"parameter": "window_ms", "message": message}]
+    best = float(windows["score"].max())
+    ceiling = "" if options.max_score is None else f" and at most max_score {options.max_score:g}"
+    message = (
+        f"min_score {options.min_score:g}: no window scored at least it{ceiling} (best {best:.3f}), so there are "
+        "no candidates; lower it"
+    )
+    return [{"parameter": "min_score", "message": message}]
 
 
 def _score_locally(items, scorer, options: MineOptions, shards: Path, progress) -> int:
@@ -83,6 +125,25 @@ def _score_locally(items, scorer, options: MineOptions, shards: Path, progress) 
     ):
         meter.add(score_and_write(item, scorer, options, shards, batches=batches, buffers=buffers)[1])
     return meter.windows
+
+
+class MineInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: the items finished so far keep their shards in ``out``, and ``resume=True`` continues.
+
+    A :class:`KeyboardInterrupt`, so code that stops on one stops on this too.
+
+    Examples
+    --------
+    >>> stop = MineInterrupted("mined", 3, 10)
+    >>> isinstance(stop, KeyboardInterrupt), stop.finished, stop.total
+    (True, 3, 10)
+    """
+
+    def __init__(self, out, finished: int, total: int):
+        super().__init__(f"interrupted with {finished} of {total} pool items finished in {out}")
+        self.out = Path(out)
+        self.finished = finished
+        self.total = total
 
 
 class _Meter:
@@ -125,6 +186,12 @@ def mine(
     ``snapshots/<item>/...`` (see :func:`hardneg.mine.write_snapshots`) and adds a ``snapshot``
     column (paths relative to ``out``; empty where a snapshot failed, the reason in ``stats.json``).
 
+    An item that cannot be read or scored is left out and listed in ``errors.csv``; when every item fails, the
+    run raises :class:`InputError` with the most common reason (see :func:`hardneg.mine.every_item_failed`) and
+    keeps no error records, so the same call runs afresh once the cause is fixed. ``result.stats["warnings"]``
+    lists what a successful run should not leave unsaid (no candidates; ``exclude_groups_from`` unable to match
+    groups), each as ``{"parameter", "message"}``; they are not written to ``stats.json``.
+
     ``engine="ray"`` scores the items on Ray Data instead (a local instance, or the cluster at
     ``ray_address``; ``num_workers`` actors with ``num_gpus_per_worker`` GPUs each): the shards, and so
     every output file, are the same as with ``engine="local"``; see :mod:`hardneg.mine._ray_engine`.
@@ -153,10 +220,6 @@ def mine(
      'stats.json', 'stats.md', 'tiers']
     >>> tmp.cleanup()
     """
-    from hardneg.mine._manifest import write_candidates, write_items, write_tiers
-    from hardneg.mine._select import item_table, select_candidates
-    from hardneg.mine._stats import score_statistics, start_plot_warm_up, write_statistics
-
     options = options.validate()
     validate_value("engine", engine, [Options(ENGINES)])
     if engine == "ray":
@@ -164,8 +227,9 @@ def mine(
     out = Path(out)
     started = time.perf_counter()
     items = discover_pool(pool, group_regex=options.group_regex, groups=options.groups)
-    excluded = _excluded_groups(options)
+    excluded, dataset_grouped = _excluded_groups(options)
     kept_items = [item for item in items if str(item.group) not in excluded]
+    warnings = _exclusion_warning(options, items, len(kept_items) < len(items), dataset_grouped)
     if not kept_items:
         raise InputError(f"no pool item left to mine ({len(items)} found, {len(items) - len(kept_items)} excluded)")
     scorer = open_scorer(options, trust_model=trust_model)
@@ -176,6 +240,26 @@ def mine(
     check_pool_against_card(scorer, kept_items, options)
     _prepare_out(out, options, resume, overwrite)
     shards = out / "shards"
+    try:
+        return _mine_prepared(
+            out, shards, options, scorer, items, kept_items, excluded, warnings, started, trust_model=trust_model,
+            progress=progress, engine=engine, ray_address=ray_address, num_workers=num_workers,
+            num_gpus_per_worker=num_gpus_per_worker,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        finished = sum(is_done(item, shards) for item in kept_items)
+        raise MineInterrupted(out, finished, len(kept_items)) from None
+
+
+def _mine_prepared(
+    out, shards, options, scorer, items, kept_items, excluded, warnings, started, *, trust_model, progress, engine,
+    ray_address, num_workers, num_gpus_per_worker,
+) -> MineResult:  # fmt: skip
+    """The run once ``out`` is prepared: score what is not done, gather the shards, select, write the files."""
+    from hardneg.mine._manifest import write_candidates, write_items, write_tiers
+    from hardneg.mine._select import item_table, select_candidates
+    from hardneg.mine._stats import score_statistics, start_plot_warm_up, write_statistics
+
     scored_windows = 0
     start_plot_warm_up()
     if engine == "ray":
@@ -190,14 +274,20 @@ def mine(
     scored_windows += _score_locally(local_items, scorer, options, shards, progress)
 
     windows, errors = _gather(shards, kept_items)
+    if len(errors) == len(kept_items):
+        # No item left a shard: forget the error records, so the same command runs afresh once the cause is fixed.
+        for item in kept_items:
+            shard_paths(item, shards)[1].unlink(missing_ok=True)
+        raise every_item_failed(errors)
     nms_ms = options.nms_ms if options.nms_ms is not None else options.window_ms
     candidates, counts = select_candidates(
         windows, min_score=options.min_score, max_score=options.max_score, nms_ms=nms_ms,
         max_per_item=options.max_per_item,
     )  # fmt: skip
     items_frame = item_table(windows, topk=options.topk)
-    # where each item was read from, so `hardneg sample --hard-negatives` can cut the mined windows out of it
-    items_frame["path"] = items_frame["item"].map({item.id: str(item.path) for item in kept_items})
+    # where each item was read from, so `hardneg sample --hard-negatives` can cut the mined windows out of it;
+    # absolute, as the folder is read from wherever that command runs
+    items_frame["path"] = items_frame["item"].map({item.id: str(Path(item.path).resolve()) for item in kept_items})
     snapshot_errors = []
     if options.snapshots:
         # Rebuilt from the final candidates every time, so a resumed run writes the same snapshots.
@@ -234,6 +324,8 @@ def mine(
         }
     write_statistics(stats, out)
     write_bytes_atomic(out / "errors.csv", errors.to_csv(index=False))
+    # after the files: a warning is for whoever ran this, stats.json stays what the run found
+    stats["warnings"] = warnings + _result_warnings(options, windows, candidates)
     stats["seconds_this_run"] = round(time.perf_counter() - started, 2)
     stats["windows_scored_this_run"] = scored_windows
     return MineResult(out, candidates, items_frame, errors, stats)
