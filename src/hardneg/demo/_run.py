@@ -92,7 +92,7 @@ def run_demo(
     >>> tmp = tempfile.TemporaryDirectory()
     >>> result = run_demo(f"{tmp.name}/demo", seed=0)
     >>> result.dataset.index.kind.value_counts().to_dict(), result.bench is None
-    ({'near': 583, 'far': 377, 'pos': 321}, True)
+    ({'near': 770, 'far': 514, 'pos': 321}, True)
     >>> sorted(path.name for path in result.root.iterdir())
     ['.hardneg-demo', 'dataset', 'world']
     >>> tmp.cleanup()
