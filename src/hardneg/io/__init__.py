@@ -12,7 +12,7 @@ from hardneg.io._events import EVENT_COLUMNS, read_events_csv, select_events
 from hardneg.io._formats import FORMATS, format_of, register_format, suffixes_of
 from hardneg.io._groups import read_groups_csv
 from hardneg.io._images import JPEG_SUFFIXES, image_files, load_rgb, read_image
-from hardneg.io._recording import SAMPLE_TOLERANCE, Recording, check_channel_names
+from hardneg.io._recording import SAMPLE_TOLERANCE, Recording, channel_layouts, check_channel_names
 from hardneg.io._sensor import TIME_UNITS, read_sensor_logs
 from hardneg.io._tables import read_table
 from hardneg.io._video import read_frames, read_video_batches
@@ -29,6 +29,7 @@ __all__ = [
     "WindowPlan",
     "WindowSpan",
     "channel_indices",
+    "channel_layouts",
     "check_channel_names",
     "format_of",
     "image_files",
@@ -37,7 +38,6 @@ __all__ = [
     "plan_windows",
     "read_audio_recordings",
     "read_events_csv",
-    "select_events",
     "read_frames",
     "read_groups_csv",
     "read_image",
@@ -47,5 +47,6 @@ __all__ = [
     "read_wfdb_records",
     "register_format",
     "samples_per_window",
+    "select_events",
     "suffixes_of",
 ]

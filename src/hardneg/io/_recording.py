@@ -98,6 +98,28 @@ def check_unique_ids(recordings, *, hint: str = "rename one file") -> None:
         seen[recording.id] = recording.source
 
 
+def channel_layouts(recordings) -> str | None:
+    """The recordings of each channel layout, in words, when there is more than one layout; else None.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> channel_layouts([R(id="100", channels=["MLII", "V5"]), R(id="114", channels=["V5", "MLII"])])
+    'MLII,V5 in 1 (100); V5,MLII in 1 (114)'
+    >>> channel_layouts([R(id="100", channels=["MLII"])]) is None
+    True
+    """
+    layouts: dict[str, list[str]] = {}
+    for recording in recordings:
+        layouts.setdefault(",".join(recording.channels), []).append(recording.id)
+    if len(layouts) < 2:
+        return None
+    return "; ".join(
+        f"{names} in {len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
+        for names, ids in layouts.items()
+    )
+
+
 def check_channel_names(recordings, *, allow_mixed: bool = False) -> None:
     """Refuse recordings whose channel names differ, since windows would stack different channels by position.
 
@@ -120,14 +142,8 @@ def check_channel_names(recordings, *, allow_mixed: bool = False) -> None:
     """
     if allow_mixed:
         return
-    layouts: dict[str, list[str]] = {}
-    for recording in recordings:
-        layouts.setdefault(",".join(recording.channels), []).append(recording.id)
-    if len(layouts) > 1:
-        described = "; ".join(
-            f"{names} in {len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
-            for names, ids in layouts.items()
-        )
+    described = channel_layouts(recordings)
+    if described:
         raise InputError(
             f"channel names differ across recordings, and windows would stack different channels by position: "
             f"{described}; pass --channels NAME[,NAME] to pick channels by name, or --allow-mixed-channels to stack "

@@ -14,7 +14,7 @@ from hardneg._schema import KINDS, check_columns
 from hardneg._validation import check_seed
 from hardneg._validation import rng as make_rng
 from hardneg.errors import InputError
-from hardneg.io import EVENT_COLUMNS, SAMPLE_TOLERANCE, Recording, samples_per_window
+from hardneg.io import EVENT_COLUMNS, SAMPLE_TOLERANCE, Recording, channel_layouts, samples_per_window
 from hardneg.sample._candidates import CandidatePool, EventGeometry, event_geometry, filter_candidates
 from hardneg.sample._config import SamplingConfig
 from hardneg.sample._draw import SeparationGuard, draw_with_replacement, draw_without_replacement
@@ -194,14 +194,8 @@ def check_recordings(recordings: Sequence[Recording], window_ms: float) -> tuple
                 f"{recording.source}: {len(recording.channels)} channels ({', '.join(recording.channels)}) but "
                 f"{reference.source} has {len(reference.channels)}; choose common channels with --channels"
             )
-    layouts: dict[str, list[str]] = {}
-    for recording in recordings:
-        layouts.setdefault(",".join(recording.channels), []).append(recording.id)
-    if len(layouts) > 1:
-        described = "; ".join(
-            f"{names} in {len(ids)} ({', '.join(ids[:3])}{', ...' if len(ids) > 3 else ''})"
-            for names, ids in layouts.items()
-        )
+    described = channel_layouts(recordings)  # allowed by --allow-mixed-channels, or made in memory
+    if described:
         warnings.append(
             f"channel names differ across recordings and windows stack channels by position: {described}; "
             "pass --channels to keep only named channels every recording has"
