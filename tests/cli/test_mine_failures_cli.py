@@ -203,6 +203,11 @@ INTERRUPTING = textwrap.dedent(
 
     def make():
         stop_at = int(os.environ["HARDNEG_TEST_CTRL_C_AT"])
+        # as in an interactive shell: a test runner may have left SIGINT ignored, and children inherit that
+        try:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        except ValueError:  # not the main thread: the inherited handling stays
+            pass
 
         def score(batch):
             CALLS["n"] += 1
