@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers.synth import burst_pool
+
 SCORERS = textwrap.dedent(
     """
     import numpy as np
@@ -54,12 +56,7 @@ def error_line(result: subprocess.CompletedProcess) -> str:
 @pytest.fixture
 def pool(tmp_path):
     """Three 10 s logs at 100 Hz, silent but for one burst each (loudness 0.5, 0.7, 0.9), and the scorers."""
-    folder = tmp_path / "pool"
-    folder.mkdir()
-    for index, name in enumerate(["a", "b", "c"]):
-        x = np.zeros(1000)
-        x[300 + 100 * index : 350 + 100 * index] = 0.5 + 0.2 * index
-        pd.DataFrame({"t_ms": np.arange(1000) * 10.0, "ax": x}).to_csv(folder / f"{name}.csv", index=False)
+    folder = burst_pool(tmp_path / "pool")
     (tmp_path / "scorers.py").write_text(SCORERS)
     return folder, tmp_path / "scorers.py"
 

@@ -179,3 +179,13 @@ def world_360(root: Path, fmt: str = "csv", *, generic: bool = False, seed: int 
     ev_path = root / "events.csv"
     events = write_events(ev_path, rows)
     return World(root, paths, ev_path, logs, events, fs)
+
+
+def burst_pool(folder: Path) -> Path:
+    """A mining pool: three 10 s logs at 100 Hz, silent but for one burst each (loudness 0.5, 0.7, 0.9)."""
+    folder.mkdir()
+    for index, name in enumerate(["a", "b", "c"]):
+        x = np.zeros(1000)
+        x[300 + 100 * index : 350 + 100 * index] = 0.5 + 0.2 * index
+        pd.DataFrame({"t_ms": np.arange(1000) * 10.0, "ax": x}).to_csv(folder / f"{name}.csv", index=False)
+    return folder

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from hardneg.errors import InputError
 from hardneg.mine import MineInterrupted, MineOptions, every_item_failed, failure_reasons, mine
+from tests.helpers.synth import burst_pool
 
 SCORERS = """
 from pathlib import Path
@@ -38,12 +38,7 @@ def ctrl_c_on_the_second_item():
 @pytest.fixture
 def pool(tmp_path):
     """Three 10 s logs at 100 Hz, silent but for one burst each (loudness 0.5, 0.7, 0.9)."""
-    folder = tmp_path / "pool"
-    folder.mkdir()
-    for index, name in enumerate(["a", "b", "c"]):
-        x = np.zeros(1000)
-        x[300 + 100 * index : 350 + 100 * index] = 0.5 + 0.2 * index
-        pd.DataFrame({"t_ms": np.arange(1000) * 10.0, "ax": x}).to_csv(folder / f"{name}.csv", index=False)
+    folder = burst_pool(tmp_path / "pool")
     (tmp_path / "scorers.py").write_text(SCORERS)
     return folder, tmp_path / "scorers.py"
 

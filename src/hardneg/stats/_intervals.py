@@ -332,14 +332,13 @@ def _seed_intervals(tested, results, subset, metrics, confidence, n_resamples, s
     present = [metric for metric in metrics if metric in set(results["metric"])]
     summary = summarize_checked(results, subset, present, confidence, n_resamples, seed)
     groups = tested.groupby(_COMBO)["group"].nunique()
+    seeds = results.groupby(_COMBO)["seed"].nunique()
+    keys = [tuple(key) for key in summary[_COMBO].itertuples(index=False)]
     summary = summary.assign(
         subset=subset,
         ci_method="seeds",
-        n_test_groups=[int(groups.get(tuple(key), 0)) for key in summary[_COMBO].itertuples(index=False)],
-        n_seeds=[
-            int(results.loc[(results[_COMBO] == list(key)).all(axis=1), "seed"].nunique())
-            for key in summary[_COMBO].itertuples(index=False)
-        ],
+        n_test_groups=[int(groups.get(key, 0)) for key in keys],
+        n_seeds=[int(seeds.get(key, 0)) for key in keys],
     )[list(SUMMARY_COLUMNS)]
     covers = "seeds x folds only (the mean over seeds and folds, bootstrapped): not new groups"
     return BenchIntervals(summary, "seeds", covers, warnings, confidence, n_resamples, None, {}, results, seed)
