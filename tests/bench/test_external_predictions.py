@@ -92,6 +92,7 @@ def test_one_broken_file_is_left_out_and_the_rest_evaluated(dataset, tmp_path):
     result = run_bench(dataset.path, tmp_path / "bench", predictions=[folder])
     assert sorted(result.results.query("model == 'model'")["seed"].unique()) == [0]
     assert any("left out" in note and "groups3/1/predictions.parquet" in note for note in result.meta["notes"])
+    assert result.meta["resumed_parts"] == 0  # a fresh run: nothing resumed, whatever was left out
 
 
 @pytest.mark.parametrize(

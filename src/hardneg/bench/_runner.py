@@ -464,6 +464,7 @@ def run_bench(
     # The costliest feature sets first (more columns, slower fits), so the run does not end on one long task.
     tasks.sort(key=lambda task: -matrices[task[1]].shape[1])
     total = sum(len(seed_lists[source.name]) for source in sources) * sum(len(m) for _, m in models_by_input)
+    n_external = len(external) * sum(len(seed_lists[source.name]) for source in sources)  # (model, split, seed)
     notes, failures, audit_predictions = [], [], {}
     for model in reporter.track(external, total=len(external), description="Reading predictions"):
         for source in sources:
@@ -481,10 +482,10 @@ def run_bench(
                 # the audit's prediction checks read the first model's predictions on the split's audited draw
                 if model is external[0] and seed == seed_lists[source.name][0]:
                     audit_predictions[source.name] = scores_part[["fold", "window_id", "score"]]
-    if failures and len(failures) == len(external) * sum(len(seed_lists[source.name]) for source in sources):
+    if failures and len(failures) == n_external:
         raise failures[0]
-    total += len(external) * sum(len(seed_lists[source.name]) for source in sources)
-    resumed = len(done) - len(external) * sum(len(seed_lists[source.name]) for source in sources)
+    total += n_external
+    resumed = len(done) - (n_external - len(failures))
     audits: dict[str, dict] = {}
     # Arrays above 64 kB go to workers as one shared memory map instead of a pickle per task.
     # One task per batch: tasks take ~0.3 s, and a large last batch would leave the other worker idle at the end.
