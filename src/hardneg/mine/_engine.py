@@ -261,7 +261,7 @@ def _mine_prepared(
     from hardneg.mine._stats import score_statistics, start_plot_warm_up, write_statistics
 
     scored_windows = 0
-    start_plot_warm_up()
+    warm_up = start_plot_warm_up()
     if engine == "ray":
         status = score_items_on_ray(
             kept_items, out, options, trust_model=trust_model, address=ray_address, num_workers=num_workers,
@@ -278,6 +278,9 @@ def _mine_prepared(
         # No item left a shard: forget the error records, so the same command runs afresh once the cause is fixed.
         for item in kept_items:
             shard_paths(item, shards)[1].unlink(missing_ok=True)
+        # The process exits right after this error: a daemon thread still inside matplotlib's native code at
+        # interpreter shutdown aborts it ("terminate called without an active exception"), so let it finish.
+        warm_up.join()
         raise every_item_failed(errors)
     nms_ms = options.nms_ms if options.nms_ms is not None else options.window_ms
     candidates, counts = select_candidates(
