@@ -17,7 +17,7 @@ The Python API mirrors the command line:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from hardneg.build import InputOptions, build_dataset, read_inputs
+from hardneg.build import DatasetRecipe, InputOptions, build_dataset, read_inputs, recipe_of
 from hardneg.dataset import Dataset, write_dataset
 from hardneg.errors import InputError
 from hardneg.sample import SampledWindows, SamplingConfig, WindowSampler, sample_windows
@@ -29,6 +29,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "Dataset",
+    "DatasetRecipe",
     "InputError",
     "InputOptions",
     "SampledWindows",
@@ -36,6 +37,7 @@ __all__ = [
     "WindowSampler",
     "build_dataset",
     "read_inputs",
+    "recipe_of",
     "sample_windows",
     "write_dataset",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, replace
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -63,9 +65,9 @@ class InputOptions:
         if values["groups"] is not None and not isinstance(values["groups"], (str, Path)):
             values["groups"] = dict(values["groups"])
         elif values["groups"] is not None:
-            values["groups"] = str(values["groups"])
+            values["groups"] = _absolute(values["groups"])
         if values["events"] is not None:
-            values["events"] = str(values["events"])
+            values["events"] = _absolute(values["events"])
         return values
 
 
@@ -216,8 +218,12 @@ def build_dataset(
     hard_tier: float | None = None,
     hard_max: int | None = None,
     progress: ProgressReporter | None = None,
+    like: str | Path | DatasetRecipe | None = None,
 ) -> Dataset:
     """Build a window dataset directory from logs or WFDB records.
+
+    ``like`` only records, in ``meta.json``, the dataset whose recipe this
+    build follows and what it changed (see :func:`recipe_of`).
 
     Examples
     --------
@@ -266,14 +272,20 @@ def build_dataset(
         "parameters": {
             **config.to_dict(),
             "seed": seed,
-            "hard_negatives": None if hard_negatives is None else str(hard_negatives),
+            "hard_negatives": None if hard_negatives is None else _absolute(hard_negatives),
             "hard_tier": hard_tier,
             "hard_max": hard_max,
         },
         "input_options": inputs.to_dict(),
+        # what `hardneg sample --like` rebuilds from, whatever folder it runs in
+        "input_paths": [_absolute(path) for path in paths],
         "inputs": fingerprints.result() + [file_fingerprint(path) for path in hard_files],
         "skipped_files": skipped,
     }
+    if isinstance(like, DatasetRecipe):
+        meta["like"] = {"dataset": like.source, "changed": list(like.changes)}
+    elif like is not None:
+        meta["like"] = {"dataset": _absolute(like), "changed": []}
     return write_sampled(out, sampled, recordings, meta=meta, overwrite=overwrite, progress=progress)
 
 
@@ -368,3 +380,139 @@ def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path
         if isinstance(extra, (str, Path)) and Path(extra).is_file():
             files.append(Path(extra))
     return files
+
+
+def _absolute(path: str | Path) -> str:
+    """``path`` made absolute (not resolving links), so a ``meta.json`` names files that open from any folder."""
+    return str(Path(os.path.abspath(path)))
+
+
+#: the build arguments a recipe holds besides the input options and the sampling config
+_RECIPE_ARGUMENTS = ("paths", "seed", "hard_negatives", "hard_tier", "hard_max")
+
+
+@dataclass(frozen=True)
+class DatasetRecipe:
+    """Everything ``hardneg sample`` was given to build a dataset, read back from its ``meta.json``.
+
+    :meth:`build` makes the same dataset again, or a variant of it with some
+    arguments changed: "the same dataset plus hard negatives" compares like with
+    like. Paths are absolute, so a recipe builds from any folder.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> log = pd.DataFrame({"t_ms": np.arange(0.0, 20000.0, 10.0), "ax": np.sin(np.arange(2000) / 7)})
+    >>> log.to_parquet(f"{tmp.name}/s01.parquet")
+    >>> pd.DataFrame({"recording": ["s01"] * 3, "t_ms": [4000.0, 9000.0, 15000.0]}).to_csv(f"{tmp.name}/ev.csv")
+    >>> first = build_dataset([f"{tmp.name}/s01.parquet"], f"{tmp.name}/a", inputs=InputOptions(events=f"{tmp.name}/ev.csv"),
+    ...                       config=SamplingConfig(neg_mult=2, window_ms=400), seed=3)
+    >>> recipe = recipe_of(f"{tmp.name}/a")
+    >>> recipe.config.window_ms, recipe.seed, recipe.changed(neg_mult=1).config.neg_mult
+    (400.0, 3, 1)
+    >>> again = recipe.build(f"{tmp.name}/b")
+    >>> again.index.equals(first.index)
+    True
+    >>> tmp.cleanup()
+    """
+
+    source: str
+    paths: tuple[str, ...]
+    inputs: InputOptions = field(default_factory=InputOptions)
+    config: SamplingConfig = field(default_factory=SamplingConfig)
+    seed: int = 0
+    hard_negatives: str | None = None
+    hard_tier: float | None = None
+    hard_max: int | None = None
+    #: the arguments changed from the source dataset's, by name
+    changes: tuple[str, ...] = ()
+
+    def changed(self, **changes) -> DatasetRecipe:
+        """This recipe with some arguments changed, each named like its ``hardneg sample`` option.
+
+        Raises :class:`InputError` naming an argument that no part of the recipe has.
+        """
+        input_names = {item.name for item in fields(InputOptions)}
+        config_names = {item.name for item in fields(SamplingConfig)}
+        unknown = sorted(set(changes) - input_names - config_names - set(_RECIPE_ARGUMENTS))
+        if unknown:
+            raise InputError(f"{unknown[0]} is not an option of hardneg sample", parameter=unknown[0])
+        input_changes = {name: value for name, value in changes.items() if name in input_names}
+        config_changes = {name: value for name, value in changes.items() if name in config_names}
+        top = {name: value for name, value in changes.items() if name in _RECIPE_ARGUMENTS}
+        if "paths" in top:
+            top["paths"] = tuple(str(path) for path in top["paths"])
+        default_separation = self.config.neg_min_sep_ms == self.config.window_ms / 2.0
+        if "window_ms" in config_changes and "neg_min_sep_ms" not in config_changes and default_separation:
+            # a separation that was the default follows the new window, as it would on a fresh command
+            config_changes["neg_min_sep_ms"] = None
+        return replace(
+            self,
+            changes=tuple(sorted(set(self.changes) | set(changes))),
+            inputs=replace(self.inputs, **input_changes),
+            config=replace(self.config, **config_changes),
+            **top,
+        )
+
+    def build(self, out: str | Path, *, overwrite: bool = False, progress: ProgressReporter | None = None) -> Dataset:
+        """Build the dataset this recipe describes into ``out`` (which must not be the recipe's own dataset)."""
+        if Path(os.path.abspath(out)) == Path(self.source):
+            raise InputError(
+                f"out {out} is the dataset the recipe comes from; write the new dataset to another folder",
+                parameter="out",
+            )
+        return build_dataset(
+            list(self.paths), out, inputs=self.inputs, config=self.config, seed=self.seed, overwrite=overwrite,
+            hard_negatives=self.hard_negatives, hard_tier=self.hard_tier, hard_max=self.hard_max,
+            progress=progress, like=self,
+        )  # fmt: skip
+
+
+def recipe_of(dataset: str | Path) -> DatasetRecipe:
+    """The :class:`DatasetRecipe` of a dataset built by ``hardneg sample``, from its ``meta.json``.
+
+    Raises :class:`InputError` when the folder holds no such ``meta.json``, or one written before datasets
+    recorded their input paths.
+    """
+    folder = Path(dataset)
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        raise InputError(
+            f"like {folder}: no meta.json; give a dataset folder written by hardneg sample", parameter="like"
+        )
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError) as error:
+        raise InputError(f"like {folder}: meta.json is not readable as JSON ({error})", parameter="like") from None
+    if meta.get("created_by") != "hardneg sample":
+        made_by = meta.get("created_by", "something else")
+        raise InputError(f"like {folder}: made by {made_by}, not hardneg sample; it has no recipe", parameter="like")
+    if "input_paths" not in meta:
+        raise InputError(
+            f"like {folder}: built by an older hardneg that did not record its input paths; give the inputs and "
+            "options again (or rebuild it once with this version)",
+            parameter="like",
+        )
+    parameters = dict(meta["parameters"])
+    options = dict(meta["input_options"])
+    tuples = {item.name for item in fields(InputOptions) if "tuple" in str(item.type)}
+    tuples |= {item.name for item in fields(SamplingConfig) if "tuple" in str(item.type)}
+    for values in (parameters, options):
+        for name in tuples & set(values):
+            if values[name] is not None:
+                values[name] = tuple(values[name])
+    config = SamplingConfig(
+        **{item.name: parameters[item.name] for item in fields(SamplingConfig) if item.name in parameters}
+    )
+    inputs = InputOptions(**{item.name: options[item.name] for item in fields(InputOptions) if item.name in options})
+    return DatasetRecipe(
+        source=str(Path(os.path.abspath(folder))),
+        paths=tuple(meta["input_paths"]),
+        inputs=inputs,
+        config=config,
+        seed=int(parameters.get("seed", meta.get("seed", 0))),
+        hard_negatives=parameters.get("hard_negatives"),
+        hard_tier=parameters.get("hard_tier"),
+        hard_max=parameters.get("hard_max"),
+    )

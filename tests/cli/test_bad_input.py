@@ -455,7 +455,7 @@ def test_a_dataset_without_negatives_is_written_with_a_warning(world, cli):
                  "--out", world.root / "out", "-q", cwd=world.root)  # fmt: skip
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stderr.split())
-    assert "warning: the dataset holds no negative window" in text and "relax near_max_ms, far_min_ms" in text
+    assert "warning: the dataset holds no negative window" in text and "the far zone removed the most" in text and "relax --far-min-ms" in text
 
 
 def test_demo_with_zero_seeds_is_refused(tmp_path, cli):

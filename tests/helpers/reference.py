@@ -96,7 +96,7 @@ DEFAULTS: dict[str, Any] = dict(
     neg_min_motion_quantile=None,
     neg_match_pos_motion=False,
     neg_pos_motion_q=0.05,
-    neg_min_sep_ms=0.0,
+    neg_min_sep_ms=None,  # half the window (the documented default)
     neg_with_replacement=False,
     motion_accel_weight=0.1,
     gyro_cols=None,
@@ -291,6 +291,8 @@ class Reference:
 def _params(params: dict) -> dict:
     p = dict(DEFAULTS)
     p.update({k: v for k, v in params.items()})
+    if p["neg_min_sep_ms"] is None:
+        p["neg_min_sep_ms"] = float(p["window_ms"]) / 2.0
     for k in (
         "window_ms",
         "lead_ms",

@@ -4,6 +4,7 @@ command's options, and printing summaries."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,6 +21,7 @@ __all__ = [
     "Quiet",
     "choices",
     "config_from",
+    "flagged",
     "print_audit",
     "print_dataset_problems",
     "print_dataset_summary",
@@ -98,7 +100,27 @@ def config_from(cls, options: dict):
     return cls(**values)
 
 
-def print_dataset_summary(meta: dict, path, console: Console | None = None) -> None:
+def flagged(text: str, parameters=()) -> str:
+    """``text`` with each library parameter it names (``neg_min_sep_ms``) written as its flag (``--neg-min-sep-ms``).
+
+    Library messages name parameters, so that they read right from Python; on the command line the user types
+    flags. Only the names in ``parameters`` (the running command's options, whose flags typer derives from
+    their names) are rewritten.
+
+    Examples
+    --------
+    >>> flagged("lower neg_min_sep_ms, or neg_mult", {"neg_min_sep_ms"})
+    'lower --neg-min-sep-ms, or neg_mult'
+    """
+    names = set(parameters)
+    return re.sub(
+        r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",
+        lambda match: "--" + match[0].replace("_", "-") if match[0] in names else match[0],
+        text,
+    )
+
+
+def print_dataset_summary(meta: dict, path, console: Console | None = None, parameters=()) -> None:
     """The table ``hardneg sample`` and ``hardneg demo`` print: what was made and what constraints removed."""
     console = console or Console()
     counts = meta["counts"]
@@ -117,6 +139,14 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None) -> N
         note = f" [yellow](short by {short})[/yellow]" if short else ""
         table.add_row(kind, "" if requested is None else str(requested), f"{achieved}{note}")
     console.print(table)
+    like = meta.get("like")
+    if like:
+        changed = [("the inputs" if name == "paths" else flagged(name, parameters)) for name in like["changed"]]
+        console.print(
+            f"built like {like['dataset']}: its inputs and options, changed: {', '.join(changed) or 'nothing'}",
+            highlight=False,
+            soft_wrap=True,
+        )
     shape = meta.get("windows_shape")
     console.print(
         f"{counts['windows']} windows of {meta['samples_per_window']} samples x {len(meta['channels'])} channels "
@@ -158,17 +188,20 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None) -> N
             f"hard negatives: {hard['added']} of {hard['requested']} mined windows added"
             + (f" ({dropped} left out)" if dropped else "")
         )
-    print_dataset_problems(meta, console)
+    print_dataset_problems(meta, console, parameters)
 
 
-def print_dataset_problems(meta: dict, console: Console | None = None) -> None:
-    """The files left out and the warnings of a dataset: the end of its summary, and all ``-q`` keeps (on stderr)."""
+def print_dataset_problems(meta: dict, console: Console | None = None, parameters=()) -> None:
+    """The files left out and the warnings of a dataset: the end of its summary, and all ``-q`` keeps (on stderr).
+
+    ``parameters``: the options of the running command, whose names in the warnings are shown as flags.
+    """
     console = console or Console(stderr=True)
     counts = meta["counts"]
     for skipped in meta.get("skipped_files", []):
         console.print(f"[red]skipped file:[/red] {skipped['error']}", highlight=False)
     for warning in counts.get("warnings", [])[:10]:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/yellow] {flagged(warning, parameters)}", highlight=False, soft_wrap=True)
     if len(counts.get("warnings", [])) > 10:
         console.print(f"[yellow]... and {len(counts['warnings']) - 10} more warnings in meta.json[/yellow]")
 

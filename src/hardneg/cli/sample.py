@@ -26,16 +26,29 @@ OUTPUT = "Output"
 
 
 def sample(
+    ctx: typer.Context,
     inputs: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Sensor logs (.csv, .parquet; one recording per file unless --recording-col), "
             "WFDB record headers (.hea), or audio files (.wav, .flac; one recording per file, its stem the id, "
-            "events in ms from the file start).",
+            "events in ms from the file start). With --like, the inputs of that dataset unless given.",
             show_default=False,
         ),
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Dataset directory to write.", rich_help_panel=OUTPUT)],
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Dataset directory to write.", rich_help_panel=OUTPUT)
+    ] = None,
+    like: Annotated[
+        Path | None,
+        typer.Option(
+            help="Rebuild with every input and option of this existing dataset (from its meta.json); options "
+            "given on this command line replace its values. E.g. the same dataset plus hard negatives: "
+            "--like shots --hard-negatives mined --out shots-hard.",
+            rich_help_panel=INPUT,
+            show_default=False,
+        ),
+    ] = None,
     events: Annotated[
         Path | None,
         typer.Option(help="Events CSV with columns recording,t_ms (optional end_ms,label).", rich_help_panel=INPUT),
@@ -218,8 +231,14 @@ def sample(
         float, typer.Option(help="q for --neg-match-pos-motion.", rich_help_panel=MOTION)
     ] = 0.05,
     neg_min_sep_ms: Annotated[
-        float, typer.Option(help="No two negatives of a recording start closer than this.", rich_help_panel=DRAWS)
-    ] = 0.0,
+        float | None,
+        typer.Option(
+            help="No two negatives of a recording start closer than this. Default: half of --window-ms, so "
+            "negatives share at most half their samples; 0 allows any overlap.",
+            rich_help_panel=DRAWS,
+            show_default=False,
+        ),
+    ] = None,
     neg_with_replacement: Annotated[
         bool,
         typer.Option(
@@ -293,22 +312,58 @@ def sample(
     Example: hardneg sample logs/*.parquet --events events.csv --neg-strategy mixed --neg-mult 8 --out shots
     """
     options = dict(locals())  # the configs take their fields from here, by name
+    del options["ctx"]
     from hardneg._progress import RichProgress
     from hardneg.build import InputOptions, build_dataset
     from hardneg.cli.common import config_from, print_dataset_problems, print_dataset_summary
+    from hardneg.errors import InputError
     from hardneg.sample import SamplingConfig
 
+    if out is None:
+        raise InputError("out is missing: give the folder to write the dataset to", parameter="out")
     input_options = config_from(InputOptions, options)
     config = config_from(SamplingConfig, options)
     with RichProgress(enabled=not quiet) as progress:
-        dataset = build_dataset(
-            inputs, out, inputs=input_options, config=config, seed=seed, overwrite=overwrite,
-            hard_negatives=hard_negatives, hard_tier=hard_tier, hard_max=hard_max, progress=progress,
-        )  # fmt: skip
+        if like is not None:
+            dataset = _recipe_like(ctx, like, options, input_options, config).build(
+                out, overwrite=overwrite, progress=progress
+            )
+        elif not inputs:
+            raise InputError("no inputs given; pass log files (.csv, .parquet), WFDB headers (.hea) or audio files, "
+                             "or --like DATASET to rebuild an existing dataset's")  # fmt: skip
+        else:
+            dataset = build_dataset(
+                inputs, out, inputs=input_options, config=config, seed=seed, overwrite=overwrite,
+                hard_negatives=hard_negatives, hard_tier=hard_tier, hard_max=hard_max, progress=progress,
+            )  # fmt: skip
     if quiet:
-        print_dataset_problems(dataset.meta)
+        print_dataset_problems(dataset.meta, parameters=options)
     else:
-        print_dataset_summary(dataset.meta, out)
+        print_dataset_summary(dataset.meta, out, parameters=options)
+
+
+def _recipe_like(ctx: typer.Context, like: Path, options: dict, input_options, config):
+    """The recipe of the dataset ``like``, with the options typed on this command line in place of its values."""
+    from dataclasses import fields
+
+    from hardneg.build import recipe_of
+
+    recipe = recipe_of(like)
+    changes = {}
+    for part in (input_options, config):
+        changes |= {item.name: getattr(part, item.name) for item in fields(part) if _typed(ctx, item.name)}
+    changes |= {
+        name: options[name] for name in ("seed", "hard_negatives", "hard_tier", "hard_max") if _typed(ctx, name)
+    }
+    if _typed(ctx, "inputs"):
+        changes["paths"] = options["inputs"]
+    return recipe.changed(**changes)
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    """Whether the option ``name`` was given on the command line (not left at its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
 
 
 def register(app: typer.Typer) -> None:

@@ -26,9 +26,9 @@ from hardneg.sample._writer import sampled_meta, write_sampled
 __all__ = [
     "ALIGNMENTS",
     "EDGE_MODES",
-    "LABELLED_SCOPES",
     "INDEX_COLUMNS",
     "KINDS",
+    "LABELLED_SCOPES",
     "NEGATIVE_POOLS",
     "NEGATIVE_STRATEGIES",
     "HardNegatives",

@@ -44,6 +44,11 @@ class SamplingConfig:
     >>> config = SamplingConfig(window_ms=600, align="center", neg_strategy="far")
     >>> config.neg_mult, config.to_dict()["window_ms"]
     (4.0, 600.0)
+
+    Negatives start at least half a window apart unless ``neg_min_sep_ms`` says otherwise:
+
+    >>> config.neg_min_sep_ms, SamplingConfig(window_ms=600, neg_min_sep_ms=0).neg_min_sep_ms
+    (300.0, 0)
     """
 
     window_ms: float = 500.0
@@ -62,7 +67,7 @@ class SamplingConfig:
     neg_min_motion_quantile: float | None = None
     neg_match_pos_motion: bool = False
     neg_pos_motion_q: float = 0.05
-    neg_min_sep_ms: float = 0.0
+    neg_min_sep_ms: float | None = None
     neg_with_replacement: bool = False
     motion_accel_weight: float = 0.1
     gyro_cols: tuple[str, ...] | None = None
@@ -89,7 +94,7 @@ class SamplingConfig:
         "neg_min_motion_quantile": [None, _UNIT],
         # below one half, so that [q, 1 - q] is a range
         "neg_pos_motion_q": [Interval(Real, 0, 0.5, closed="left")],
-        "neg_min_sep_ms": [_NON_NEGATIVE],
+        "neg_min_sep_ms": [None, _NON_NEGATIVE],
         "motion_accel_weight": [_NON_NEGATIVE],
         "gyro_cols": [None, Sequence(_ColumnName(), length=3)],
         "accel_cols": [None, Sequence(_ColumnName(), length=3)],
@@ -99,6 +104,10 @@ class SamplingConfig:
 
     def __post_init__(self):
         self.validate()
+        if self.neg_min_sep_ms is None:
+            # Negatives that start less than half a window apart share most of their samples: the audit would
+            # flag them as near-duplicates, and they add little a model has not seen.
+            object.__setattr__(self, "neg_min_sep_ms", self.window_ms / 2.0)
 
     def validate(self) -> SamplingConfig:
         """Check every value against :attr:`_parameter_constraints`; raise :class:`InputError` naming the field.

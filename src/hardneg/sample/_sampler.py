@@ -15,12 +15,14 @@ from hardneg._validation import check_seed
 from hardneg._validation import rng as make_rng
 from hardneg.errors import InputError
 from hardneg.io import EVENT_COLUMNS, SAMPLE_TOLERANCE, Recording, channel_layouts, samples_per_window
-from hardneg.sample._candidates import CandidatePool, EventGeometry, event_geometry, filter_candidates
+from hardneg.sample._candidates import CandidatePool, event_geometry, filter_candidates
 from hardneg.sample._config import SamplingConfig
 from hardneg.sample._draw import SeparationGuard, draw_with_replacement, draw_without_replacement
 from hardneg.sample._hard import HardNegatives, hard_windows
+from hardneg.sample._labelled import LABELLED_COUNTS, cap_labelled, labelled_windows
 from hardneg.sample._motion import WindowStatistics
 from hardneg.sample._negatives import NEGATIVE_POOLS, NEGATIVE_STRATEGIES
+from hardneg.sample._shortfall import no_negative_warning, shortfall_warnings
 
 __all__ = [
     "INDEX_COLUMNS",
@@ -329,7 +331,7 @@ def _sample(
 
         if recording.id in labelled_by_recording:
             labelled.append(
-                _labelled_windows(
+                labelled_windows(
                     recording, recording_index, labelled_by_recording[recording.id], geometry, length,
                     motion_by_start, nan_free_by_start, config, report["labelled"],
                 )
@@ -372,7 +374,7 @@ def _sample(
         extra_parts, report["hard"] = hard_windows(all_recordings, hard, events, config, length)
     if labelled:
         # drawn after every other kind, so that adding look-alikes leaves the other draws as they were
-        extra_parts.append(_cap_labelled(_concatenate(labelled), config, rng, report["labelled"]))
+        extra_parts.append(cap_labelled(_concatenate(labelled), config, rng, report["labelled"]))
     index = _build_index(all_recordings, positive, candidate, negatives, config, extra_parts, all_events)
     report["windows"] = len(index)
     report["negatives"]["achieved"] = {
@@ -380,9 +382,11 @@ def _sample(
     }
     for kind, requested in report["negatives"]["requested"].items():
         report["negatives"]["shortfall"][kind] = max(0, requested - report["negatives"]["achieved"].get(kind, 0))
-    if not (index["label"] == 0).any():  # written (the positives may still serve), but said loudly
+    if (index["label"] == 0).any():
+        report["warnings"].extend(shortfall_warnings(report, config.to_dict()))
+    else:  # written (the positives may still serve), but said loudly
         if sum(report["negatives"]["requested"].values()) > 0:
-            report["warnings"].append(_no_negative_warning(report))
+            report["warnings"].append(no_negative_warning(report))
         else:
             report["warnings"].append(
                 "the dataset holds no negative window (neg_mult 0, and no labelled or hard negatives): a detector "
@@ -433,103 +437,6 @@ def _positive_windows(
         "event_id": events["event_id"].to_numpy(np.int64)[keep],
         "event_t_ms": t_ms[keep],
     }
-
-
-#: what happened to the labelled look-alike events, in the report's ``labelled`` section
-LABELLED_COUNTS = ("events", "outside_recording", "contains_nan", "overlap_positive", "capped", "kept")
-
-
-def _labelled_windows(
-    recording: Recording,
-    recording_index: int,
-    events: pd.DataFrame,
-    positive: EventGeometry,
-    length: int,
-    motion_by_start: np.ndarray,
-    nan_free_by_start: np.ndarray | None,
-    config: SamplingConfig,
-    counts: dict,
-) -> dict:
-    """One window per labelled look-alike, aligned like a positive; kept next to positives unless asked not to."""
-    geometry = event_geometry(events, config)
-    start_ms = geometry.positive_start_ms
-    first_sample = recording.first_sample_at_or_after(start_ms)
-    fits = (first_sample >= 0) & (first_sample + length <= recording.n_samples)
-    has_nan = np.zeros(len(start_ms), dtype=bool)
-    if nan_free_by_start is not None:
-        has_nan[fits] = ~nan_free_by_start[first_sample[fits]]
-    overlap = np.zeros(len(start_ms), dtype=bool)
-    if config.labelled_avoid_positives and len(positive.zone_start_ms):
-        # zones sorted by start: those starting before the window ends; the furthest-reaching one decides
-        order = np.argsort(positive.zone_start_ms, kind="stable")
-        zone_start, reach = positive.zone_start_ms[order], np.maximum.accumulate(positive.zone_end_ms[order])
-        before = np.searchsorted(zone_start, start_ms + config.window_ms, side="left")
-        overlap = (before > 0) & (reach[np.maximum(before - 1, 0)] > start_ms)
-    keep = fits & ~has_nan & ~overlap
-    counts["outside_recording"] += int((~fits).sum())
-    counts["contains_nan"] += int((fits & has_nan).sum())
-    counts["overlap_positive"] += int((fits & ~has_nan & overlap).sum())
-    return {
-        "recording": np.full(int(keep.sum()), recording_index, dtype=np.int64),
-        "start_ms": start_ms[keep],
-        "end_ms": start_ms[keep] + config.window_ms,
-        "label": np.zeros(int(keep.sum()), dtype=np.int8),
-        "kind": np.full(int(keep.sum()), "labelled", dtype=object),
-        "event_id": geometry.event_id[keep],
-        "event_t_ms": geometry.t_ms[keep],
-        "motion": motion_by_start[first_sample[keep]],
-        "start_sample": first_sample[keep].astype(np.int64),
-    }
-
-
-def _cap_labelled(part: dict, config: SamplingConfig, rng, counts: dict) -> dict:
-    """At most ``labelled_neg_max`` labelled negatives, in total or per recording, drawn with the seed."""
-    n = len(part.get("start_ms", ()))
-    limit = config.labelled_neg_max
-    if not n or limit is None:
-        counts["kept"] = n
-        return part
-    keys = rng.random(n)
-    if config.labelled_neg_scope == "total":
-        keep = np.zeros(n, dtype=bool)
-        keep[np.argsort(keys, kind="stable")[:limit]] = True
-    else:
-        # rank within each recording by the random key: one sort, no loop over recordings
-        order = np.lexsort((keys, part["recording"]))
-        recording = part["recording"][order]
-        first = np.searchsorted(recording, recording, side="left")
-        keep = np.zeros(n, dtype=bool)
-        keep[order[np.arange(n) - first < limit]] = True
-    counts["capped"] = int(n - keep.sum())
-    counts["kept"] = int(keep.sum())
-    return {key: value[keep] for key, value in part.items()}
-
-
-#: the sampling parameter that relaxes each filter of candidate negatives
-_RELAX = {
-    "contains_nan": "the NaN gaps in the recordings",
-    "edges": "neg_avoid_edges / edge_ms",
-    "exclusion_zone": "near_max_ms, far_min_ms or neg_avoid_post_ms",
-    "min_motion_quantile": "neg_min_motion_quantile",
-    "match_pos_motion": "neg_match_pos_motion / neg_pos_motion_q",
-    "rejected_min_separation": "neg_min_sep_ms",
-}
-
-
-def _no_negative_warning(report: dict) -> str:
-    """Every requested negative was filtered out: say which filter removed the most, and what relaxes it."""
-    removed = dict(report["candidates"]["removed"])
-    for pool in report["pools"].values():
-        for name, count in pool["removed"].items():
-            removed[name] = removed.get(name, 0) + count
-        removed["rejected_min_separation"] = removed.get("rejected_min_separation", 0) + pool["rejected_min_separation"]
-    worst = max(removed, key=lambda name: removed[name]) if removed else None
-    requested = sum(report["negatives"]["requested"].values())
-    why = f"; {removed[worst]} were removed by {worst}: relax {_RELAX.get(worst, worst)}" if worst else ""
-    return (
-        f"the dataset holds no negative window: {requested} requested, {report['candidates']['total']} candidate "
-        f"windows{why}; a detector cannot be trained or evaluated on it"
-    )
 
 
 def _no_positive_error(counts: dict, events: pd.DataFrame, recordings: Sequence[Recording]) -> InputError:
