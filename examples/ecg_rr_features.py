@@ -261,7 +261,7 @@ def _morphology(
     """QRS amplitude, width, energy, T wave and likeness to the recording's median beat, one row per window."""
     n, n_samples = signal.shape
     rate = float(np.median(rate_hz)) if n else 1.0
-    half = max(1, int(round(_QRS_HALF_MS * rate / 1000.0)))
+    half = max(1, round(_QRS_HALF_MS * rate / 1000.0))
     x = signal - np.median(signal, axis=1, keepdims=True)
     offsets = np.arange(-half, half + 1)
     columns = beat_sample[:, None] + offsets[None, :]
@@ -281,7 +281,7 @@ def _morphology(
     ]
     qrs_width_ms = (first_below - last_below - 1) * 1000.0 / rate
     qrs_rms = np.sqrt(np.mean(qrs**2, axis=1))
-    t_from, t_to = (int(round(ms * rate / 1000.0)) for ms in _T_WAVE_MS)
+    t_from, t_to = (round(ms * rate / 1000.0) for ms in _T_WAVE_MS)
     t_columns = beat_sample[:, None] + np.arange(t_from, t_to)[None, :]
     t_inside = t_columns < n_samples
     t_sum = np.where(t_inside, x[rows, np.clip(t_columns, 0, n_samples - 1)], 0.0).sum(axis=1)
