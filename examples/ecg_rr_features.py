@@ -17,7 +17,9 @@ It is a simplified reimplementation written for this example, not their code.
 a recording are every ``pos`` and ``labelled`` window of that recording, sorted
 by time; the RR intervals are taken between consecutive beats *of the
 dataset*, so a beat whose window did not fit its recording (or whose symbol
-was not asked for) is not counted.
+was not asked for) is not counted. On a dataset without labelled negatives
+(only ``--event-symbols V``), the intervals are those between V beats, not RR
+intervals: build the beat-level dataset for these features.
 
 - ``pre_rr``: time since the previous beat; the first beat of a recording
   takes its ``post_rr``.
