@@ -215,7 +215,7 @@ def run_audit(context: AuditContext, checks: Sequence[str] | None = None) -> Aud
     >>> print(report.to_text())  # doctest: +NORMALIZE_WHITESPACE
     check          verdict  key numbers
     group_overlap  FAIL     shared_groups=2, test_windows_in_train_groups=1, folds_with_shared_groups=1
-    class_balance  FAIL     test_positives=1, recall_interval_width=0.793, min_val_positives=3
+    class_balance  FAIL     test_positives=4, recall_interval_width=0.7, min_val_positives=3
     overall: FAIL
     >>> tmp.cleanup()
     """

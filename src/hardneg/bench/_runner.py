@@ -360,7 +360,7 @@ def run_bench(
     (['logreg', 'majority', 'prior', 'stratified'], ['random'])
     >>> test_auc = result.results.query("metric == 'roc_auc' and subset == 'test'")
     >>> test_auc.groupby("model").value.mean().round(2).to_dict()
-    {'logreg': 1.0, 'majority': 0.5, 'prior': 0.5, 'stratified': 0.35}
+    {'logreg': 0.95, 'majority': 0.5, 'prior': 0.5, 'stratified': 0.35}
     >>> sorted(path.name for path in result.out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
     ['audits', 'bench.json', 'bench.parameters.json', 'parts', 'plots', 'predictions.parquet', 'report.html',
      'report.md', 'results.parquet', 'scores.parquet', 'summary.parquet']

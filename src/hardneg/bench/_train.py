@@ -67,7 +67,7 @@ def train_model(
     >>> sorted(path.name for path in trained.path.iterdir()), trained.card["threshold_chosen_on"]
     (['card.json', 'model.joblib'], 'val')
     >>> 0 <= trained.card["threshold"] <= 1, trained.card["train_windows"]
-    (True, 39)
+    (True, 40)
     >>> tmp.cleanup()
     """
     dataset = Dataset.load(dataset_dir)

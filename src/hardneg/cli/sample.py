@@ -243,7 +243,8 @@ def sample(
         bool,
         typer.Option(
             "--neg-with-replacement",
-            help="Draw twice the count with replacement, drop repeats, then enforce the separation.",
+            help="Draw with replacement, drop repeats, enforce the separation, and keep drawing until the count is "
+            "met or every candidate was drawn.",
             rich_help_panel=DRAWS,
         ),
     ] = False,
@@ -310,6 +311,8 @@ def sample(
     how many negatives each constraint cost.
 
     Example: hardneg sample logs/*.parquet --events events.csv --neg-strategy mixed --neg-mult 8 --out shots
+
+    The same dataset plus mined hard negatives: hardneg sample --like shots --hard-negatives mined --out shots-hard
     """
     options = dict(locals())  # the configs take their fields from here, by name
     del options["ctx"]
