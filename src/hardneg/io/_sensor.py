@@ -263,7 +263,15 @@ def _recording_from_table(
 
 def _numeric_column(table, name: str, path: Path, *, what: str) -> np.ndarray:
     hint = "fix the value, or leave the column out with --channels" if what == "channel" else "fix the value"
-    return column_as_float(table.column(name), path, name, what=what, hint=hint, temporal=what == "time column")
+    return column_as_float(
+        table.column(name),
+        path,
+        name,
+        what=what,
+        hint=hint,
+        temporal=what == "time column",
+        keep_float32=what == "channel",
+    )
 
 
 def _looks_numeric(column: pa.ChunkedArray) -> bool:
@@ -355,7 +363,8 @@ def _on_fixed_grid(
     if resample_hz is not None:
         n_grid = int(np.floor((times[-1] - t0) * resample_hz / 1000.0 + 1e-9)) + 1
         grid = t0 + np.arange(n_grid) * (1000.0 / resample_hz)
-        resampled = [np.interp(grid, times, values) for values in channel_data]
+        # np.interp computes in float64; a float32 channel goes back to float32 (one channel at a time).
+        resampled = [np.interp(grid, times, values).astype(values.dtype, copy=False) for values in channel_data]
         grid_markers = None
         if markers is not None:
             # A marker is an instant: put each rising edge on the nearest grid sample.
