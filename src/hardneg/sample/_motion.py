@@ -8,6 +8,7 @@ import numpy as np
 
 from hardneg.errors import InputError
 from hardneg.io import Recording
+from hardneg.sample._masks import MaskIndex
 
 __all__ = ["DEFAULT_ACCEL", "DEFAULT_GYRO", "WindowStatistics", "find_columns", "motion_scores"]
 
@@ -184,7 +185,9 @@ class WindowStatistics:
         prefix sums' own. The object cannot be used afterwards.
         """
         if self._blocks is not None:
-            return self._blocks.every_window()
+            # A float32 score per start would take as much memory as float32 data (audio: 48,000 a second), so
+            # the scores are computed when read: usually only for the windows drawn.
+            return LazyMotion(self._blocks), self._blocks.nan_free(None)
         length = self.samples_per_window
         terms = self._iter_terms()
         spare, self._spare = self._spare, None
@@ -269,10 +272,17 @@ class _BlockStatistics:
                 values[missing] = 0.0
         return columns, missing
 
-    def _block(self, begin: int, stop: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """Motion (float64) and NaN-freedom of the windows starting at ``begin..stop-1``."""
+    def _block(self, begin: int, stop: int, motion: bool = True) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Motion (float64; None unless ``motion``) and NaN-freedom of the windows starting at ``begin..stop-1``."""
         length = self.length
-        columns, missing = self._columns(slice(begin, stop + length - 1))
+        part = slice(begin, stop + length - 1)
+        if not motion:
+            missing = np.zeros(part.stop - begin, dtype=bool)
+            for values in self.data:
+                missing |= np.isnan(values[part])
+            columns = []
+        else:
+            columns, missing = self._columns(part)
 
         def window_sums(values: np.ndarray) -> np.ndarray:
             prefix = np.empty(len(values) + 1)
@@ -280,8 +290,8 @@ class _BlockStatistics:
             np.cumsum(values, out=prefix[1:])
             return prefix[length:] - prefix[:-length]
 
-        score = np.zeros(stop - begin)
-        for weight, values, is_variance in self._terms(columns):
+        score = np.zeros(stop - begin) if motion else None
+        for weight, values, is_variance in self._terms(columns) if motion else ():
             if not is_variance:
                 score += weight * (window_sums(values) / length)
                 continue
@@ -337,8 +347,60 @@ class _BlockStatistics:
         if not self.has_nan:
             return None
         if starts is None:
-            return self.every_window()[1]
+            n_starts = len(self.data[0]) - self.length + 1
+            nan_free = np.empty(n_starts, dtype=bool)
+            for begin in range(0, n_starts, self.BLOCK):
+                stop = min(begin + self.BLOCK, n_starts)
+                nan_free[begin:stop] = self._block(begin, stop, motion=False)[1]
+            return nan_free
         return self._at(starts)[1]
+
+
+class LazyMotion:
+    """The motion scores of one float32 recording's windows, computed when read instead of held per start.
+
+    ``scores[starts]`` (an int array) computes those windows' scores (float32);
+    ``scores[selection]`` (a :class:`~hardneg.sample._masks.MaskIndex` of
+    starts) is the same object restricted to the selected starts, addressed by
+    rank; ``np.asarray(scores)`` computes every score once and keeps it (for
+    quantiles and comparisons). Returned by :meth:`WindowStatistics.every_window`
+    for float32 data.
+    """
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, blocks: _BlockStatistics, selection: MaskIndex | None = None):
+        self._blocks = blocks
+        self._selection = selection
+        self._all: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        if self._selection is not None:
+            return len(self._selection)
+        return len(self._blocks.data[0]) - self._blocks.length + 1
+
+    def __getitem__(self, index) -> np.ndarray | LazyMotion:
+        if isinstance(index, MaskIndex):
+            if self._selection is not None:
+                raise TypeError("a selection of a selection is not supported")
+            return LazyMotion(self._blocks, index)
+        positions = np.asarray(index, dtype=np.int64)
+        if self._all is not None:
+            return self._all[positions]
+        starts = positions if self._selection is None else self._selection[positions]
+        return self._blocks.motion(starts)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if self._all is None:
+            every = self._blocks.every_window()[0]
+            self._all = every if self._selection is None else every[np.asarray(self._selection)]
+        return self._all if dtype is None else self._all.astype(dtype)
+
+    def __ge__(self, other):
+        return np.asarray(self) >= other
+
+    def __le__(self, other):
+        return np.asarray(self) <= other
 
 
 def motion_scores(
