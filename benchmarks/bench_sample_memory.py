@@ -168,7 +168,7 @@ def measure(case: str, hardneg: list[str], repeats: int, out_root: Path) -> list
         (f"{case}: input", f"{label}; {meta['counts']['windows']} windows written ({meta['windows_shape']})"),
         (f"{case}: options", "`" + " ".join(options[: -len(COMMON_OPTIONS)]) + "`"),
         (f"{case}: input float32 size", f"{size / mib:.1f} MiB"
-         + ("" if size == channels_size else f" (channels alone {channels_size / mib:.1f} MiB)")),  # fmt: skip
+         + ("" if size == channels_size else f" (channels alone {channels_size / mib:.1f} MiB)")),
         (f"{case}: baseline peak RSS ({tiny_seconds:g} s input)", f"{base / mib:.1f} MiB (runs {_list(base_runs)})"),
         (f"{case}: big input peak RSS", f"{big / mib:.1f} MiB (runs {_list(big_runs)})"),
         (f"**{case}: (big - baseline) / float32 size**", f"**{ratio:.2f}**"

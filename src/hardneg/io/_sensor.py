@@ -23,7 +23,8 @@ TIME_UNITS = {"ms": 1.0, "s": 1000.0, "us": 0.001}
 #: A log is on a fixed grid when no timestamp is further than this many steps from it.
 GRID_TOLERANCE_STEPS = 1e-3
 
-_GRID_CHECK_CHUNK = 1 << 22
+# Rows per chunk of the grid check: a few float64 temporaries of this size, not of the whole log.
+_GRID_CHECK_CHUNK = 1 << 20
 
 #: Ends the message of a log without a requested channel; left out where that log is skipped instead.
 _SKIP_HINT = "; pass --skip-bad-files to leave out logs without them"
