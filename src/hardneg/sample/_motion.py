@@ -393,7 +393,19 @@ class LazyMotion:
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         if self._all is None:
             every = self._blocks.every_window()[0]
-            self._all = every if self._selection is None else every[np.asarray(self._selection)]
+            selection = self._selection
+            if selection is None:
+                self._all = every
+            elif selection.values is not None:  # a grid of starts (a hop): a few of them
+                self._all = every[np.asarray(selection)]
+            else:
+                # Moved forward in place, block by block: a gathered copy would double the largest array here.
+                kept, step = 0, self._blocks.BLOCK
+                for begin in range(0, len(every), step):
+                    chosen = every[begin : begin + step][selection.mask[begin : begin + step]]
+                    every[kept : kept + len(chosen)] = chosen
+                    kept += len(chosen)
+                self._all = every[:kept]
         return self._all if dtype is None else self._all.astype(dtype)
 
     def __ge__(self, other):
