@@ -23,7 +23,8 @@ TIME_UNITS = {"ms": 1.0, "s": 1000.0, "us": 0.001}
 #: A log is on a fixed grid when no timestamp is further than this many steps from it.
 GRID_TOLERANCE_STEPS = 1e-3
 
-_GRID_CHECK_CHUNK = 1 << 22
+# Rows per chunk of the grid check: a few float64 temporaries of this size, not of the whole log.
+_GRID_CHECK_CHUNK = 1 << 20
 
 #: Ends the message of a log without a requested channel; left out where that log is skipped instead.
 _SKIP_HINT = "; pass --skip-bad-files to leave out logs without them"
@@ -263,7 +264,15 @@ def _recording_from_table(
 
 def _numeric_column(table, name: str, path: Path, *, what: str) -> np.ndarray:
     hint = "fix the value, or leave the column out with --channels" if what == "channel" else "fix the value"
-    return column_as_float(table.column(name), path, name, what=what, hint=hint, temporal=what == "time column")
+    return column_as_float(
+        table.column(name),
+        path,
+        name,
+        what=what,
+        hint=hint,
+        temporal=what == "time column",
+        keep_float32=what == "channel",
+    )
 
 
 def _looks_numeric(column: pa.ChunkedArray) -> bool:
@@ -355,7 +364,8 @@ def _on_fixed_grid(
     if resample_hz is not None:
         n_grid = int(np.floor((times[-1] - t0) * resample_hz / 1000.0 + 1e-9)) + 1
         grid = t0 + np.arange(n_grid) * (1000.0 / resample_hz)
-        resampled = [np.interp(grid, times, values) for values in channel_data]
+        # np.interp computes in float64; a float32 channel goes back to float32 (one channel at a time).
+        resampled = [np.interp(grid, times, values).astype(values.dtype, copy=False) for values in channel_data]
         grid_markers = None
         if markers is not None:
             # A marker is an instant: put each rising edge on the nearest grid sample.

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from hardneg.io import SAMPLE_TOLERANCE, Recording
+from hardneg.sample._masks import MaskIndex
 
-__all__ = ["CandidatePool", "EventGeometry", "StartGrid", "event_geometry", "filter_candidates"]
+__all__ = ["CandidatePool", "EventGeometry", "MaskIndex", "StartGrid", "event_geometry", "filter_candidates"]
 
 
 @dataclass
@@ -140,8 +141,11 @@ def filter_candidates(
     Returns
     -------
     dict
-        ``start_sample`` and ``far`` for every surviving candidate (sorted by start); ``near_rows``
-        (rows of the survivors that are near), ``near_event`` and ``near_event_t`` (their event).
+        ``start_sample``: the surviving candidates' start samples (sorted), as a :class:`MaskIndex` over the
+        candidates (``start_sample[rows]`` gives them, ``per_start[start_sample]`` selects from an array with a
+        value per start sample), a byte per candidate rather than eight per survivor; ``far`` for every survivor;
+        ``near_runs`` ``(first, stop)`` rows of the survivors that are near each of the events ``near_event``
+        (times ``near_event_t``), one run per event.
     """
     grid = StartGrid(recording, n_starts, starts)
     count = grid.count
@@ -198,50 +202,94 @@ def filter_candidates(
         lambda s, k: positive_start[k] - end_of(s) <= near_max_ms + tolerance, positive_start - near_max_ms - window_ms
     )
     near_low = np.maximum(near_low, np.concatenate(([0], upper[:-1])) if len(upper) else upper)
-    lengths = np.maximum(upper - near_low, 0)
-    near_positions = np.repeat(near_low - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-    near_which = np.repeat(np.arange(len(lengths)), lengths)
-    kept_near = keep[near_positions]
-    near_positions, near_which = near_positions[kept_near], near_which[kept_near]
-
-    survivors = np.flatnonzero(keep)
-    del keep
+    survivors = MaskIndex(keep, values=starts)
+    # The near candidates of event k are the survivors among positions near_low[k]..upper[k]-1: one run of rows.
+    first_row = survivors.rank(near_low)
+    stop_row = survivors.rank(np.maximum(upper, near_low))
+    run = first_row < stop_row
     return {
-        "start_sample": grid.sample_index(survivors),
-        "far": far[survivors],
-        "near_rows": np.searchsorted(survivors, near_positions),
-        "near_event": events.event_id[near_which],
-        "near_event_t": events.t_ms[near_which],
+        "start_sample": survivors,
+        "far": far[keep],
+        "near_runs": (first_row[run], stop_row[run]),
+        "near_event": events.event_id[run],
+        "near_event_t": events.t_ms[run],
     }
+
+
+def _with_near_runs(part: dict) -> dict:
+    """``part`` with its near candidates as runs of rows; ``near_rows`` (one row each) is accepted too."""
+    if "near_runs" in part:
+        return part
+    rows = np.asarray(part["near_rows"], dtype=np.int64)
+    return {**part, "near_runs": (rows, rows + 1)}
+
+
+class _Pooled:
+    """Several recordings' per-candidate values (arrays, :class:`MaskIndex` or lazy motion) read as one sequence."""
+
+    def __init__(self, parts: list, offsets: np.ndarray):
+        self._parts, self._offsets = parts, offsets
+        self.dtype = np.result_type(*[part.dtype for part in parts])
+        self._all: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self._offsets[-1])
+
+    def __getitem__(self, positions: np.ndarray) -> np.ndarray:
+        positions = np.asarray(positions, dtype=np.int64)
+        part = np.searchsorted(self._offsets, positions, side="right") - 1
+        out = np.empty(len(positions), dtype=self.dtype)
+        for index in np.unique(part).tolist():
+            rows = np.flatnonzero(part == index)
+            out[rows] = self._parts[index][positions[rows] - self._offsets[index]]
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if self._all is None:
+            self._all = np.concatenate([np.asarray(part, dtype=self.dtype) for part in self._parts])
+        return self._all if dtype is None else self._all.astype(dtype)
+
+    def __ge__(self, other):
+        return np.asarray(self) >= other
+
+    def __le__(self, other):
+        return np.asarray(self) <= other
 
 
 class CandidatePool:
     """The surviving candidates of every recording, pooled: what the negative draws choose from.
 
-    Per candidate it keeps only its start sample, motion and far flag (a few
-    bytes); near candidates are few and kept sparse with their event.
+    Per candidate it keeps a byte for being a survivor, one for its far flag
+    and its motion (as an array, or for float32 data computed when read); near
+    candidates are kept as one run of rows per event.
     """
 
     def __init__(self, parts: list[dict], recordings: list[Recording]):
         self._t0 = np.array([recording.t0_ms for recording in recordings])
         self._step = np.array([recording.step_ms for recording in recordings])
-        parts = [part for part in parts if len(part["start_sample"])]
+        parts = [_with_near_runs(part) for part in parts if len(part["start_sample"])]
         sizes = [len(part["start_sample"]) for part in parts]
         self._offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         self._part_recording = np.array([part["recording"] for part in parts], dtype=np.int64)
 
         def pooled(key, dtype):
-            if len(parts) == 1:
-                return parts[0][key]
-            return np.concatenate([part[key] for part in parts]) if parts else np.empty(0, dtype=dtype)
+            values = [part[key] for part in parts]
+            if len(values) == 1:
+                return values[0]
+            if not values:
+                return np.empty(0, dtype=dtype)
+            if all(isinstance(value, np.ndarray) for value in values):
+                return np.concatenate(values)
+            return _Pooled(values, self._offsets)
 
         self.start_sample = pooled("start_sample", np.int64)
         self.motion = pooled("motion", np.float64)
         self.far = pooled("far", bool)
-        self.near_rows = (
-            np.concatenate([part["near_rows"] + offset for part, offset in zip(parts, self._offsets)])
+        self._near_first, self._near_stop = (
+            np.concatenate([part["near_runs"][side] + offset for part, offset in zip(parts, self._offsets)])
             if parts
             else np.empty(0, dtype=np.int64)
+            for side in (0, 1)
         )
         self._near_event = pooled("near_event", np.int64)
         self._near_event_t = pooled("near_event_t", np.float64)
@@ -251,7 +299,8 @@ class CandidatePool:
 
     def near_mask(self) -> np.ndarray:
         mask = np.zeros(len(self), dtype=bool)
-        mask[self.near_rows] = True
+        for first, stop in zip(self._near_first.tolist(), self._near_stop.tolist()):
+            mask[first:stop] = True
         return mask
 
     def recording_index(self, positions: np.ndarray) -> np.ndarray:
@@ -264,11 +313,12 @@ class CandidatePool:
 
     def near_event(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Event id (-1 if not near) and event time (NaN if not near) of the candidates at ``positions``."""
-        row = np.searchsorted(self.near_rows, positions)
-        found = row < len(self.near_rows)
-        found[found] = self.near_rows[row[found]] == positions[found]
+        positions = np.asarray(positions, dtype=np.int64)
+        run = np.searchsorted(self._near_first, positions, side="right") - 1  # the last run starting at or before
+        found = run >= 0
+        found[found] = positions[found] < self._near_stop[run[found]]
         event = np.full(len(positions), -1, dtype=np.int64)
         event_t = np.full(len(positions), np.nan)
-        event[found] = self._near_event[row[found]]
-        event_t[found] = self._near_event_t[row[found]]
+        event[found] = self._near_event[run[found]]
+        event_t[found] = self._near_event_t[run[found]]
         return event, event_t

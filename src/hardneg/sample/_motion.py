@@ -8,6 +8,7 @@ import numpy as np
 
 from hardneg.errors import InputError
 from hardneg.io import Recording
+from hardneg.sample._masks import MaskIndex
 
 __all__ = ["DEFAULT_ACCEL", "DEFAULT_GYRO", "WindowStatistics", "find_columns", "motion_scores"]
 
@@ -64,6 +65,16 @@ class WindowStatistics:
     ):
         self.samples_per_window = int(samples_per_window)
         data = recording.data
+        gyro = find_columns(recording.channels, gyro_cols, DEFAULT_GYRO, "gyro_cols")
+        accel = find_columns(recording.channels, accel_cols, DEFAULT_ACCEL, "accel_cols")
+        self.formula = "imu" if (gyro or accel) else "channel_variance"
+        self._blocks = None
+        if any(np.asarray(values).dtype != np.float64 for values in data):
+            # float32 data (audio, float32 logs) is never copied whole into float64: the sums are taken in float64
+            # over one block at a time (see _BlockStatistics), and the scores kept as float32.
+            self._blocks = _BlockStatistics(data, self.samples_per_window, gyro, accel, float(accel_weight))
+            self._terms, self._variance_channels, self._nan_prefix, self._spare = [], [], None, None
+            return
         nan_mask = None
         for values in data:
             missing = np.isnan(values)
@@ -75,9 +86,6 @@ class WindowStatistics:
             values = np.asarray(values, dtype=np.float64)
             return values if nan_mask is None else np.where(nan_mask, 0.0, values)
 
-        gyro = find_columns(recording.channels, gyro_cols, DEFAULT_GYRO, "gyro_cols")
-        accel = find_columns(recording.channels, accel_cols, DEFAULT_ACCEL, "accel_cols")
-        self.formula = "imu" if (gyro or accel) else "channel_variance"
         # Each term: (weight, prefix sum of a per-sample mean or None, (sum, squares) prefix sums for a variance or None).
         # Buffers are filled in place: on a long log every fresh array costs real time, not just memory.
         self._terms: list[tuple[float, np.ndarray | None, tuple[np.ndarray, np.ndarray] | None]] = []
@@ -150,7 +158,12 @@ class WindowStatistics:
         return term
 
     def motion(self, starts: np.ndarray | None = None) -> np.ndarray:
-        """Motion score (float64) of the windows starting at sample ``starts``; every start if None."""
+        """Motion score of the windows starting at sample ``starts``; every start if None.
+
+        float64, or float32 for float32 data (summed in float64, then rounded once).
+        """
+        if self._blocks is not None:
+            return self._blocks.motion(starts)
         score = None
         for weight, mean_prefix, variance_prefixes in self._iter_terms():
             if mean_prefix is not None:
@@ -171,6 +184,10 @@ class WindowStatistics:
         into a buffer that has just been used up, so the peak memory stays at the
         prefix sums' own. The object cannot be used afterwards.
         """
+        if self._blocks is not None:
+            # A float32 score per start would take as much memory as float32 data (audio: 48,000 a second), so
+            # the scores are computed when read: usually only for the windows drawn.
+            return LazyMotion(self._blocks), self._blocks.nan_free(None)
         length = self.samples_per_window
         terms = self._iter_terms()
         spare, self._spare = self._spare, None
@@ -208,9 +225,194 @@ class WindowStatistics:
 
     def nan_free(self, starts: np.ndarray | None = None) -> np.ndarray | None:
         """True where the window holds no NaN (every start if ``starts`` is None); None when the recording has none."""
+        if self._blocks is not None:
+            return self._blocks.nan_free(starts)
         if self._nan_prefix is None:
             return None
         return self._window_sums(self._nan_prefix, starts) == 0
+
+
+class _BlockStatistics:
+    """The statistics of :class:`WindowStatistics` for float32 data, in float64 one block of windows at a time.
+
+    Every start's window sums come from prefix sums over its block only (plus
+    the ``T - 1`` samples after it), so memory is a few blocks, not a float64
+    copy of the recording; each block is centred on its own mean before the
+    sums (the window variance does not depend on the shift, and the sums of
+    squares keep their digits). Windows at given starts are summed directly.
+    """
+
+    BLOCK = 1 << 18  # starts per block: large enough that the per-block overhead is negligible
+    GATHER = 1 << 21  # samples per channel gathered at once for windows at given starts
+
+    def __init__(self, data, length: int, gyro, accel, accel_weight: float):
+        self.data, self.length = data, length
+        self.gyro, self.accel, self.accel_weight = gyro, accel, accel_weight
+        self.has_nan = any(bool(np.isnan(values).any()) for values in data)
+
+    def _terms(self, columns: list[np.ndarray]):
+        """``(weight, per-sample values, is_variance)`` of each term, from float64 columns (NaN already 0)."""
+        if self.gyro or self.accel:
+            if self.gyro:
+                yield 1.0, sum(np.square(columns[index]) for index in self.gyro), False
+            if self.accel:
+                yield self.accel_weight, np.sqrt(sum(np.square(columns[index]) for index in self.accel)), True
+        else:
+            for values in columns:
+                yield 1.0, values, True
+
+    def _columns(self, part) -> tuple[list[np.ndarray], np.ndarray | None]:
+        columns = [np.asarray(values[part], dtype=np.float64) for values in self.data]
+        missing = None
+        if self.has_nan:
+            missing = np.zeros(columns[0].shape, dtype=bool)
+            for values in columns:
+                missing |= np.isnan(values)
+            for values in columns:
+                values[missing] = 0.0
+        return columns, missing
+
+    def _block(self, begin: int, stop: int, motion: bool = True) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Motion (float64; None unless ``motion``) and NaN-freedom of the windows starting at ``begin..stop-1``."""
+        length = self.length
+        part = slice(begin, stop + length - 1)
+        if not motion:
+            missing = np.zeros(part.stop - begin, dtype=bool)
+            for values in self.data:
+                missing |= np.isnan(values[part])
+            columns = []
+        else:
+            columns, missing = self._columns(part)
+
+        def window_sums(values: np.ndarray) -> np.ndarray:
+            prefix = np.empty(len(values) + 1)
+            prefix[0] = 0.0
+            np.cumsum(values, out=prefix[1:])
+            return prefix[length:] - prefix[:-length]
+
+        score = np.zeros(stop - begin) if motion else None
+        for weight, values, is_variance in self._terms(columns) if motion else ():
+            if not is_variance:
+                score += weight * (window_sums(values) / length)
+                continue
+            finite = values if missing is None else values[~missing]
+            values = values - (float(finite.mean()) if len(finite) else 0.0)
+            if missing is not None:
+                values[missing] = 0.0
+            total = window_sums(values)
+            variance = window_sums(np.square(values)) - total * total / length
+            score += weight * (np.maximum(variance, 0.0) / length)
+        nan_free = None if missing is None else window_sums(missing.astype(np.float64)) == 0
+        return score, nan_free
+
+    def every_window(self) -> tuple[np.ndarray, np.ndarray | None]:
+        n_starts = len(self.data[0]) - self.length + 1
+        motion = np.empty(n_starts, dtype=np.float32)
+        nan_free = np.empty(n_starts, dtype=bool) if self.has_nan else None
+        for begin in range(0, n_starts, self.BLOCK):
+            stop = min(begin + self.BLOCK, n_starts)
+            score, clean = self._block(begin, stop)
+            motion[begin:stop] = score
+            if nan_free is not None:
+                nan_free[begin:stop] = clean
+        return motion, nan_free
+
+    def _at(self, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Motion (float64) and NaN-freedom of the windows at ``starts``, summed window by window."""
+        starts = np.asarray(starts, dtype=np.int64)
+        length = self.length
+        score = np.zeros(len(starts))
+        nan_free = np.ones(len(starts), dtype=bool)
+        per_batch = max(1, self.GATHER // length)
+        for begin in range(0, len(starts), per_batch):
+            rows = slice(begin, begin + per_batch)
+            index = starts[rows, None] + np.arange(length)
+            columns, missing = self._columns(index)
+            for weight, values, is_variance in self._terms(columns):
+                if is_variance:
+                    values = values - values.mean(axis=1, keepdims=True)
+                    score[rows] += weight * np.square(values).mean(axis=1)
+                else:
+                    score[rows] += weight * values.mean(axis=1)
+            if missing is not None:
+                nan_free[rows] = ~missing.any(axis=1)
+        return score, nan_free
+
+    def motion(self, starts: np.ndarray | None) -> np.ndarray:
+        if starts is None:
+            return self.every_window()[0]
+        return self._at(starts)[0].astype(np.float32)
+
+    def nan_free(self, starts: np.ndarray | None) -> np.ndarray | None:
+        if not self.has_nan:
+            return None
+        if starts is None:
+            n_starts = len(self.data[0]) - self.length + 1
+            nan_free = np.empty(n_starts, dtype=bool)
+            for begin in range(0, n_starts, self.BLOCK):
+                stop = min(begin + self.BLOCK, n_starts)
+                nan_free[begin:stop] = self._block(begin, stop, motion=False)[1]
+            return nan_free
+        return self._at(starts)[1]
+
+
+class LazyMotion:
+    """The motion scores of one float32 recording's windows, computed when read instead of held per start.
+
+    ``scores[starts]`` (an int array) computes those windows' scores (float32);
+    ``scores[selection]`` (a :class:`~hardneg.sample._masks.MaskIndex` of
+    starts) is the same object restricted to the selected starts, addressed by
+    rank; ``np.asarray(scores)`` computes every score once and keeps it (for
+    quantiles and comparisons). Returned by :meth:`WindowStatistics.every_window`
+    for float32 data.
+    """
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, blocks: _BlockStatistics, selection: MaskIndex | None = None):
+        self._blocks = blocks
+        self._selection = selection
+        self._all: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        if self._selection is not None:
+            return len(self._selection)
+        return len(self._blocks.data[0]) - self._blocks.length + 1
+
+    def __getitem__(self, index) -> np.ndarray | LazyMotion:
+        if isinstance(index, MaskIndex):
+            if self._selection is not None:
+                raise TypeError("a selection of a selection is not supported")
+            return LazyMotion(self._blocks, index)
+        positions = np.asarray(index, dtype=np.int64)
+        if self._all is not None:
+            return self._all[positions]
+        starts = positions if self._selection is None else self._selection[positions]
+        return self._blocks.motion(starts)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if self._all is None:
+            every = self._blocks.every_window()[0]
+            selection = self._selection
+            if selection is None:
+                self._all = every
+            elif selection.values is not None:  # a grid of starts (a hop): a few of them
+                self._all = every[np.asarray(selection)]
+            else:
+                # Moved forward in place, block by block: a gathered copy would double the largest array here.
+                kept, step = 0, self._blocks.BLOCK
+                for begin in range(0, len(every), step):
+                    chosen = every[begin : begin + step][selection.mask[begin : begin + step]]
+                    every[kept : kept + len(chosen)] = chosen
+                    kept += len(chosen)
+                self._all = every[:kept]
+        return self._all if dtype is None else self._all.astype(dtype)
+
+    def __ge__(self, other):
+        return np.asarray(self) >= other
+
+    def __le__(self, other):
+        return np.asarray(self) <= other
 
 
 def motion_scores(

@@ -25,7 +25,10 @@ class _Extraction:
         self.shape = (len(sampled), len(sampled.channels), sampled.samples_per_window)
 
     def write_into(self, out: np.ndarray) -> None:
-        self.sampled.extract(self.recordings, out=out, progress=self.progress)
+        # Chunks of about 2**20 samples per channel: the int64 sample indices of 4,096 one-second 48 kHz windows
+        # alone would take 1.5 GiB.
+        per_chunk = int(min(4096, max(1, 2**20 // max(1, self.sampled.samples_per_window))))
+        self.sampled.extract(self.recordings, out=out, progress=self.progress, chunk_windows=per_chunk)
 
 
 def sampled_meta(sampled: SampledWindows, recordings: Sequence[Recording], meta: dict | None = None) -> dict:
