@@ -22,7 +22,7 @@ from hardneg.sample._hard import HardNegatives, hard_windows
 from hardneg.sample._labelled import LABELLED_COUNTS, cap_labelled, labelled_windows
 from hardneg.sample._motion import WindowStatistics
 from hardneg.sample._negatives import NEGATIVE_POOLS, NEGATIVE_STRATEGIES
-from hardneg.sample._shortfall import no_negative_warning, shortfall_warnings
+from hardneg.sample._shortfall import no_negative_warning, no_positive_error, shortfall_warnings
 
 __all__ = [
     "INDEX_COLUMNS",
@@ -363,7 +363,7 @@ def _sample(
     report["events"]["used"] = n_positive
     report["positives"] = n_positive
     if n_positive == 0:
-        raise _no_positive_error(report["events"], events, recordings)
+        raise no_positive_error(report["events"], events, recordings)
     candidate = CandidatePool(candidates, list(recordings))
     del candidates
     report["candidates"]["remaining"] = len(candidate)
@@ -437,22 +437,6 @@ def _positive_windows(
         "event_id": events["event_id"].to_numpy(np.int64)[keep],
         "event_t_ms": t_ms[keep],
     }
-
-
-def _no_positive_error(counts: dict, events: pd.DataFrame, recordings: Sequence[Recording]) -> InputError:
-    where = ""
-    if len(events) and counts["outside_recording"] == counts["total"]:
-        span = f"{min(r.t0_ms for r in recordings):g}..{max(r.end_ms for r in recordings):g}"
-        where = (
-            f" (events at {events['t_ms'].min():g}..{events['t_ms'].max():g} ms, recordings span {span} ms: "
-            "are both on the same clock and unit?)"
-        )
-    return InputError(
-        f"no positive window: {counts['total']} events, {counts['dropped_min_gap']} dropped by "
-        f"--min-event-gap-ms, {counts['outside_recording']} with a window outside their recording, "
-        f"{counts['contains_nan']} with NaN in their window{where}; check --events/--event-col/--event-symbols, "
-        "--window-ms, --lead-ms and --align"
-    )
 
 
 def _concatenate(parts: list[dict]) -> dict:

@@ -19,9 +19,14 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-__all__ = ["RELAX", "no_negative_warning", "shortfall_warnings"]
+import pandas as pd
+
+from hardneg.errors import InputError
+from hardneg.io import Recording
+
+__all__ = ["RELAX", "no_negative_warning", "no_positive_error", "shortfall_warnings"]
 
 #: the sampling parameter(s) that relax each filter of candidate negatives
 RELAX = {
@@ -122,3 +127,20 @@ def shortfall_warnings(report: Mapping, parameters: Mapping) -> list[str]:
             line += f" ({rejected} more draws fell within neg_min_sep_ms of another negative)"
         lines.append(line)
     return lines
+
+
+def no_positive_error(counts: Mapping, events: pd.DataFrame, recordings: Sequence[Recording]) -> InputError:
+    """No event gave a positive window: the counts of why, and what to check."""
+    where = ""
+    if len(events) and counts["outside_recording"] == counts["total"]:
+        span = f"{min(r.t0_ms for r in recordings):g}..{max(r.end_ms for r in recordings):g}"
+        where = (
+            f" (events at {events['t_ms'].min():g}..{events['t_ms'].max():g} ms, recordings span {span} ms: "
+            "are both on the same clock and unit?)"
+        )
+    return InputError(
+        f"no positive window: {counts['total']} events, {counts['dropped_min_gap']} dropped by "
+        f"--min-event-gap-ms, {counts['outside_recording']} with a window outside their recording, "
+        f"{counts['contains_nan']} with NaN in their window{where}; check --events/--event-col/--event-symbols, "
+        "--window-ms, --lead-ms and --align"
+    )
