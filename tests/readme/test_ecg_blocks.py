@@ -24,6 +24,7 @@ pytestmark = pytest.mark.skipif(not (MITDB / "100.hea").is_file(), reason=MITDB_
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
+    pytest.importorskip("wfdb", reason="needs the wfdb extra")
     base = tmp_path_factory.mktemp("readme-mitdb")
     work = short_mitdb(base, SECONDS)
     return work, block_env(base)

@@ -130,6 +130,7 @@ def test_python_api(world, tmp_path):
         "print(json.dumps({'kinds': sorted(ds.index.kind.unique()), 'shape': list(X.shape),\n"
         "    'split_columns': list(frame.columns), 'verdicts': {r.check: r.verdict for r in report},\n"
         "    'models': sorted(bench.summary.model.unique()), 'candidates': len(mined.candidates),\n"
+        "    'candidate_columns': list(mined.candidates.columns),\n"
         "    'hard': int((shots_hard.index.kind == 'hard').sum())}))\n"
     )
     seen = run_python_blocks([block.text for block in blocks], folder, block_env(tmp_path), look)
@@ -138,6 +139,7 @@ def test_python_api(world, tmp_path):
     assert seen["verdicts"]["group_overlap"] == "PASS"
     assert seen["models"] == ["et", "logreg", "majority", "prior", "stratified"]
     assert 0 < seen["hard"] <= min(500, seen["candidates"])
+    assert seen["candidate_columns"][:5] == ["item", "group", "start_ms", "end_ms", "score"]
 
     index = pd.read_parquet(folder / "shots" / "index.parquet")
     groups = pd.read_csv(world / "groups.csv").set_index("recording")["group"]
