@@ -19,6 +19,7 @@ __all__ = ["bench", "print_bench_summary", "register"]
 
 
 def bench(
+    ctx: typer.Context,
     dataset: Annotated[Path, typer.Argument(help="Dataset directory made by `hardneg sample`.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed when it holds the same run).")],
     models: Annotated[
@@ -94,7 +95,18 @@ def bench(
     from hardneg._validation import check_jobs
     from hardneg.bench import run_bench
     from hardneg.cli.common import split_names
+    from hardneg.errors import InputError
 
+    if predictions:
+        sources = {
+            name: getattr(ctx.get_parameter_source(name), "name", "") for name in ("models", "features", "seeds")
+        }
+        given = [f"--{name}" for name, source in sources.items() if source == "COMMANDLINE"]
+        if given:  # they choose what to fit, and predictions made elsewhere fit nothing: say so, not ignore them
+            raise InputError(
+                f"--predictions evaluates predictions made elsewhere, so {' and '.join(given)} (what to fit, and how "
+                "often) do not apply; leave them out, or run without --predictions"
+            )
     with RichProgress(enabled=not quiet) as progress:
         result = run_bench(
             dataset,

@@ -45,11 +45,19 @@ def describe(error: InputError, command=None) -> str:
     """An :class:`InputError` as one line, the library parameter it starts with replaced by the command's flag."""
     message = " ".join(str(error).split())  # one line, however the message was built
     parameter = getattr(error, "parameter", None)
-    if command is not None and parameter and message.startswith(parameter):
-        flag = flag_names(command).get(parameter)
+    if command is None:
+        return message
+    flags = flag_names(command)
+    if parameter and message.startswith(parameter):
+        flag = flags.get(parameter)
         rest = message[len(parameter) :]
         if flag and not (rest[:1].isalnum() or rest[:1] in "_-"):  # the whole name, not the start of a longer one
             message = flag + rest
+    # Other parameters the message names ("test_size 0.6 plus val_size 0.9"): the flags too. Only names with an
+    # underscore, which no plain word of a message has; not inside a path or file name.
+    for name, flag in flags.items():
+        if "_" in name and name in message:
+            message = re.sub(rf"(?<![\w/.-]){re.escape(name)}(?![\w/-]|\.\w)", flag, message)
     return message
 
 
