@@ -31,6 +31,23 @@ COMMANDS = {
 }
 
 
+#: What Ctrl-C leaves behind, per command, where the command does not say it itself (bench and mine count what
+#: they kept). Every file is written whole or not at all, so an interrupted run never leaves a half-written one.
+INTERRUPTED = {
+    "sample": "interrupted; no dataset was written (a dataset already in --out is as it was); run the same "
+    "command again",
+    "split": "interrupted; the split is saved whole or not at all, and audited after it; run the same command "
+    "again, with --overwrite if the split was saved",
+    "audit": "interrupted; no audit file was written (an earlier audit is as it was); run the same command again",
+    "bench": "interrupted; the finished parts are kept in --out; run the same command again to resume where it "
+    "stopped",
+    "train": "interrupted; no model was written (a model already in --out is as it was); run the same command again",
+    "predict": "interrupted; no predictions were written; run the same command again",
+    "mine": "interrupted; the finished pool items are kept in --out; run the same command with --resume to continue",
+    "demo": "interrupted; what the demo made so far stays in --out and is replaced when you run it again",
+}
+
+
 def flag_names(command) -> dict[str, str]:
     """Parameter name -> the long flag the command declares for it (``window_ms`` -> ``--window-ms``)."""
     flags = {}
@@ -157,7 +174,8 @@ class HardnegGroup(TyperGroup):
             sys.stderr.write(f"error: {describe(error, self.commands.get(name) if name else None)}\n")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            sys.stderr.write("interrupted; nothing was written\n")
+            name = ctx.invoked_subcommand
+            sys.stderr.write(f"{INTERRUPTED.get(name, 'interrupted; run the same command again')}\n")
             raise typer.Exit(130) from None
 
 
