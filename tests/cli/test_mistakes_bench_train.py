@@ -309,7 +309,7 @@ def unknown_option(base, tmp):
 
 @other_cases.add
 def option_without_value(base, tmp):
-    return ["split", base.dataset, "--name"], ["--name"]
+    return ["split", base.dataset, "--name"], ["--name", "`hardneg split --help`"]
 
 
 @pytest.mark.parametrize("case_id", bench_cases.ids)

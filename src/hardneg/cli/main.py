@@ -220,7 +220,12 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(0)
         message = " ".join(error.format_message().split()).replace("Value error, ", "").rstrip(".")
         context = getattr(error, "ctx", None)
-        command = context.command_path if context is not None else "hardneg"
+        if context is not None:
+            command = context.command_path
+        else:  # an option's missing value is reported without its command: the first command word names it
+            words = sys.argv[1:] if argv is None else argv
+            named = next((word for word in words if word in COMMANDS), None)
+            command = f"hardneg {named}" if named else "hardneg"
         sys.stderr.write(f"error: {message}; see `{command} --help`\n")
         sys.exit(getattr(error, "exit_code", 2))
     except typer.Abort:
