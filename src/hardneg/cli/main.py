@@ -39,8 +39,7 @@ INTERRUPTED = {
     "split": "interrupted; the split is saved whole or not at all, and audited after it; run the same command "
     "again, with --overwrite if the split was saved",
     "audit": "interrupted; no audit file was written (an earlier audit is as it was); run the same command again",
-    "bench": "interrupted; the finished parts are kept in --out; run the same command again to resume where it "
-    "stopped",
+    "bench": "interrupted; the finished parts are kept in --out; run the same command again to resume where it stopped",
     "train": "interrupted; no model was written (a model already in --out is as it was); run the same command again",
     "predict": "interrupted; no predictions were written; run the same command again",
     "mine": "interrupted; the finished pool items are kept in --out; run the same command with --resume to continue",
@@ -59,7 +58,7 @@ def flag_names(command) -> dict[str, str]:
 
 
 def describe(error: InputError, command=None) -> str:
-    """An :class:`InputError` as one line, the library parameter it starts with replaced by the command's flag."""
+    """An :class:`InputError` as one line, the library parameters it names replaced by the command's flags."""
     message = " ".join(str(error).split())  # one line, however the message was built
     parameter = getattr(error, "parameter", None)
     if command is None:
@@ -71,10 +70,10 @@ def describe(error: InputError, command=None) -> str:
         if flag and not (rest[:1].isalnum() or rest[:1] in "_-"):  # the whole name, not the start of a longer one
             message = flag + rest
     # Other parameters the message names ("test_size 0.6 plus val_size 0.9"): the flags too. Only names with an
-    # underscore, which no plain word of a message has; not inside a path or file name.
+    # underscore, which no plain word of a message has; not inside a path, a file name or quotes (a column).
     for name, flag in flags.items():
         if "_" in name and name in message:
-            message = re.sub(rf"(?<![\w/.-]){re.escape(name)}(?![\w/-]|\.\w)", flag, message)
+            message = re.sub(rf"(?<![\w/.'\"-]){re.escape(name)}(?![\w/'\"-]|\.\w)", flag, message)
     return message
 
 
