@@ -108,6 +108,11 @@ def read_inputs(
     audio_paths = [path for path in paths if format_of(path) == "audio"]
     other = [path for path in paths if path not in wfdb_paths and path not in table_paths and path not in audio_paths]
     if other:
+        if other[0].suffix.lower() in (".dat", ".atr", ".qrs", ".ecg", ".xws"):  # a WFDB record's other files
+            raise InputError(
+                f"{other[0]}: a WFDB record is given by its header; pass {other[0].with_suffix('.hea')} (the "
+                "signal and annotation files beside it are found from it)"
+            )
         raise InputError(
             f"{other[0]}: unknown input type {other[0].suffix!r}; use .csv, .parquet, .hea or audio (.wav, .flac)"
         )

@@ -223,6 +223,54 @@ def labelled_neg_max_without_negative_labels(base, tmp):
     return sample(base, tmp, "--labelled-neg-max", "5"), ["--labelled-neg-max", "--negative-labels"]
 
 
+def wfdb_record(folder, name: str = "100"):
+    """A 10-s two-lead record at 360 Hz with V and N beats, written with the wfdb package."""
+    wfdb = pytest.importorskip("wfdb", reason="the wfdb package (hardneg[wfdb]) is not installed")
+    signal = np.stack([np.sin(np.arange(3600) / 7), np.cos(np.arange(3600) / 9)], axis=1)
+    wfdb.wrsamp(name, fs=360, units=["mV", "mV"], sig_name=["MLII", "V5"], p_signal=signal, fmt=["212", "212"],
+                write_dir=str(folder))  # fmt: skip
+    wfdb.wrann(name, "atr", np.array([1000, 1500, 2000, 2600]), np.array(["N", "V", "N", "N"]), write_dir=str(folder))
+    return folder / f"{name}.hea"
+
+
+@cases.add
+def wfdb_signal_file_given(base, tmp):
+    wfdb_record(tmp)
+    return sample(base, tmp, "--event-symbols", "V", logs=[tmp / "100.dat"]), ["100.dat", "100.hea"]
+
+
+@cases.add
+def wfdb_annotation_file_given(base, tmp):
+    wfdb_record(tmp)
+    return sample(base, tmp, "--event-symbols", "V", logs=[tmp / "100.atr"]), ["100.atr", "100.hea"]
+
+
+@cases.add
+def wfdb_symbol_no_annotation_has(base, tmp):
+    header = wfdb_record(tmp)
+    return ["sample", header, "--event-symbols", "VEB", "--out", tmp / "out"], ["--event-symbols", "'VEB'", "N, V"]
+
+
+@cases.add
+def wfdb_without_event_symbols(base, tmp):
+    return ["sample", wfdb_record(tmp), "--out", tmp / "out"], ["--event-symbols"]
+
+
+@cases.add
+def wfdb_wrong_annotation_extension(base, tmp):
+    header = wfdb_record(tmp)
+    return ["sample", header, "--event-symbols", "V", "--annotation-ext", "qrs", "--out", tmp / "out"], [
+        "100.qrs",
+        "--annotation-ext",
+    ]
+
+
+@cases.add
+def wfdb_lead_not_in_record(base, tmp):
+    header = wfdb_record(tmp)
+    return ["sample", header, "--event-symbols", "V", "--channels", "V1", "--out", tmp / "out"], ["100", "V1"]
+
+
 @pytest.mark.parametrize("case_id", cases.ids)
 def test_sample_mistake(base, tmp_path, case_id):
     result, needles = cases.run(case_id, base, tmp_path)
