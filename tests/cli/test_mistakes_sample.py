@@ -276,3 +276,22 @@ def test_sample_mistake(base, tmp_path, case_id):
     result, needles = cases.run(case_id, base, tmp_path)
     assert_refused(result, *needles)
     assert not (tmp_path / "out" / "index.parquet").exists()
+
+
+@pytest.mark.parametrize("separator", [" ", "\t", ";"])
+def test_a_txt_table_is_read_with_its_own_separator(base, tmp_path, separator):
+    """A .txt export (spaces, tabs or semicolons between columns) gives the same dataset as the Parquet log."""
+    from tests.helpers.cli import run_in_process
+
+    frame = log_frame(base)
+    text = tmp_path / "s01.txt"
+    lines = [separator.join(frame.columns)]
+    lines += [separator.join(repr(float(value)) for value in row) for row in frame.itertuples(index=False)]
+    text.write_text("\n".join(lines) + "\n")
+    made = {}
+    for name, log in (("parquet", base.logs[0]), ("txt", text)):
+        done = run_in_process("sample", log, "--events", base.events, "--out", tmp_path / name, "-q")
+        assert done.returncode == 0, done.stderr
+        made[name] = np.load(tmp_path / name / "windows.npy")
+    assert made["txt"].shape == made["parquet"].shape and len(made["txt"]) > 0
+    np.testing.assert_array_equal(made["txt"], made["parquet"])

@@ -58,7 +58,7 @@ def run_in_process(*args, cwd: Path | None = None) -> Result:
                 main([str(arg) for arg in args])
             except SystemExit as stop:
                 code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-            except BaseException:  # what the interpreter would print: a traceback and status 1
+            except BaseException:  # noqa: BLE001 - what the interpreter prints: a traceback and status 1
                 err.write(traceback.format_exc())
                 code = 1
     finally:
