@@ -101,6 +101,7 @@ def _interrupt(*args, **kwargs):
         ("train", "hardneg.bench.train_model", "no model was written"),
         ("predict", "hardneg.bench.predict", "no predictions were written"),
         ("demo", "hardneg.demo.run_demo", "what the demo made so far stays in --out"),
+        ("mine", "hardneg.mine.mine", "before any pool item was scored"),  # once mining, mine counts what it kept
     ],
 )
 def test_ctrl_c_says_what_each_command_kept(base, tmp_path, monkeypatch, command, target, kept):
@@ -117,6 +118,7 @@ def test_ctrl_c_says_what_each_command_kept(base, tmp_path, monkeypatch, command
         "train": [base.dataset, "--out", tmp_path / "model"],
         "predict": [base.model, base.dataset, "--trust-model", "--out", tmp_path / "p.parquet"],
         "demo": ["--out", tmp_path / "demo"],
+        "mine": [base.pool, "--model", base.model, "--trust-model", "--out", tmp_path / "mined"],
     }[command]
     result = run_in_process(command, *args, "-q")
     assert result.returncode == 130

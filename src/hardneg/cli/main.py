@@ -42,7 +42,8 @@ INTERRUPTED = {
     "bench": "interrupted; the finished parts are kept in --out; run the same command again to resume where it stopped",
     "train": "interrupted; no model was written (a model already in --out is as it was); run the same command again",
     "predict": "interrupted; no predictions were written; run the same command again",
-    "mine": "interrupted; the finished pool items are kept in --out; run the same command with --resume to continue",
+    "mine": "interrupted before any pool item was scored; run the same command again (with --overwrite if it "
+    "had started --out)",
     "demo": "interrupted; what the demo made so far stays in --out and is replaced when you run it again",
 }
 
