@@ -110,6 +110,11 @@ def read_inputs(
     audio_paths = [path for path in paths if format_of(path) == "audio"]
     other = [path for path in paths if path not in wfdb_paths and path not in table_paths and path not in audio_paths]
     if other:
+        if other[0].suffix.lower() in (".dat", ".atr", ".qrs", ".ecg", ".xws"):  # a WFDB record's other files
+            raise InputError(
+                f"{other[0]}: a WFDB record is given by its header; pass {other[0].with_suffix('.hea')} (the "
+                "signal and annotation files beside it are found from it)"
+            )
         raise InputError(
             f"{other[0]}: unknown input type {other[0].suffix!r}; use .csv, .parquet, .hea or audio (.wav, .flac)"
         )
@@ -163,6 +168,11 @@ def read_inputs(
         if options.event_symbols:
             raise InputError(
                 "event_symbols applies to WFDB records; for logs use --events or --event-col", parameter="event_symbols"
+            )
+        if options.negative_symbols:
+            raise InputError(
+                "negative_symbols applies to WFDB records; for an events file use --negative-labels",
+                parameter="negative_symbols",
             )
         if options.events is None and options.event_col is None:
             raise InputError("no events: pass --events EVENTS.csv (recording,t_ms) or --event-col MARKER")
@@ -258,6 +268,12 @@ def build_dataset(
     fingerprints = fingerprint_in_background(input_files)
     skipped: list[dict] = []
     recordings, events = read_inputs(paths, inputs, progress=progress, skipped=skipped)
+    if config.labelled_neg_max is not None and not (inputs.negative_labels or inputs.negative_symbols):
+        raise InputError(
+            "labelled_neg_max caps the labelled negatives, but none were asked for; pass --negative-labels "
+            "(--negative-symbols for WFDB records) or leave it out",
+            parameter="labelled_neg_max",
+        )
     hard, hard_files = None, []
     if hard_negatives is not None:
         hard, hard_files = _read_hard_negatives(hard_negatives, hard_tier, hard_max, recordings, inputs, progress)
@@ -300,12 +316,19 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
     windows, items = read_mined(mined_dir, tier=tier, max_windows=max_windows)
     if tier is not None and windows.empty:
         mined, _ = read_mined(mined_dir)
-        if len(mined):  # a folder with no candidates at all adds none whatever the tier; the summary says so
+        if len(mined):  # a folder with no candidates at all is refused below, whatever the tier
             best = float(mined["score"].max())
             raise InputError(
                 f"hard_tier {tier} is above every mined score (best {_at_most(best)}); lower it",
                 parameter="hard_tier",
             )
+    if windows.empty and max_windows != 0:  # a whole loop that would add nothing: say so rather than add 0
+        raise InputError(
+            f"hard_negatives {mined_dir}: the mined folder holds no candidate window (no window of its "
+            f"{len(items)} pool items scored at least its --min-score), so there is nothing to add; mine again with "
+            "a lower --min-score, or leave out --hard-negatives",
+            parameter="hard_negatives",
+        )
     known = {recording.id for recording in recordings}
     needed = items[items["item"].isin(set(windows["recording"]) - known)]
     sources: list[Recording] = []

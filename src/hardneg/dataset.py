@@ -90,9 +90,24 @@ class Dataset:
         for name in (INDEX_FILE, WINDOWS_FILE, META_FILE):
             if not (path / name).is_file():
                 raise InputError(f"{path}: not a hardneg dataset ({name} missing); build one with `hardneg sample`")
-        index = pq.read_table(path / INDEX_FILE).to_pandas()
-        windows = np.load(path / WINDOWS_FILE, mmap_mode="r")
-        meta = json.loads((path / META_FILE).read_text())
+        rebuild = "rebuild the dataset with `hardneg sample`"
+        try:
+            index = pq.read_table(path / INDEX_FILE).to_pandas()
+        except (pa.ArrowException, OSError) as error:
+            raise InputError(f"{path / INDEX_FILE}: cannot be read as Parquet ({error}); {rebuild}") from None
+        try:
+            windows = np.load(path / WINDOWS_FILE, mmap_mode="r")
+        except (ValueError, OSError) as error:
+            raise InputError(f"{path / WINDOWS_FILE}: cannot be read as a NumPy array ({error}); {rebuild}") from None
+        try:
+            meta = json.loads((path / META_FILE).read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise InputError(f"{path / META_FILE}: not valid JSON ({error}); {rebuild}") from None
+        missing = [column for column in ("window_id", "label") if column not in index]
+        if missing or not isinstance(meta, dict):
+            what = f"has no column {missing[0]!r}" if missing else "does not hold a dataset's description"
+            where = INDEX_FILE if missing else META_FILE
+            raise InputError(f"{path / where}: {what}; it was not written by `hardneg sample`; {rebuild}")
         if windows.shape[0] != len(index) or not np.array_equal(index["window_id"].to_numpy(), np.arange(len(index))):
             raise InputError(
                 f"{path}: index.parquet has {len(index)} rows but windows.npy {windows.shape[0]}, or window_id is not "

@@ -124,7 +124,12 @@ def test_library_parameter_is_shown_as_the_flag():
     assert describe(error, sample) == "--window-ms must be a number > 0, got 0"
     assert describe(InputError("seed must be an integer, got -1", parameter="seed"), sample).startswith("--seed must")
     # neither a message about something else, nor a parameter the command has no option for, is rewritten
-    assert describe(InputError("events.csv: window_ms", parameter="window_ms"), sample) == "events.csv: window_ms"
+    assert describe(InputError("events.csv: 'window_ms'", parameter="window_ms"), sample) == "events.csv: 'window_ms'"
+    # other parameters a message names are shown as flags too, but not a quoted name (a column) or a path
+    message = "lead_ms 5 with window_ms 0; see logs/window_ms.csv, column 'window_ms'"
+    assert describe(InputError(message, parameter="lead_ms"), sample) == (
+        "--lead-ms 5 with --window-ms 0; see logs/window_ms.csv, column 'window_ms'"
+    )
     assert describe(InputError("bench_seeds must be >= 0", parameter="bench_seeds"), sample).startswith("bench_seeds")
     # a library parameter named unlike its flag maps too: the option's parameter carries the library's name
     assert describe(InputError("bench_seeds must be >= 0", parameter="bench_seeds"), command("demo")) == (

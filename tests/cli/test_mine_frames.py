@@ -78,7 +78,7 @@ def test_the_same_model_without_frame_options_is_refused_with_the_flags_to_use(c
 @pytest.mark.parametrize(
     ("flags", "needles"),
     [
-        (["--resize", "224x224", "--resize-short", "224"], ["--resize 224x224", "resize_short 224", "exclude"]),
+        (["--resize", "224x224", "--resize-short", "224"], ["--resize 224x224", "--resize-short 224", "exclude"]),
         (["--normalize", "imagenet"], ["--dtype uint8 cannot hold normalize='imagenet'", "float32"]),
         (["--normalize", "unit", "--dtype", "uint8"], ["--dtype uint8 cannot hold normalize='unit'"]),
         (["--resize", "224"], ["--resize must be WIDTHxHEIGHT", "'224'"]),

@@ -31,10 +31,13 @@ def test_round_trip(dataset_dir, strategy, kwargs):
     assert written == path / "splits" / "my-split_1.parquet"
     loaded, loaded_info = load_split(path, "my-split_1")
     pd.testing.assert_frame_equal(loaded, frame)
+    recorded = loaded_info.pop("dataset")
     assert loaded_info == {**info, "name": "my-split_1"}
+    # what the split was made on, so that it is never applied to another dataset
+    assert (recorded["windows"], recorded["positives"]) == (len(index), int(index["label"].sum()))
     # the JSON holds exactly the contract's keys, and the Parquet the contract's types
     document = json.loads((path / "splits" / "my-split_1.json").read_text())
-    assert set(document) == {"name", "strategy", "parameters", "gap_ms", "measures", "counts"}
+    assert set(document) == {"name", "strategy", "parameters", "gap_ms", "measures", "counts", "dataset"}
     schema = pq.read_schema(written)
     assert [(field.name, str(field.type)) for field in schema] == [
         ("fold", "int32"),

@@ -295,10 +295,7 @@ def test_oversampling_with_no_training_positive_says_so():
     ("kwargs", "message"),
     [
         ({"strategy": "kfold"}, "strategy must be one of group, intra-group, logo, random, stratified"),
-        (
-            {"strategy": "group", "n_splits": 6},
-            "Cannot have number of splits n_splits=6 greater than the number of groups: 4",
-        ),
+        ({"strategy": "group", "n_splits": 6}, "n_splits=6 greater than the number of groups: 4; make at most 4 folds"),
         ({"strategy": "stratified-group", "n_splits": 6}, "n_splits=6 greater than the number of groups: 4"),
         ({"strategy": "group", "test_size": 0}, r"test_size must be a number in \(0, 1\), got 0"),
         ({"strategy": "group", "val_size": -0.1}, r"val_size must be a number in \[0, 1\)"),

@@ -448,7 +448,8 @@ def check_predictions(predictions: pd.DataFrame, n_windows: int) -> pd.DataFrame
     bad = ~((score >= 0) & (score <= 1))
     if bad.any():
         raise InputError(
-            f"predictions: score must be a probability in [0, 1], got {frame['score'].iloc[int(np.argmax(bad))]!r} "
+            f"predictions: score must be a probability in [0, 1], got "
+            f"{_plain(frame['score'].iloc[int(np.argmax(bad))])!r} "
             f"for window {int(ids[int(np.argmax(bad))])}; pass predict_proba()[:, 1]"
         )
     frame["score"] = score
@@ -460,3 +461,8 @@ def check_predictions(predictions: pd.DataFrame, n_windows: int) -> pd.DataFrame
             f"predictions: a window is scored twice for the same {' and '.join(keys)}; keep one score each"
         )
     return frame
+
+
+def _plain(value):
+    """A NumPy scalar as the Python number it holds, so that a message shows ``nan``, not ``np.float64(nan)``."""
+    return value.item() if hasattr(value, "item") else value

@@ -370,9 +370,20 @@ def audit_split(
 
     dataset = Dataset.load(dataset_dir)
     frame, info = load_split(dataset_dir, name)
+    source = None
     if predictions is not None and not hasattr(predictions, "columns"):
+        source = Path(predictions)
         predictions = read_predictions(predictions)
-    context = AuditContext(dataset, frame, info, predictions, seed=seed, confidence=confidence, deployment=deployment)
+    try:
+        context = AuditContext(
+            dataset, frame, info, predictions, seed=seed, confidence=confidence, deployment=deployment
+        )
+    except InputError as error:
+        message = str(error)
+        if source is None or not message.startswith("predictions:"):
+            raise
+        # the checks name "predictions"; the user needs to know which file
+        raise InputError(f"predictions {source}:{message[len('predictions:') :]}", parameter="predictions") from None
     report = run_audit(context, checks)
     # The files are NAME.audit.*, so the report names NAME, even if the card was copied from another split.
     report.split = name

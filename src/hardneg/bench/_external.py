@@ -139,8 +139,8 @@ def _read(file: Path, n_windows: int) -> pd.DataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"predictions {file}: row {row}, column window_id: {frame['window_id'].iloc[row]!r} is not a window of "
-            f"the dataset (0..{n_windows - 1})",
+            f"predictions {file}: row {row}, column window_id: {_plain(frame['window_id'].iloc[row])!r} is not a "
+            f"window of the dataset (0..{n_windows - 1})",
             parameter="predictions",
         )
     score = pd.to_numeric(frame["score"], errors="coerce").to_numpy(dtype=np.float64)
@@ -148,8 +148,8 @@ def _read(file: Path, n_windows: int) -> pd.DataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"predictions {file}: row {row}, column score: {frame['score'].iloc[row]!r} is not a probability in "
-            "[0, 1]; apply a sigmoid (or softmax) to the model's outputs first",
+            f"predictions {file}: row {row}, column score: {_plain(frame['score'].iloc[row])!r} is not a "
+            "probability in [0, 1]; apply a sigmoid (or softmax) to the model's outputs first",
             parameter="predictions",
         )
     out = pd.DataFrame({"window_id": ids.astype(np.int64), "score": score})
@@ -212,3 +212,8 @@ def external_part(
             results += found
             scores.append(table)
     return pd.DataFrame(results, columns=list(RESULT_COLUMNS)), pd.concat(scores)[list(SCORE_COLUMNS)], notes
+
+
+def _plain(value):
+    """A NumPy scalar as the Python number it holds, so that a message shows ``nan``, not ``np.float64(nan)``."""
+    return value.item() if hasattr(value, "item") else value

@@ -35,7 +35,7 @@ from hardneg.errors import InputError
 from hardneg.features import FEATURE_SETS, compute_features
 from hardneg.metrics import choose_threshold
 from hardneg.models import BASELINES, MODELS, make_model
-from hardneg.split import STRATEGIES, load_split, make_split, saved_split_names
+from hardneg.split import STRATEGIES, check_both_classes, load_split, make_split, saved_split_names
 from hardneg.stats import CI_METHODS, bench_intervals
 
 RESULT_COLUMNS = list(_RESULT_COLUMNS)
@@ -372,6 +372,7 @@ def run_bench(
 
     started = time.perf_counter()
     dataset = Dataset.load(dataset_dir)
+    check_both_classes(dataset.labels)
     if jobs < 1:
         raise InputError(f"jobs must be >= 1, got {jobs}", parameter="jobs")
     validate_value("ci_method", ci_method, [Options(CI_METHODS)])

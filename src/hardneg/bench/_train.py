@@ -17,7 +17,7 @@ from hardneg.errors import InputError
 from hardneg.features import compute_features
 from hardneg.metrics import choose_threshold, metric_rows
 from hardneg.models import MODELS, make_model
-from hardneg.split import load_split, make_split
+from hardneg.split import check_both_classes, load_split, make_split
 
 
 def dataset_content_hash(dataset: Dataset) -> str:
@@ -71,6 +71,7 @@ def train_model(
     >>> tmp.cleanup()
     """
     dataset = Dataset.load(dataset_dir)
+    check_both_classes(dataset.labels)
     if model not in MODELS:
         raise InputError(f"model {model!r} is not one of: {', '.join(MODELS)}", parameter="model")
     out = Path(out)

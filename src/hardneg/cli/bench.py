@@ -19,6 +19,7 @@ __all__ = ["bench", "print_bench_summary", "register"]
 
 
 def bench(
+    ctx: typer.Context,
     dataset: Annotated[Path, typer.Argument(help="Dataset directory made by `hardneg sample`.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (resumed when it holds the same run).")],
     models: Annotated[
@@ -94,23 +95,38 @@ def bench(
     from hardneg._validation import check_jobs
     from hardneg.bench import run_bench
     from hardneg.cli.common import split_names
+    from hardneg.errors import InputError
 
-    with RichProgress(enabled=not quiet) as progress:
-        result = run_bench(
-            dataset,
-            out,
-            models=list(split_names(models) or ()),
-            features=list(split_names(features) or ()),
-            splits=list(split_names(splits) or ()) or (None if predictions else ["random", "group", "time"]),
-            seeds=seeds,
-            jobs=check_jobs(jobs),
-            split_options={"test_size": test_size, "val_size": val_size},
-            overwrite=overwrite,
-            ci_method=ci_method,
-            predictions=split_names(predictions) or None,
-            deployment=deployment,
-            progress=progress,
-        )
+    if predictions:
+        sources = {
+            name: getattr(ctx.get_parameter_source(name), "name", "") for name in ("models", "features", "seeds")
+        }
+        given = [f"--{name}" for name, source in sources.items() if source == "COMMANDLINE"]
+        if given:  # they choose what to fit, and predictions made elsewhere fit nothing: say so, not ignore them
+            raise InputError(
+                f"--predictions evaluates predictions made elsewhere, so {' and '.join(given)} (what to fit, and how "
+                "often) do not apply; leave them out, or run without --predictions"
+            )
+    try:
+        with RichProgress(enabled=not quiet) as progress:
+            result = run_bench(
+                dataset,
+                out,
+                models=list(split_names(models) or ()),
+                features=list(split_names(features) or ()),
+                splits=list(split_names(splits) or ()) or (None if predictions else ["random", "group", "time"]),
+                seeds=seeds,
+                jobs=check_jobs(jobs),
+                split_options={"test_size": test_size, "val_size": val_size},
+                overwrite=overwrite,
+                ci_method=ci_method,
+                predictions=split_names(predictions) or None,
+                deployment=deployment,
+                progress=progress,
+            )
+    except KeyboardInterrupt:
+        typer.echo(_interrupted(Path(out)), err=True)
+        raise typer.Exit(130) from None
     for note in result.meta.get("notes", []):
         typer.echo(f"warning: {note}", err=True)
     if not quiet:
@@ -119,6 +135,24 @@ def bench(
     for split_name, audit in sorted(result.audits.items()):  # -q: only what needs attention, on stderr
         if audit.get("verdict") == "FAIL":
             typer.echo(f"warning: split {split_name!r} FAILs its audit; see {Path(out) / 'report.md'}", err=True)
+
+
+def _interrupted(out: Path) -> str:
+    """What Ctrl-C leaves behind: each finished (model, features, split, seed) part, which a rerun skips."""
+    from hardneg.bench import PARTS_DIR
+
+    folder = out / PARTS_DIR
+    # a part is done when its results file is in place (its scores file is written before it)
+    parts = (
+        sum(not path.name.endswith(".scores.parquet") for path in folder.glob("*.parquet")) if folder.is_dir() else 0
+    )
+    if parts == 0:
+        return "interrupted before any combination was finished; run the same command again to start"
+    finished = f"{parts} finished part{'s' if parts != 1 else ''} (model x features x split x seed)"
+    return (
+        f"interrupted; {finished} kept in {out / PARTS_DIR}; run the same command again to resume where it "
+        "stopped (the finished parts are not fitted again)"
+    )
 
 
 def print_bench_summary(result, console: Console) -> None:

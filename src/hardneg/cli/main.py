@@ -31,6 +31,23 @@ COMMANDS = {
 }
 
 
+#: What Ctrl-C leaves behind, per command, where the command does not say it itself (bench and mine count what
+#: they kept). Every file is written whole or not at all, so an interrupted run never leaves a half-written one.
+INTERRUPTED = {
+    "sample": "interrupted; no dataset was written (a dataset already in --out is as it was); run the same "
+    "command again",
+    "split": "interrupted; the split is saved whole or not at all, and audited after it; run the same command "
+    "again, with --overwrite if the split was saved",
+    "audit": "interrupted; no audit file was written (an earlier audit is as it was); run the same command again",
+    "bench": "interrupted; the finished parts are kept in --out; run the same command again to resume where it stopped",
+    "train": "interrupted; no model was written (a model already in --out is as it was); run the same command again",
+    "predict": "interrupted; no predictions were written; run the same command again",
+    "mine": "interrupted before any pool item was scored; run the same command again (with --overwrite if it "
+    "had started --out)",
+    "demo": "interrupted; what the demo made so far stays in --out and is replaced when you run it again",
+}
+
+
 def flag_names(command) -> dict[str, str]:
     """Parameter name -> the long flag the command declares for it (``window_ms`` -> ``--window-ms``)."""
     flags = {}
@@ -42,14 +59,22 @@ def flag_names(command) -> dict[str, str]:
 
 
 def describe(error: InputError, command=None) -> str:
-    """An :class:`InputError` as one line, the library parameter it starts with replaced by the command's flag."""
+    """An :class:`InputError` as one line, the library parameters it names replaced by the command's flags."""
     message = " ".join(str(error).split())  # one line, however the message was built
     parameter = getattr(error, "parameter", None)
-    if command is not None and parameter and message.startswith(parameter):
-        flag = flag_names(command).get(parameter)
+    if command is None:
+        return message
+    flags = flag_names(command)
+    if parameter and message.startswith(parameter):
+        flag = flags.get(parameter)
         rest = message[len(parameter) :]
         if flag and not (rest[:1].isalnum() or rest[:1] in "_-"):  # the whole name, not the start of a longer one
             message = flag + rest
+    # Other parameters the message names ("test_size 0.6 plus val_size 0.9"): the flags too. Only names with an
+    # underscore, which no plain word of a message has; not inside a path, a file name or quotes (a column).
+    for name, flag in flags.items():
+        if "_" in name and name in message:
+            message = re.sub(rf"(?<![\w/.'\"-]){re.escape(name)}(?![\w/'\"-]|\.\w)", flag, message)
     return message
 
 
@@ -149,7 +174,8 @@ class HardnegGroup(TyperGroup):
             sys.stderr.write(f"error: {describe(error, self.commands.get(name) if name else None)}\n")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
-            sys.stderr.write("interrupted; nothing was written\n")
+            name = ctx.invoked_subcommand
+            sys.stderr.write(f"{INTERRUPTED.get(name, 'interrupted; run the same command again')}\n")
             raise typer.Exit(130) from None
 
 
@@ -194,7 +220,12 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(0)
         message = " ".join(error.format_message().split()).replace("Value error, ", "").rstrip(".")
         context = getattr(error, "ctx", None)
-        command = context.command_path if context is not None else "hardneg"
+        if context is not None:
+            command = context.command_path
+        else:  # an option's missing value is reported without its command: the first command word names it
+            words = sys.argv[1:] if argv is None else argv
+            named = next((word for word in words if word in COMMANDS), None)
+            command = f"hardneg {named}" if named else "hardneg"
         sys.stderr.write(f"error: {message}; see `{command} --help`\n")
         sys.exit(getattr(error, "exit_code", 2))
     except typer.Abort:

@@ -225,6 +225,8 @@ def mine(
 
     if engine == "local" and (ray_address or num_workers is not None or num_gpus_per_worker):
         raise InputError("--ray-address, --num-workers and --num-gpus-per-worker need --engine ray")
+    if exclude_split is not None and exclude_groups_from is None:  # else --split would be dropped without a word
+        raise InputError("--split chooses the split whose groups --exclude-groups-from leaves out; pass that too")
     if engine == "ray":
         from hardneg.mine import require_ray
 

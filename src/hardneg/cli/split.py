@@ -62,9 +62,10 @@ def split(
     from hardneg.cli.common import print_audit, print_failed_audit, split_names
     from hardneg.dataset import Dataset
     from hardneg.errors import InputError
-    from hardneg.split import check_split_name, make_split, save_split
+    from hardneg.split import check_both_classes, check_split_name, make_split, save_split
 
     loaded = Dataset.load(dataset)
+    check_both_classes(loaded.labels)
     name = check_split_name(name if name is not None else f"{strategy}-s{seed}")
     if (loaded.path / "splits" / f"{name}.parquet").exists() and not overwrite:
         raise InputError(f"--name {name}: a split of that name exists in {loaded.path / 'splits'}; pass --overwrite")

@@ -85,6 +85,8 @@ def read_events_csv(path: str | Path, recordings: Sequence[Recording]) -> pd.Dat
     if (end_ms < t_ms).any():
         row = int(np.flatnonzero(end_ms < t_ms)[0])
         raise InputError(f"{path}: end_ms {end_ms[row]:g} is before t_ms {t_ms[row]:g} at {describe_row(path, row)}")
+    if len(t_ms) == 0:
+        raise InputError(f"{path}: no events, only the header; add one line per event (recording,t_ms)")
     known = {r.id for r in recordings}
     unknown = ~np.isin(recording.astype(str), np.array(sorted(known), dtype=str))
     shown = ", ".join(sorted(known)[:8]) + (", ..." if len(known) > 8 else "")
@@ -165,6 +167,16 @@ def select_events(
     is_negative = np.isin(as_text, list(negative)) if negative else np.zeros(len(events), dtype=bool)
     is_positive = np.isin(as_text, list(positive)) if positive else ~is_negative
     present = set(as_text.tolist())
+    if positive and len(events) and not np.isin(as_text, list(positive)).any():
+        # no positive at all: say which labels there are, not "no positive window" later
+        option = "event_symbols" if source == "symbols" else "event_labels"
+        shown = sorted(present - {""})
+        there = (
+            f"the events carry {', '.join(map(repr, shown[:12]))}{', ...' if len(shown) > 12 else ''}"
+            if shown
+            else "the events have no label (an events file needs a label column)"
+        )
+        raise InputError(f"{option}: no event is labelled {', '.join(map(repr, positive))}; {there}", parameter=option)
     missing = [label for label in (*positive, *negative) if label not in present]
     if missing and len(events):
         warnings.append(f"no event is labelled {', '.join(map(repr, missing))}")

@@ -43,12 +43,21 @@ def image_files(folder: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
+def _pillow():
+    """Pillow's ``PIL`` package, or the ``pip install`` that brings it (it comes with the video extra)."""
+    try:
+        import PIL.Image
+    except ImportError:
+        raise InputError("reading images needs Pillow: pip install 'hardneg[video]'") from None
+    return PIL
+
+
 def load_rgb(path: str | Path, size: Callable[[int, int], tuple[int, int]] | None = None) -> np.ndarray:
     """The image at ``path`` as a ``(H, W, 3)`` uint8 RGB array; Pillow's own errors propagate.
 
     ``size(width, height)`` gives the ``(width, height)`` to resize it to (Pillow's bilinear filter), if any.
     """
-    from PIL import Image
+    Image = _pillow().Image
 
     with Image.open(path) as image:
         rgb = image.convert("RGB")
@@ -61,7 +70,7 @@ def load_rgb(path: str | Path, size: Callable[[int, int], tuple[int, int]] | Non
 
 def read_image(path: str | Path, size: Callable[[int, int], tuple[int, int]] | None = None) -> np.ndarray:
     """Like :func:`load_rgb`, but a file Pillow cannot read is an :class:`InputError` naming it."""
-    from PIL import UnidentifiedImageError
+    UnidentifiedImageError = _pillow().UnidentifiedImageError
 
     try:
         return load_rgb(path, size)

@@ -53,7 +53,9 @@ def read_table(path: str | Path, *, string_columns: tuple[str, ...] = ()) -> pa.
                     table = table.set_column(index, name, table.column(name).cast(pa.string()))
             return table
         if suffix in CSV_SUFFIXES:
-            delimiter = "\t" if suffix == ".tsv" else ","
+            delimiter = "\t" if suffix == ".tsv" else text_delimiter(path) if suffix == ".txt" else ","
+            if delimiter is None:
+                return _whitespace_table(path, string_columns)
             return pa_csv.read_csv(
                 path,
                 parse_options=pa_csv.ParseOptions(delimiter=delimiter),
@@ -197,3 +199,40 @@ def column_as_float(
             f"{path}: non-numeric value {str(raw[row])!r} in {what} {name!r} at {describe_row(path, row)}; {hint}"
         )
     return values
+
+
+def text_delimiter(path: Path) -> str | None:
+    """What separates the columns of a ``.txt`` table, read off its header line: ``,``, tab or ``;``, or None for
+    runs of spaces (as many instruments and ``rdsamp`` export them).
+
+    A ``.txt`` is a table a user exported or renamed, so it is read as one, not as a comma-separated file that
+    then has one column and "no data rows".
+    """
+    with open(path, "rb") as file:
+        head = file.read(65536).decode("utf-8", errors="replace")
+    lines = [line for line in head.splitlines() if line.strip()]
+    line = lines[0] if lines else ""
+    if len(lines) < 2:
+        raise InputError(
+            f"{path}: a .txt file is read as a table (a first line naming the columns, then one line per sample), "
+            f"but it holds one line, {line[:60]!r}; inputs are tables (.csv, .tsv, .txt, .parquet), WFDB records "
+            "(.hea) and audio (.wav, .flac)"
+        )
+    for delimiter in (",", "\t", ";"):
+        if delimiter in line:
+            return delimiter
+    if len(line.split()) >= 2:
+        return None
+    raise InputError(
+        f"{path}: a .txt file is read as a table whose first line names its columns (t_ms, ax, ... separated by "
+        f"commas, tabs, semicolons or spaces), but its first line is {line[:60]!r}; inputs are tables (.csv, .tsv, "
+        ".txt, .parquet), WFDB records (.hea) and audio (.wav, .flac)"
+    )
+
+
+def _whitespace_table(path: Path, string_columns: tuple[str, ...]) -> pa.Table:
+    try:
+        frame = pd.read_csv(path, sep=r"\s+", dtype={name: str for name in string_columns})
+    except (ValueError, OSError) as error:  # pandas' ParserError is a ValueError
+        raise _unreadable(path, "a table of columns separated by spaces", error) from None
+    return pa.Table.from_pandas(frame, preserve_index=False)

@@ -88,6 +88,15 @@ def read_wfdb_records(
     if not recordings:
         raise InputError(f"none of the {len(paths)} WFDB records could be read; see the errors above")
     resolve_groups(recordings, groups)
+    if event_symbols and not any(len(frame) for frame in event_frames):
+        # no event anywhere: name the symbols the annotations do hold, not "no positive window" later
+        present = sorted(set().union(*(frame.attrs.get("symbols", ()) for frame in event_frames)))
+        which = f"record {recordings[0].id}" if len(recordings) == 1 else f"the {len(recordings)} records"
+        raise InputError(
+            f"event_symbols: no annotation of {which} is {', '.join(map(repr, event_symbols))}; "
+            f"{'their' if len(recordings) > 1 else 'its'} annotations hold {', '.join(present) or 'no symbol'}",
+            parameter="event_symbols",
+        )
     events = pd.concat(event_frames, ignore_index=True) if event_frames else empty_events()
     return recordings, events[EVENT_COLUMNS]
 
@@ -148,7 +157,7 @@ def _annotation_events(wfdb, record_path: Path, extension: str, recording: Recor
     symbol = np.asarray(annotation.symbol, dtype=object)
     index = np.flatnonzero(np.isin(symbol, list(symbols)))
     t_ms = np.asarray(annotation.sample, dtype=np.float64)[index] * (1000.0 / recording.sample_rate_hz)
-    return pd.DataFrame(
+    events = pd.DataFrame(
         {
             "recording": pd.Series([recording.id] * len(index), dtype=object),
             "t_ms": t_ms,
@@ -157,3 +166,5 @@ def _annotation_events(wfdb, record_path: Path, extension: str, recording: Recor
             "event_id": index.astype(np.int64),
         }
     )
+    events.attrs["symbols"] = sorted({str(value) for value in symbol})
+    return events

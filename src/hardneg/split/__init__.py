@@ -49,7 +49,7 @@ from hardneg.split._store import (
     saved_split_names,
     split_paths,
 )
-from hardneg.split._strategies import make_split, oversample_positives
+from hardneg.split._strategies import check_both_classes, make_split, oversample_positives
 
 __all__ = [
     "SPLIT_STRATEGIES",
@@ -65,6 +65,7 @@ __all__ = [
     "StratifiedGroupKFold",
     "StratifiedKFold",
     "TimeBlockedSplit",
+    "check_both_classes",
     "check_split_frame",
     "check_split_name",
     "default_gap_ms",

@@ -111,8 +111,8 @@ def _window_folds(ctx: SplitContext, rng: np.random.Generator, stratify: bool) -
         return [_with_window_val(ctx, codes, stratify)]
     if ctx.n_splits > ctx.n:
         raise InputError(
-            f"Cannot have number of splits n_splits={ctx.n_splits} greater than the number of samples: "
-            f"n_samples={ctx.n}"
+            f"n_splits={ctx.n_splits} greater than the number of windows: {ctx.n}; make fewer folds",
+            parameter="n_splits",
         )
     if stratify:
         splitter = StratifiedKFold(ctx.n_splits, shuffle=True, random_state=sk_seed(rng))
@@ -245,7 +245,9 @@ def _groups(ctx: SplitContext) -> tuple[np.ndarray, int]:
     n_groups = len(names)
     if ctx.n_splits is not None and ctx.n_splits > n_groups:
         raise InputError(
-            f"Cannot have number of splits n_splits={ctx.n_splits} greater than the number of groups: {n_groups}"
+            f"n_splits={ctx.n_splits} greater than the number of groups: {n_groups}; make at most {n_groups} folds "
+            "(each fold tests at least one group), or use strategy logo",
+            parameter="n_splits",
         )
     return group_codes, n_groups
 

@@ -204,7 +204,7 @@ def save_split(dataset_dir, name: str, frame: pd.DataFrame, info: dict) -> Path:
         )
     parquet_path, json_path = split_paths(dataset_dir, name)
     parquet_path.parent.mkdir(parents=True, exist_ok=True)
-    document = {**info, "name": name}
+    document = {**info, "name": name, "dataset": index_fingerprint(dataset_dir)}
     text = json.dumps(document, indent=2, allow_nan=False, default=json_default) + "\n"
     # The Parquet file is renamed last: its presence marks the whole split written.
     with staged_files(json_path, parquet_path) as (staged_json, staged_parquet):
@@ -259,12 +259,80 @@ def load_split(dataset_dir, name: str) -> tuple[pd.DataFrame, dict]:
             f"split {name}: {json_path} missing next to {parquet_path.name}; re-create it with `hardneg split`",
             parameter="split",
         )
-    frame = check_split_frame(pq.read_table(parquet_path).to_pandas())
+    remake = f"re-create it with `hardneg split {dataset_dir} --name {name} --overwrite`"
+    try:
+        table = pq.read_table(parquet_path).to_pandas()
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(
+            f"split {name}: {parquet_path} cannot be read ({error}); {remake}", parameter="split"
+        ) from None
+    frame = check_split_frame(table)
     try:
         info = json.loads(json_path.read_text())
     except json.JSONDecodeError as error:
         raise InputError(
-            f"split {name}: {json_path} is not valid JSON ({error}); re-create it with `hardneg split`",
+            f"split {name}: {json_path} is not valid JSON ({error}); {remake}",
             parameter="split",
         ) from None
+    _check_same_dataset(dataset_dir, name, frame, info, remake)
     return frame, info
+
+
+def _check_same_dataset(dataset_dir, name: str, frame: pd.DataFrame, info: dict, remake: str) -> None:
+    """Refuse a split saved for another dataset (copied over, or the dataset rebuilt since): its window ids
+    would silently pick other windows."""
+    now = index_fingerprint(dataset_dir)
+    if now is None:
+        return  # the caller's Dataset.load says what is wrong with the index
+    n_windows, positives = now["windows"], now["positives"]
+    counts = info.get("counts") if isinstance(info, dict) else None
+    saved = (counts.get("windows"), counts.get("positives")) if isinstance(counts, dict) else (None, None)
+    too_far = len(frame) and int(frame["window_id"].max()) >= n_windows
+    differs = None not in saved and saved != (n_windows, positives)
+    recorded = info.get("dataset") if isinstance(info, dict) else None
+    if isinstance(recorded, dict) and recorded.get("sha256") not in (None, now["sha256"]):
+        differs = True  # same counts, other windows (another window length, other recordings)
+    if too_far or differs:
+        if None in saved:
+            was = "made on another dataset"
+        elif saved == (n_windows, positives):
+            was = (
+                f"made on other windows than {dataset_dir}'s (the counts agree, {n_windows} windows, but not the times)"
+            )
+        else:
+            was = f"made on a dataset of {saved[0]} windows ({saved[1]} positive)"
+        raise InputError(
+            f"split {name}: {was}"
+            + (
+                ""
+                if saved == (n_windows, positives)
+                else f", but {dataset_dir} holds {n_windows} ({positives} positive)"
+            )
+            + f": it belongs to another dataset, or the dataset was rebuilt since; {remake}",
+            parameter="split",
+        )
+
+
+def index_fingerprint(dataset_dir) -> dict | None:
+    """Windows, positives and a SHA-256 of a dataset's window index (recording, times, label), which a saved
+    split records so that it is never applied to another dataset; None when the index cannot be read."""
+    import hashlib
+
+    index_path = Path(dataset_dir) / "index.parquet"
+    try:
+        names = pq.ParquetFile(index_path).schema_arrow.names
+        columns = [name for name in ("recording", "start_ms", "end_ms", "label") if name in names]
+        if "label" not in columns:
+            return None
+        table = pq.read_table(index_path, columns=columns)
+    except (pa.ArrowException, OSError):
+        return None
+    digest = hashlib.sha256()
+    for name in columns:
+        values = table.column(name).to_pandas()
+        if name == "recording":
+            digest.update("\0".join(values.astype(str)).encode())
+        else:
+            digest.update(np.ascontiguousarray(values.to_numpy(np.float64)).tobytes())
+    labels = table.column("label").to_numpy()
+    return {"windows": len(labels), "positives": int((labels == 1).sum()), "sha256": digest.hexdigest()}

@@ -24,7 +24,7 @@ from hardneg.errors import InputError
 from hardneg.split._blocks import GAP_MS, N_SPLITS, SUBSET_NAMES, TRAIN, UNUSED, default_gap_ms, group_names
 from hardneg.split._registry import SPLIT_STRATEGIES, STRATEGIES, SplitContext
 
-__all__ = ["SPLIT_STRATEGIES", "STRATEGIES", "make_split", "oversample_positives", "split_counts"]
+__all__ = ["SPLIT_STRATEGIES", "STRATEGIES", "check_both_classes", "make_split", "oversample_positives", "split_counts"]
 
 # A share of the rows that is neither nothing nor everything.
 _FRACTION = Interval(Real, 0, 1, closed="neither")
@@ -64,7 +64,6 @@ def oversample_positives(train_ids, labels, target_fraction, rng) -> np.ndarray:
     array([4, 1, 1, 1, 1, 1, 1, 1, 1, 1], dtype=int32)
     """
     train_ids = np.asarray(train_ids, dtype=np.int64)
-    labels = np.asarray(labels)
     validate_value("target_fraction", target_fraction, [_FRACTION])
     if len(train_ids) and (train_ids.min() < 0 or train_ids.max() >= len(labels)):
         raise InputError(
@@ -288,12 +287,56 @@ def _gap_for(dataset, meta: dict) -> float:
     return default_gap_ms(meta)
 
 
+def check_both_classes(labels) -> None:
+    """Refuse a one-class dataset, which ``hardneg split`` and ``hardneg bench`` cannot use: no split of it can
+    measure a detector, and the strategies' own complaints (too few groups, empty folds) would hide why.
+
+    :func:`make_split` itself splits one class (a sub-sample may hold one), so callers check first.
+
+    Parameters
+    ----------
+    labels : array-like of 0 and 1
+        The dataset's labels.
+
+    Examples
+    --------
+    >>> check_both_classes(np.array([1, 1, 1]))
+    Traceback (most recent call last):
+    ...
+    hardneg.errors.InputError: the dataset holds only positive windows (3) and no negative one: no detector can be \
+trained or measured on one class; sample it again with negatives (--neg-mult above 0, or relax the filters its summary names), \
+or add some with --hard-negatives
+    """
+    labels = np.asarray(labels)
+    positives = int((labels == 1).sum())
+    negatives = len(labels) - positives
+    if positives and negatives:
+        return
+    if not len(labels):
+        raise InputError("the dataset holds no windows; sample one with `hardneg sample`")
+    if negatives == 0:
+        todo = (
+            "sample it again with negatives (--neg-mult above 0, or relax the filters its summary names), or add "
+            "some with --hard-negatives"
+        )
+        raise InputError(
+            f"the dataset holds only positive windows ({positives}) and no negative one: no detector can be trained "
+            f"or measured on one class; {todo}"
+        )
+    raise InputError(
+        f"the dataset holds only negative windows ({negatives}) and no positive one: no detector can be trained or "
+        "measured on one class; sample it again with the events that mark positives (--events, --event-labels or "
+        "--event-symbols)"
+    )
+
+
 def _check_sizes(test_size, val_size, n_splits, seed) -> tuple[float, float, int | None, int]:
     validate_value("test_size", test_size, [_FRACTION])
     validate_value("val_size", val_size, [Interval(Real, 0, 1, closed="left")])
     if n_splits is None and test_size + val_size >= 1:
         raise InputError(
-            f"test_size {test_size} plus val_size {val_size} leave nothing for training; make their sum < 1",
+            f"test_size {test_size} plus val_size {val_size} leave nothing for training; make their sum < 1 "
+            "(lower either)",
             parameter="test_size",
         )
     validate_value("n_splits", n_splits, [None, N_SPLITS])
