@@ -21,6 +21,7 @@ __all__ = [
     "Quiet",
     "choices",
     "config_from",
+    "flag_names",
     "flagged",
     "print_audit",
     "print_dataset_problems",
@@ -100,27 +101,37 @@ def config_from(cls, options: dict):
     return cls(**values)
 
 
-def flagged(text: str, parameters=()) -> str:
+def flag_names(command) -> dict[str, str]:
+    """Parameter name -> the long flag the command declares for it (``window_ms`` -> ``--window-ms``)."""
+    flags = {}
+    for param in command.params:
+        long = [opt for opt in param.opts if opt.startswith("--")]
+        if param.name and long:
+            flags[param.name] = long[0]
+    return flags
+
+
+def flagged(text: str, flags) -> str:
     """``text`` with each library parameter it names (``neg_min_sep_ms``) written as its flag (``--neg-min-sep-ms``).
 
     Library messages name parameters, so that they read right from Python; on the command line the user types
-    flags. Only the names in ``parameters`` (the running command's options, whose flags typer derives from
-    their names) are rewritten.
+    flags. ``flags`` maps parameter names to flags (:func:`flag_names` of the running command). Only names with an
+    underscore are rewritten, which no plain word of a message has, and not inside a path, a file name or quotes
+    (a column).
 
     Examples
     --------
-    >>> flagged("lower neg_min_sep_ms, or neg_mult", {"neg_min_sep_ms"})
-    'lower --neg-min-sep-ms, or neg_mult'
+    >>> flagged("lower neg_min_sep_ms, or neg_mult; see 'neg_min_sep_ms' in /data/neg_min_sep_ms.csv",
+    ...         {"neg_min_sep_ms": "--neg-min-sep-ms"})
+    "lower --neg-min-sep-ms, or neg_mult; see 'neg_min_sep_ms' in /data/neg_min_sep_ms.csv"
     """
-    names = set(parameters)
-    return re.sub(
-        r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",
-        lambda match: "--" + match[0].replace("_", "-") if match[0] in names else match[0],
-        text,
-    )
+    for name, flag in flags.items():
+        if "_" in name and name in text:
+            text = re.sub(rf"(?<![\w/.'\"-]){re.escape(name)}(?![\w/'\"-]|\.\w)", flag, text)
+    return text
 
 
-def print_dataset_summary(meta: dict, path, console: Console | None = None, parameters=()) -> None:
+def print_dataset_summary(meta: dict, path, console: Console | None = None, flags=None) -> None:
     """The table ``hardneg sample`` and ``hardneg demo`` print: what was made and what constraints removed."""
     console = console or Console()
     counts = meta["counts"]
@@ -141,7 +152,7 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None, para
     console.print(table)
     like = meta.get("like")
     if like:
-        changed = [("the inputs" if name == "paths" else flagged(name, parameters)) for name in like["changed"]]
+        changed = [("the inputs" if name == "paths" else flagged(name, flags or {})) for name in like["changed"]]
         console.print(
             f"built like {like['dataset']}: its inputs and options, changed: {', '.join(changed) or 'nothing'}",
             highlight=False,
@@ -188,20 +199,20 @@ def print_dataset_summary(meta: dict, path, console: Console | None = None, para
             f"hard negatives: {hard['added']} of {hard['requested']} mined windows added"
             + (f" ({dropped} left out)" if dropped else "")
         )
-    print_dataset_problems(meta, console, parameters)
+    print_dataset_problems(meta, console, flags)
 
 
-def print_dataset_problems(meta: dict, console: Console | None = None, parameters=()) -> None:
+def print_dataset_problems(meta: dict, console: Console | None = None, flags=None) -> None:
     """The files left out and the warnings of a dataset: the end of its summary, and all ``-q`` keeps (on stderr).
 
-    ``parameters``: the options of the running command, whose names in the warnings are shown as flags.
+    ``flags``: parameter name -> flag of the running command (:func:`flag_names`), shown in the warnings.
     """
     console = console or Console(stderr=True)
     counts = meta["counts"]
     for skipped in meta.get("skipped_files", []):
         console.print(f"[red]skipped file:[/red] {skipped['error']}", highlight=False)
     for warning in counts.get("warnings", [])[:10]:
-        console.print(f"[yellow]warning:[/yellow] {flagged(warning, parameters)}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/yellow] {flagged(warning, flags or {})}", highlight=False, soft_wrap=True)
     if len(counts.get("warnings", [])) > 10:
         console.print(f"[yellow]... and {len(counts['warnings']) - 10} more warnings in meta.json[/yellow]")
 

@@ -14,6 +14,7 @@ import sys
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from hardneg.cli.common import flag_names, flagged
 from hardneg.errors import InputError
 
 __all__ = ["app", "main"]
@@ -48,16 +49,6 @@ INTERRUPTED = {
 }
 
 
-def flag_names(command) -> dict[str, str]:
-    """Parameter name -> the long flag the command declares for it (``window_ms`` -> ``--window-ms``)."""
-    flags = {}
-    for param in command.params:
-        long = [opt for opt in param.opts if opt.startswith("--")]
-        if param.name and long:
-            flags[param.name] = long[0]
-    return flags
-
-
 def describe(error: InputError, command=None) -> str:
     """An :class:`InputError` as one line, the library parameters it names replaced by the command's flags."""
     message = " ".join(str(error).split())  # one line, however the message was built
@@ -70,12 +61,8 @@ def describe(error: InputError, command=None) -> str:
         rest = message[len(parameter) :]
         if flag and not (rest[:1].isalnum() or rest[:1] in "_-"):  # the whole name, not the start of a longer one
             message = flag + rest
-    # Other parameters the message names ("test_size 0.6 plus val_size 0.9"): the flags too. Only names with an
-    # underscore, which no plain word of a message has; not inside a path, a file name or quotes (a column).
-    for name, flag in flags.items():
-        if "_" in name and name in message:
-            message = re.sub(rf"(?<![\w/.'\"-]){re.escape(name)}(?![\w/'\"-]|\.\w)", flag, message)
-    return message
+    # Other parameters the message names ("test_size 0.6 plus val_size 0.9"): the flags too.
+    return flagged(message, flags)
 
 
 def literal_help(command) -> None:

@@ -318,7 +318,7 @@ def sample(
     del options["ctx"]
     from hardneg._progress import RichProgress
     from hardneg.build import InputOptions, build_dataset
-    from hardneg.cli.common import config_from, print_dataset_problems, print_dataset_summary
+    from hardneg.cli.common import config_from, flag_names, print_dataset_problems, print_dataset_summary
     from hardneg.errors import InputError
     from hardneg.sample import SamplingConfig
 
@@ -339,10 +339,11 @@ def sample(
                 inputs, out, inputs=input_options, config=config, seed=seed, overwrite=overwrite,
                 hard_negatives=hard_negatives, hard_tier=hard_tier, hard_max=hard_max, progress=progress,
             )  # fmt: skip
+    flags = flag_names(ctx.command)
     if quiet:
-        print_dataset_problems(dataset.meta, parameters=options)
+        print_dataset_problems(dataset.meta, flags=flags)
     else:
-        print_dataset_summary(dataset.meta, out, parameters=options)
+        print_dataset_summary(dataset.meta, out, flags=flags)
 
 
 def _recipe_like(ctx: typer.Context, like: Path, options: dict, input_options, config):
