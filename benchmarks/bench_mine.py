@@ -35,7 +35,7 @@ What it does:
 
 Run it with the project's virtual environment::
 
-    .venv/bin/python benchmarks/bench_mine.py              # 100 logs x 60 min (1.44 M windows), 3 repeats
+    .venv/bin/python benchmarks/bench_mine.py              # 100 logs x 60 min (1.44 M windows), 5 repeats
     .venv/bin/python benchmarks/bench_mine.py --logs 4     # quick try
     .venv/bin/python benchmarks/bench_mine.py --model mlp --logs 40 --minutes 30   # the I/O-bound case
     .venv/bin/python benchmarks/bench_mine.py --record     # append to RESULTS.md

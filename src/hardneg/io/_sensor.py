@@ -404,7 +404,11 @@ def _largest_grid_deviation(times: np.ndarray, t0: float, step: float) -> tuple[
     worst, worst_row = 0.0, 0
     for begin in range(0, len(times), _GRID_CHECK_CHUNK):
         chunk = times[begin : begin + _GRID_CHECK_CHUNK]
-        deviation = np.abs(chunk - (t0 + np.arange(begin, begin + len(chunk)) * step))
+        deviation = np.arange(begin, begin + len(chunk), dtype=np.float64)  # one buffer, worked on in place
+        deviation *= step
+        deviation += t0
+        np.subtract(chunk, deviation, out=deviation)
+        np.abs(deviation, out=deviation)
         row = int(np.argmax(deviation))
         if deviation[row] > worst:
             worst, worst_row = float(deviation[row]), begin + row

@@ -112,8 +112,11 @@ def _result_warnings(options: MineOptions, windows: pd.DataFrame, candidates: pd
     return [{"parameter": "min_score", "message": message}]
 
 
-def _score_locally(items, scorer, options: MineOptions, shards: Path, progress) -> int:
-    """Score the items not done yet, reading each next item while the current one is scored."""
+def _score_locally(items, scorer, options: MineOptions, shards: Path, progress, keep: dict) -> int:
+    """Score the items not done yet, reading each next item while the current one is scored.
+
+    Each shard written is also kept in ``keep`` (shard path -> table), so that gathering them needs no reading.
+    """
     todo = [item for item in items if not is_done(item, shards)]
     meter = _Meter(len(items) - len(todo))
     if not scorer.reads_windows:  # precomputed scores: nothing to read ahead
@@ -123,7 +126,7 @@ def _score_locally(items, scorer, options: MineOptions, shards: Path, progress) 
     for item, batches, buffers in resolve(progress).track(
         stream, total=len(todo), description="Mining items", status=meter.status
     ):
-        meter.add(score_and_write(item, scorer, options, shards, batches=batches, buffers=buffers)[1])
+        meter.add(score_and_write(item, scorer, options, shards, batches=batches, buffers=buffers, keep=keep)[1])
     return meter.windows
 
 
@@ -271,9 +274,11 @@ def _mine_prepared(
         local_items = []  # the shards are written; the loop below has nothing left
     else:
         local_items = kept_items
-    scored_windows += _score_locally(local_items, scorer, options, shards, progress)
+    scored = {}
+    scored_windows += _score_locally(local_items, scorer, options, shards, progress, scored)
 
-    windows, errors = _gather(shards, kept_items)
+    windows, errors = _gather(shards, kept_items, scored)
+    del scored
     if len(errors) == len(kept_items):
         # No item left a shard: forget the error records, so the same command runs afresh once the cause is fixed.
         for item in kept_items:
@@ -334,12 +339,17 @@ def _mine_prepared(
     return MineResult(out, candidates, items_frame, errors, stats)
 
 
-def _gather(shards: Path, items) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every item's windows in pool order, and the items that failed, from the shard folder."""
+def _gather(shards: Path, items, scored: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every item's windows in pool order, and the items that failed, from the shard folder.
+
+    ``scored`` holds the shards this run wrote (path -> table): those are taken from memory, not read back.
+    """
     tables, failures = [], []
     for item in items:
         shard, error = shard_paths(item, shards)
-        if shard.is_file():
+        if shard in scored:
+            tables.append(scored[shard])
+        elif shard.is_file():
             tables.append(pq.read_table(shard))
         elif error.is_file():
             failures.append(json.loads(error.read_text()))

@@ -233,8 +233,8 @@ def _greedy_1d(starts: np.ndarray, nms_ms: float) -> np.ndarray:
 
     A window is kept when no window kept before it starts closer than ``nms_ms``
     (``|a - b| < nms_ms`` suppresses). Windows are checked a block at a time against the
-    sorted starts kept so far (nearest neighbour on each side via ``searchsorted``); only
-    the survivors, which are mostly kept, are resolved one by one among the block.
+    sorted starts kept so far (nearest neighbour on each side via ``searchsorted``); of the
+    survivors, only those with another survivor nearby are resolved one by one among the block.
     """
     m = len(starts)
     keep = np.zeros(m, dtype=bool)
@@ -247,19 +247,30 @@ def _greedy_1d(starts: np.ndarray, nms_ms: float) -> np.ndarray:
             left = kept[np.maximum(j - 1, 0)]
             right = kept[np.minimum(j, kept.size - 1)]
             ok = ((j == 0) | (chunk - left >= nms_ms)) & ((j == kept.size) | (right - chunk >= nms_ms))
-            survivors = np.flatnonzero(ok).tolist()
+            survivors = np.flatnonzero(ok)
         else:
-            survivors = range(len(chunk))
+            survivors = np.arange(len(chunk))
+        # A survivor with no other survivor closer than nms_ms is kept whatever the order (only survivors can be
+        # kept from this block, and none is near it), and it cannot suppress any other: only the rest, usually
+        # few, are resolved one by one, in rank order.
+        by_start = np.argsort(chunk[survivors], kind="stable")
+        ordered = chunk[survivors][by_start]
+        near = np.zeros(len(survivors), dtype=bool)
+        close = np.diff(ordered) < nms_ms
+        near[1:] |= close
+        near[:-1] |= close
+        alone = survivors[by_start[~near]]
+        keep[pos + alone] = True
         chosen: list[float] = []
         values = chunk.tolist()
-        for c in survivors:
+        for c in np.sort(survivors[by_start[near]]).tolist():
             x = values[c]
             i = bisect_left(chosen, x)
             if (i == 0 or x - chosen[i - 1] >= nms_ms) and (i == len(chosen) or chosen[i] - x >= nms_ms):
                 insort(chosen, x)
                 keep[pos + c] = True
-        if chosen:
-            kept = np.sort(np.concatenate((kept, np.asarray(chosen, dtype=np.float64))))
+        if chosen or alone.size:
+            kept = np.sort(np.concatenate((kept, chunk[alone], np.asarray(chosen, dtype=np.float64))))
         pos += len(chunk)
         block = min(block * 2, _NMS_MAX_BLOCK)
     return keep

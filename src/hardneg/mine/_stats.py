@@ -255,7 +255,8 @@ def _plot(stats: Mapping) -> bytes:
             for tier in stats.get("tiers", []):
                 ax.axvline(tier["tier"], color="#cf222e", linestyle="--", linewidth=0.8)
             ax.set_xlim(0, 1)
-            ax.set_title(f"{title} (n={int(counts.sum())})")
+            # y given: the automatic title placement measures every tick label, and moves nothing here
+            ax.set_title(f"{title} (n={int(counts.sum())})", y=1.0)
             ax.set_xlabel("score")
             ax.set_ylabel("count")
         buffer = io.BytesIO()

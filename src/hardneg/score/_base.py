@@ -262,6 +262,8 @@ class BaseScorer(Scorer):
         if n == 0:
             # A model is never asked about an empty batch: many reject a zero batch dimension.
             return np.empty(0, dtype=np.float64)
+        if n <= self.batch_size:  # the usual case, one slice: no list, no concatenation
+            return self._to_probability(self._checked(self._score(batch), n))
         raw = np.concatenate(
             [self._checked(self._score(batch[start : start + self.batch_size]), min(self.batch_size, n - start))
              for start in range(0, n, self.batch_size)]
@@ -291,6 +293,12 @@ class BaseScorer(Scorer):
         return values.reshape(n)
 
     def _to_probability(self, raw: np.ndarray) -> np.ndarray:
+        if not self.logits:
+            # min and max are NaN when a score is: scores already in [0, 1] (no NaN) pass with two reductions,
+            # copied, as a model may return (and reuse) a buffer of its own, as np.clip copied it before
+            low, high = float(raw.min()), float(raw.max())
+            if low >= 0.0 and high <= 1.0:
+                return raw.copy()
         if np.isnan(raw).any():
             raise InputError(
                 f"model {self.spec}: returned NaN scores; check the model and its input windows", parameter="model"
@@ -299,7 +307,6 @@ class BaseScorer(Scorer):
             from scipy.special import expit
 
             return expit(raw)
-        low, high = float(raw.min()), float(raw.max())
         if low < -_RANGE_SLACK or high > 1.0 + _RANGE_SLACK:
             raise InputError(
                 f"model {self.spec}: scores outside [0, 1] (min {low:.6g}, max {high:.6g}); "

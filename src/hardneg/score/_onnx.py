@@ -100,6 +100,10 @@ class ONNXScorer(BaseScorer):
             providers = [("CUDAExecutionProvider", {"device_id": device_id}), "CPUExecutionProvider"]
         options = ort.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers etc. are noise for a user
+        # Mining reads the next item on another thread while this session runs: workers that spin between runs
+        # (onnxruntime's default) take the cores that reading needs. Off, mining 30 hours of logs with a tiny
+        # model took 0.7x the CPU time and 0.76x the wall time on a 2-CPU machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
         except Exception as error:  # onnxruntime raises its own exception types (Fail, InvalidGraph, ...)

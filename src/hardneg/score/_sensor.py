@@ -77,12 +77,28 @@ class SensorPool(PoolKind):
                 start = np.array([recording.t0_ms])
                 yield batch, WindowSpan(start, start + window_ms)
             return
-        offsets = np.arange(plan.length, dtype=np.int64)
+        if not plan.count:
+            return
+        signal = _channels_first(data, n_samples)
+        t0_ms, step_ms = recording.t0_ms, recording.step_ms
+        del data, recording  # the float32 copy is the one the windows are cut from: let the read arrays go
+        # every window as a view, (windows, channels, samples): a batch is one gather of its start rows
+        windows = np.lib.stride_tricks.as_strided(
+            signal,
+            shape=(n_samples - plan.length + 1, len(signal), plan.length),
+            strides=(signal.strides[1], signal.strides[0], signal.strides[1]),
+            writeable=False,
+        )
         for first in range(0, plan.count, batch_size):
             starts = plan.starts(first, min(first + batch_size, plan.count))
-            index = starts[:, None] + offsets  # (N, samples): every window by index arithmetic
-            batch = np.empty((len(starts), len(data), plan.length), dtype=np.float32)
-            for c, values in enumerate(data):  # a loop over channels, not windows
-                batch[:, c, :] = values[index]
-            start_ms = recording.sample_time_ms(starts)
+            batch = windows[starts]  # one copy, (N, channels, samples) C-contiguous
+            start_ms = t0_ms + starts.astype(np.float64) * step_ms
             yield batch, WindowSpan(start_ms, start_ms + window_ms)
+
+
+def _channels_first(data: list[np.ndarray], n_samples: int) -> np.ndarray:
+    """The channels as one ``(channels, samples)`` float32 array, each converted once (no float64 detour)."""
+    signal = np.empty((len(data), n_samples), dtype=np.float32)
+    for c, values in enumerate(data):
+        signal[c] = values
+    return signal

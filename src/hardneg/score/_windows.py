@@ -53,8 +53,8 @@ def scored_window_arrow(item_id: str, group: str, start_ms, end_ms, score, *, fr
     """One item's scored windows as an Arrow table (``frame`` only when given)."""
     n = len(start_ms)
     columns = {
-        _ITEM: pa.array([item_id] * n, type=pa.string()),
-        _GROUP: pa.array([group] * n, type=pa.string()),
+        _ITEM: pa.repeat(pa.scalar(item_id, type=pa.string()), n),
+        _GROUP: pa.repeat(pa.scalar(group, type=pa.string()), n),
         _START: start_ms,
         _END: end_ms,
     }
