@@ -21,7 +21,9 @@ What it does:
 
    - the bare loop: for every log, read it with pyarrow, cut the windows (window 500 ms, hop 250 ms;
      window ``k`` starts at the first sample at or after ``k * hop``; full windows only) with numpy's
-     ``sliding_window_view``, feed onnxruntime in batches of 256 and keep the scores; nothing else;
+     ``sliding_window_view``, feed onnxruntime in batches of 256 and keep the scores; nothing else. Its
+     onnxruntime session has intra-op spinning off, as ``hardneg mine`` sets it (``--bare-spinning on`` for
+     onnxruntime's default, which a loaded machine pays dearly for);
    - ``hardneg mine POOL --model MODEL.onnx --window-ms 500 --hop-ms 250 --batch-size 256 --out TMP
      --overwrite --quiet`` (which also writes shards, candidates, items, tiers and statistics).
 
@@ -92,11 +94,14 @@ import pyarrow.parquet as pq
 from numpy.lib.stride_tricks import sliding_window_view
 t_imported = time.perf_counter()
 model, length, hop, batch_size, channels = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split(",")
-session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+options = ort.SessionOptions()
+if sys.argv[6] == "off":
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 name_in, name_out = session.get_inputs()[0].name, session.get_outputs()[0].name
 read_s = infer_s = 0.0
 items = {}
-for path in sys.argv[6:]:
+for path in sys.argv[7:]:
     t0 = time.perf_counter()
     table = pq.read_table(path, columns=channels)
     data = np.stack([table.column(c).to_numpy() for c in channels]).astype(np.float32, copy=False)
@@ -425,6 +430,10 @@ def parse_args(argv=None):
     p.add_argument("--repeats", type=int, default=5, help="timed runs of each; medians reported (default 5)")
     p.add_argument("--record", action="store_true", help="append a dated section to benchmarks/RESULTS.md")
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up bare loop")
+    p.add_argument("--bare-spinning", choices=("off", "on"), default="off",
+                   help="onnxruntime's intra-op spinning in the bare loop: off (default), as hardneg mine sets it, "
+                        "so both run the same onnxruntime; on, onnxruntime's default, whose spinning threads cost "
+                        "a busy machine a great deal")  # fmt: skip
     p.add_argument("--generate-only", action="store_true", help="generate (or check) the cached data and stop")
     p.add_argument("--regenerate", action="store_true", help="regenerate the data even if cached")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated data and model (default 0)")
@@ -453,7 +462,7 @@ def main(argv=None) -> int:
     length = int(WINDOW_MS * RATE_HZ / 1000)
     hop = HOP_MS * RATE_HZ / 1000
     bare_cmd = [sys.executable, "-c", BARE_CODE, str(model_path), str(length), repr(hop), str(BATCH_SIZE),
-                ",".join(CHANNELS), *logs]  # fmt: skip
+                ",".join(CHANNELS), args.bare_spinning, *logs]  # fmt: skip
     out_root = Path(tempfile.mkdtemp(prefix="bench_mine_", dir=args.data_dir))
     out_dir = out_root / "mined"
     mine_cmd = hardneg_command(args) + [
@@ -517,7 +526,8 @@ def main(argv=None) -> int:
                 f"- pool: {title}\n"
                 f"- command: `hardneg mine POOL --model MODEL.onnx --window-ms {WINDOW_MS:g} --hop-ms {HOP_MS:g} "
                 f"--batch-size {BATCH_SIZE} --out TMP --overwrite --quiet`; bare loop: pyarrow read + "
-                f"`sliding_window_view` + `InferenceSession.run` per {BATCH_SIZE} windows; both fresh child "
+                f"`sliding_window_view` + `InferenceSession.run` per {BATCH_SIZE} windows, onnxruntime spinning "
+                f"{args.bare_spinning} (hardneg: off); both fresh child "
                 f"processes timed start to exit, median of {args.repeats}\n\n{table_md}\n"
             )
         print(f"appended to {_rel(RESULTS_MD)}")
