@@ -161,10 +161,13 @@ def _read_log(path: Path, *, recording_col: str | None, **options) -> list[tuple
         raise InputError(f"{path}: no data rows; remove the file or fill it")
     parts = _split_by_recording(table, path, recording_col)
     del table
-    return [
+    recordings = [
         _recording_from_table(part, path=path, recording_id=recording_id, recording_col=recording_col, **options)
         for recording_id, part in parts
     ]
+    del parts
+    pa.default_memory_pool().release_unused()  # the last column's Arrow buffers, kept for reuse otherwise
+    return recordings
 
 
 def _split_by_recording(table: pa.Table, path: Path, recording_col: str | None) -> list[tuple[str, pa.Table]]:

@@ -94,6 +94,9 @@ class LazyParquet:
         self._columns: dict[str, pa.ChunkedArray] | None = None  # the whole read, until each column is taken
 
     def column(self, name: str) -> pa.ChunkedArray:
+        # Arrow's allocator keeps freed buffers for reuse a while; the caller's numpy copies come from another
+        # allocator, so the column converted before this one would otherwise stay in memory beside them.
+        pa.default_memory_pool().release_unused()
         try:
             if self._read_whole and self._columns is None:  # once: a column asked for again is read alone
                 table = self._file.read(use_threads=True)
