@@ -199,8 +199,8 @@ VISION_WEIGHTS, VISION_BIAS = (0.5, -0.3, 0.8), 1.5
 def vision_world(folder: Path, n_frames: int = 6) -> Path:
     """``cams/cam1.mp4`` (noise, 64x48) and ``resnet18.onnx``: an NCHW float32 (N, 3, 224, 224) -> (N, 1) model."""
     import av
-    import onnx
-    from onnx import TensorProto, helper
+
+    from tests.helpers.onnx_models import channel_mean_onnx
 
     (folder / "cams").mkdir(parents=True)
     rng = np.random.default_rng(4)
@@ -213,24 +213,5 @@ def vision_world(folder: Path, n_frames: int = 6) -> Path:
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    graph = helper.make_graph(
-        [
-            helper.make_node("GlobalAveragePool", ["x"], ["pooled"]),
-            helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
-            helper.make_node("MatMul", ["flat", "w"], ["weighted"]),
-            helper.make_node("Add", ["weighted", "b"], ["z"]),
-            helper.make_node("Sigmoid", ["z"], ["y"]),
-        ],
-        "not-a-resnet",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 224, 224])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1])],
-        initializer=[
-            helper.make_tensor("w", TensorProto.FLOAT, [3, 1], list(VISION_WEIGHTS)),
-            helper.make_tensor("b", TensorProto.FLOAT, [1], [VISION_BIAS]),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 9  # newer onnx writes an IR version that onnxruntime may refuse
-    onnx.checker.check_model(model)
-    onnx.save(model, str(folder / "resnet18.onnx"))
+    channel_mean_onnx(folder / "resnet18.onnx", VISION_WEIGHTS, VISION_BIAS, name="not-a-resnet")
     return folder

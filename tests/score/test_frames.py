@@ -9,6 +9,7 @@ import pytest
 
 from hardneg.errors import InputError
 from hardneg.score import IMAGENET_MEAN, IMAGENET_STD, BatchBuffers, FramePrep, PoolItem, check_frame_prep, iter_windows
+from tests.helpers.onnx_models import channel_mean_onnx
 from tests.score.test_pools import write_imu
 
 av = pytest.importorskip("av")
@@ -30,27 +31,7 @@ BIAS = 0.1
 
 def colour_onnx(path: Path) -> str:
     """An NCHW image model: float32 (N, 3, 224, 224) -> (N, 1) sigmoid of a weighted sum of the channel means."""
-    graph = helper.make_graph(
-        [
-            helper.make_node("GlobalAveragePool", ["x"], ["pooled"]),
-            helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
-            helper.make_node("MatMul", ["flat", "w"], ["weighted"]),
-            helper.make_node("Add", ["weighted", "b"], ["z"]),
-            helper.make_node("Sigmoid", ["z"], ["y"]),
-        ],
-        "colour",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 224, 224])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1])],
-        initializer=[
-            helper.make_tensor("w", TensorProto.FLOAT, [3, 1], list(WEIGHTS)),
-            helper.make_tensor("b", TensorProto.FLOAT, [1], [BIAS]),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 9  # onnx 1.23 writes IR 14, which onnxruntime refuses
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return str(path)
+    return channel_mean_onnx(path, WEIGHTS, BIAS, name="colour")
 
 
 def brute_prepare(image: np.ndarray, layout: str, normalize: str, dtype: str) -> np.ndarray:
