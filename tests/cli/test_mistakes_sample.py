@@ -37,6 +37,16 @@ def one_line_txt_log(base, tmp):
 
 
 @cases.add
+def channels_that_name_nothing(base, tmp):
+    return sample(base, tmp, "--channels", ","), ["--channels", "names nothing"]
+
+
+@cases.add
+def like_a_folder_that_is_no_dataset(base, tmp):
+    return ["sample", "--like", tmp, "--out", tmp / "out"], ["--like", "no meta.json"]
+
+
+@cases.add
 def json_as_log(base, tmp):
     (tmp / "s01.json").write_text('{"t_ms": [0, 10], "ax": [1, 2]}')
     return sample(base, tmp, logs=[tmp / "s01.json"]), ["s01.json", ".json", ".csv"]

@@ -85,6 +85,8 @@ def config_from(cls, options: dict):
         value = options[name]
         kind = str(field.type)
         if isinstance(value, str) and "tuple" in kind:
+            if value.strip() and not value.strip(", "):  # "," names nothing: not the same as leaving it out
+                raise InputError(f"{name} {value!r} names nothing; give names separated by commas", parameter=name)
             value = split_names(value)
             if value is None and field.default is not None:  # "" is no values where the default is some
                 value = ()
