@@ -407,7 +407,7 @@ def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path
 
 def _absolute(path: str | Path) -> str:
     """``path`` made absolute (not resolving links), so a ``meta.json`` names files that open from any folder."""
-    return str(Path(os.path.abspath(path)))
+    return os.path.abspath(path)
 
 
 #: the build arguments a recipe holds besides the input options and the sampling config
@@ -480,7 +480,7 @@ class DatasetRecipe:
 
     def build(self, out: str | Path, *, overwrite: bool = False, progress: ProgressReporter | None = None) -> Dataset:
         """Build the dataset this recipe describes into ``out`` (which must not be the recipe's own dataset)."""
-        if Path(os.path.abspath(out)) == Path(self.source):
+        if _absolute(out) == self.source:
             raise InputError(
                 f"out {out} is the dataset the recipe comes from; write the new dataset to another folder",
                 parameter="out",
@@ -530,7 +530,7 @@ def recipe_of(dataset: str | Path) -> DatasetRecipe:
     )
     inputs = InputOptions(**{item.name: options[item.name] for item in fields(InputOptions) if item.name in options})
     return DatasetRecipe(
-        source=str(Path(os.path.abspath(folder))),
+        source=_absolute(folder),
         paths=tuple(meta["input_paths"]),
         inputs=inputs,
         config=config,

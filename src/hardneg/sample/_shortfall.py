@@ -54,14 +54,12 @@ _WHAT = {
 
 def no_negative_warning(report: Mapping) -> str:
     """Every requested negative was filtered out: say which filter removed the most, and what relaxes it."""
-    removed: dict[str, int] = {}
+    shared = report["candidates"]["removed"]
+    removed = dict(shared)  # the filters every pool shares count once; each pool's own ones add up
     for kind, pool in report["pools"].items():
         for name, count in _removed_by(report, kind).items():
-            removed[name] = (
-                max(removed.get(name, 0), count)
-                if name in report["candidates"]["removed"]
-                else (removed.get(name, 0) + count)
-            )
+            if name not in shared:
+                removed[name] = removed.get(name, 0) + count
         removed["rejected_min_separation"] = removed.get("rejected_min_separation", 0) + pool["rejected_min_separation"]
     worst = max(removed, key=lambda name: removed[name]) if removed else None
     requested = sum(report["negatives"]["requested"].values())
