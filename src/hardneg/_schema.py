@@ -20,12 +20,22 @@ from collections.abc import Iterable, Sequence
 from hardneg.errors import InputError
 
 __all__ = [
+    "ARM_SUMMARY_COLUMNS",
     "BASELINES",
     "CANDIDATES_FILE",
     "CARD_FILE",
+    "COMPARISONS_FILE",
+    "COMPARISON_COLUMNS",
+    "CRITERIA_COLUMNS",
+    "CRITERIA_FILE",
     "DEPLOYMENTS",
     "DEPLOYMENT_LINES",
     "EVENT_COLUMNS",
+    "EXPERIMENT_RESULT_COLUMNS",
+    "EXPERIMENT_STAMP_FILE",
+    "EXPERIMENT_TIMELINE_METRICS",
+    "EXPERIMENT_WINDOW_METRICS",
+    "FACTOR_COLUMNS",
     "FAIL",
     "INDEX_COLUMNS",
     "INDEX_FILE",
@@ -41,6 +51,15 @@ __all__ = [
     "PREDICTION_COLUMNS",
     "RESULTS_FILE",
     "RESULT_COLUMNS",
+    "RUNS_DIR",
+    "RUN_CONFIG_FILE",
+    "RUN_DONE",
+    "RUN_ERROR_FILE",
+    "RUN_FAILED",
+    "RUN_LOG_FILE",
+    "RUN_METRICS_FILE",
+    "RUN_RESUMED",
+    "RUN_STATUS_COLUMNS",
     "SCORED_WINDOW_COLUMNS",
     "SCORE_COLUMNS",
     "SCORE_KEY_COLUMNS",
@@ -126,6 +145,56 @@ SCORE_COLUMNS = (*SCORE_KEY_COLUMNS[:-1], "kind", "score", "threshold")
 #: events, however they were read
 EVENT_COLUMNS = ("recording", "t_ms", "end_ms", "label", "event_id")
 
+# ---------------------------------------------------------------- hardneg experiment
+#: ``results.parquet`` of an experiment, long format; one column per axis of the arms follows ``arm``
+EXPERIMENT_RESULT_COLUMNS = ("arm", "seed", "eval_set", "metric", "value")
+#: ``comparisons.parquet``: each arm against its baseline arm, paired by seed id (the issue's names first)
+COMPARISON_COLUMNS = (
+    "arm",
+    "baseline",
+    "eval_set",
+    "metric",
+    "n_pairs",
+    "mean_delta",
+    "ci_low",
+    "ci_high",
+    "wilcoxon_p",
+    "p_holm",
+    "label",
+    "seeds_needed",
+    "unpaired",
+    "ttest_p",
+    "reachable",
+    "covers",
+)
+#: ``summary.parquet``: per arm, evaluation set and metric, the mean over seeds, its spread and interval
+ARM_SUMMARY_COLUMNS = ("arm", "eval_set", "metric", "n_seeds", "mean", "sd", "ci_low", "ci_high", "covers")
+#: ``criteria.parquet``: each success criterion judged on each arm (on the mean over seeds)
+CRITERIA_COLUMNS = (
+    "arm",
+    "criterion",
+    "eval_set",
+    "metric",
+    "op",
+    "target",
+    "value",
+    "ci_low",
+    "ci_high",
+    "passed",
+    "seeds_passed",
+    "n_seeds",
+)
+#: ``factors.parquet``: the mean paired delta of each level of an axis against that axis's reference level
+FACTOR_COLUMNS = ("axis", "level", "reference", "eval_set", "metric", "n_arms", "n_pairs", "mean_delta", "sd_delta")
+#: ``runs.parquet``: what became of every (arm, seed)
+RUN_STATUS_COLUMNS = ("arm", "seed", "status", "seconds", "error")
+#: the states of a run
+RUN_DONE, RUN_FAILED, RUN_RESUMED = "done", "failed", "resumed"
+#: window metrics every run reports on every window evaluation set
+EXPERIMENT_WINDOW_METRICS = ("f1", "precision", "recall", "fpr", "roc_auc", "average_precision", "ece")
+#: timeline metrics of an evaluation set with recordings: events found, false alarms per hour (stream's)
+EXPERIMENT_TIMELINE_METRICS = ("recall", "precision", "f1", "fa_per_hour")
+
 # ---------------------------------------------------------------- artifact files
 INDEX_FILE = "index.parquet"
 WINDOWS_FILE = "windows.npy"
@@ -137,6 +206,14 @@ CANDIDATES_FILE = "candidates.parquet"
 ITEMS_FILE = "items.parquet"
 PREDICTIONS_FILE = "predictions.parquet"
 RESULTS_FILE = "results.parquet"
+EXPERIMENT_STAMP_FILE = "experiment.json"
+RUNS_DIR = "runs"
+RUN_CONFIG_FILE = "config.json"
+RUN_METRICS_FILE = "metrics.json"
+RUN_LOG_FILE = "log.txt"
+RUN_ERROR_FILE = "error.txt"
+COMPARISONS_FILE = "comparisons.parquet"
+CRITERIA_FILE = "criteria.parquet"
 
 
 def check_columns(frame, required: Sequence[str], what: str, *, hint: str | None = None) -> None:
