@@ -19,11 +19,10 @@ from hardneg._schema import RESULT_COLUMNS as _RESULT_COLUMNS
 from hardneg._schema import SCORE_COLUMNS as _SCORE_COLUMNS
 from hardneg._validation import Options, validate_value
 from hardneg.bench._external import EXTERNAL_FEATURES, external_part, find_external_models
+from hardneg.bench._fit import feature_matrix, fit_classifier
 from hardneg.bench._rows import subset_rows
 from hardneg.bench._user import (
     WINDOWS_INPUT,
-    compute_user_features,
-    fit_user_estimator,
     is_spec,
     make_user_estimator,
     model_input,
@@ -32,9 +31,9 @@ from hardneg.bench._user import (
 )
 from hardneg.dataset import Dataset
 from hardneg.errors import InputError
-from hardneg.features import FEATURE_SETS, compute_features
+from hardneg.features import FEATURE_SETS
 from hardneg.metrics import choose_threshold
-from hardneg.models import BASELINES, MODELS, make_model
+from hardneg.models import BASELINES, MODELS
 from hardneg.split import STRATEGIES, check_both_classes, load_split, make_split, saved_split_names
 from hardneg.stats import CI_METHODS, bench_intervals
 
@@ -143,12 +142,7 @@ def _fit_and_score(
         train_ids = np.repeat(train["window_id"].to_numpy(), train["copies"].to_numpy())
         if len(np.unique(labels[train_ids])) < 2:
             continue  # a fold whose training rows hold one class cannot fit a classifier; the audit reports it
-        if is_spec(model_name):
-            model = fit_user_estimator(
-                model_name, make_user_estimator(model_name, seed), features[train_ids], labels[train_ids]
-            )
-        else:
-            model = make_model(model_name, seed).fit(features[train_ids], labels[train_ids])
+        model = fit_classifier(model_name, seed, features[train_ids], labels[train_ids])
         subset_scores = {}
         for subset in ("val", "test"):
             ids = rows.loc[rows["subset"] == subset, "window_id"].to_numpy()
@@ -414,11 +408,7 @@ def run_bench(
     kinds = dataset.index["kind"].astype(str).to_numpy()
     timings = {"start": round(time.perf_counter() - started, 2)}
     matrices = {
-        name: (
-            compute_user_features(name, dataset.windows, dataset.index)
-            if is_spec(name)
-            else compute_features(dataset.windows, name, sample_rate_hz=dataset.meta.get("sample_rate_hz"))[0]
-        )
+        name: feature_matrix(name, dataset.windows, dataset.index, sample_rate_hz=dataset.meta.get("sample_rate_hz"))
         for name in reporter.track(feature_names, total=len(feature_names), description="Computing features")
     }
     all_models = [name for name in models if name not in window_models]
