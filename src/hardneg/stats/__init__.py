@@ -49,6 +49,11 @@ from hardneg.stats._cluster import (
     paired_cluster_bootstrap,
 )
 from hardneg.stats._counts import count_bootstrap, weighted_quantile_bootstrap
+from hardneg.stats._hierarchical import (
+    HierarchicalResult,
+    hierarchical_paired_bootstrap,
+    hierarchical_paired_ratio,
+)
 from hardneg.stats._intervals import (
     CI_METHODS,
     INTERVAL_METRICS,
@@ -99,6 +104,7 @@ __all__ = [
     "BenchIntervals",
     "ClusterInterval",
     "GroupResampler",
+    "HierarchicalResult",
     "PairedComparison",
     "Resampled",
     "SeedMatrix",
@@ -117,6 +123,8 @@ __all__ = [
     "difference_ci",
     "difference_interval",
     "finite_values",
+    "hierarchical_paired_bootstrap",
+    "hierarchical_paired_ratio",
     "holm",
     "label_comparison",
     "metric_interval",
