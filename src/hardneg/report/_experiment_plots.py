@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from hardneg.report._plots import _MODEL_COLOURS, DPI
 
@@ -85,6 +86,7 @@ def forest_figure(panels: Sequence[ForestPanel], columns: int = _PANEL_COLUMNS) 
         ax.set_ylim(-0.7, len(panel.rows) - 0.3)
         ax.set_title(panel.title, loc="left")
         ax.set_xlabel(panel.xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.grid(True, axis="x", color="#eaeef2", linewidth=0.6)
     if seen:
         handles = [

@@ -37,6 +37,7 @@ __all__ = [
     "metric_label",
     "missing",
     "num",
+    "plural",
     "pvalue",
     "results_section",
     "what_was_run",
@@ -162,7 +163,10 @@ class Inputs:
                 raise InputError(
                     f"tables[{name!r}] must be a pandas DataFrame, got {type(frame).__name__}", parameter="tables"
                 )
-            check_columns(frame, columns, f"tables[{name!r}]")
+            try:
+                check_columns(frame, columns, f"tables[{name!r}]")
+            except InputError as error:
+                raise InputError(str(error), parameter="tables") from None
             self.frames[name] = frame.reset_index(drop=True)
         self.arm_levels: dict[str, dict] = {str(a): dict(v or {}) for a, v in (meta.get("arms") or {}).items()}
         seen = set(self.arm_levels)
@@ -321,7 +325,7 @@ def comparisons_section(inp: Inputs) -> list:
         "label",
         "seeds needed",
     ]
-    rows, notes = [], []
+    rows, unreachable, power, unpaired = [], {}, [], {}
     for r in frame.itertuples(index=False):
         m = str(r.metric)
         rows.append(
@@ -338,32 +342,48 @@ def comparisons_section(inp: Inputs) -> list:
                 integer(r.seeds_needed),
             ]
         )
-        parts = []
-        n = 0 if missing(r.n_pairs) else int(r.n_pairs)
+        name = f"`{r.arm}` vs `{r.baseline}` ({r.eval_set} {metric_label(m)})"
         if not missing(r.reachable) and not bool(r.reachable):
-            enough = next(k for k in range(1, 64) if min_wilcoxon_p(k) < inp.alpha)
-            parts.append(
-                f"with {n} paired seeds a two-sided Wilcoxon test cannot go below "
-                f"p = {min_wilcoxon_p(n):.4g}: run at least {enough} seeds"
-            )
-        if str(r.label) != "significant" and not missing(r.seeds_needed):
-            parts.append(f"an effect of this size needs about {int(r.seeds_needed)} seeds at 80 % power")
+            unreachable.setdefault(0 if missing(r.n_pairs) else int(r.n_pairs), []).append(name)
+        if m == inp.primary and str(r.label) != "significant" and not missing(r.seeds_needed):
+            power.append(f"{name}: an effect of this size needs about {int(r.seeds_needed)} seeds at 80 % power.")
         if not missing(r.unpaired) and int(r.unpaired) > 0:
-            parts.append(f"{int(r.unpaired)} seeds without a partner were left out")
-        if parts:
-            notes.append(f"`{r.arm}` vs `{r.baseline}` ({r.eval_set} {metric_label(m)}): " + "; ".join(parts) + ".")
+            key = (str(r.arm), str(r.baseline))
+            unpaired[key] = max(unpaired.get(key, 0), int(r.unpaired))
     blocks.append(
         Table(
             header,
             rows,
-            align="lllrrrrrlr",
+            align="llllrrrrlr",
             caption=f"{metric_label(inp.primary)} first, then the other "
             "metrics; Holm p corrects the Wilcoxon p across the comparisons of its family.",
         )
     )
+    # one note per seed count rather than per comparison: a grid of arms × sets × metrics repeats the same sentence
+    enough = next(k for k in range(1, 64) if min_wilcoxon_p(k) < inp.alpha)
+    notes = [
+        f"With {n} paired seeds a two-sided Wilcoxon test cannot go below p = {min_wilcoxon_p(n):.4g}: run at least "
+        f"{enough} seeds. This holds for {plural(len(names), 'comparison')}: {_listed(names)}."
+        for n, names in sorted(unreachable.items())
+    ]
+    notes += power
+    notes += [
+        f"`{arm}` vs `{baseline}`: {plural(n, 'seed')} without a partner left out."
+        for (arm, baseline), n in unpaired.items()
+    ]
     if notes:
         blocks.append(Bullets(notes, kind="note"))
     return blocks
+
+
+def plural(n: int, word: str) -> str:
+    """``1 seed``, ``2 seeds``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _listed(names: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _changed(inp: Inputs, arm: str, baseline: str) -> tuple[str, ...] | None:
