@@ -48,6 +48,14 @@ def demo(
             "and lead time on the timeline, raw and post-processed, at a cost-chosen operating point.",
         ),
     ] = True,
+    experiment: Annotated[
+        bool,
+        typer.Option(
+            "--experiment/--no-experiment",
+            help="Compare training without hard negatives against the mined tiers (arms x 3 seeds, paired by seed, "
+            "with intervals over test groups and seeds); writes the full grid as a file for `hardneg experiment`.",
+        ),
+    ] = True,
     jobs: Annotated[
         int,
         typer.Option(help="Parallel workers for the benchmark; -1 for every core (default 0: every core, up to 2)."),
@@ -71,7 +79,6 @@ def demo(
     from hardneg._validation import check_jobs
     from hardneg.cli.common import print_dataset_problems, print_dataset_summary
     from hardneg.demo import describe_world, run_demo
-
     from hardneg.errors import InputError
 
     if bench and bench_seeds < 1:  # run_demo reads 0 as "no benchmark": say so instead of skipping it silently
@@ -89,6 +96,7 @@ def demo(
             jobs=check_jobs(jobs) if jobs else min(2, os.cpu_count() or 1),
             mine=mine,
             stream=stream and mine,
+            experiment=experiment and mine,
             progress=progress,
         )
     if quiet:
@@ -130,6 +138,8 @@ def demo(
         )
     if result.stream is not None:
         _print_stream(result.stream, console)
+    if result.experiment is not None:
+        _print_experiment(result.experiment, console)
     if result.bench is not None:
         from hardneg.cli.bench import print_bench_summary
 
@@ -167,6 +177,26 @@ def _print_stream(step: dict, console) -> None:
             highlight=False, soft_wrap=True,
         )  # fmt: skip
     console.print(f"Report: {step['root'] / 'report.html'}", highlight=False, soft_wrap=True)
+
+
+def _print_experiment(step: dict, console) -> None:
+    """The experiment step: its table, and the command for the full grid."""
+    from hardneg.cli.experiment import print_experiment_summary
+
+    low, high = step["tiers"]
+    console.print("\n[bold]Controlled comparison of negative sets[/bold]")
+    console.print(
+        f"Trained without hard negatives, with every mined window, and with the tiers scoring >= {low} and >= {high} "
+        f"({step['file']}); seed k gives every arm the same split and initialisation, and every arm is tested on "
+        "the same windows.",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
+    print_experiment_summary(step["result"], console)
+    console.print(
+        f"The full grid (x all or half of the positives, x 5 seeds): hardneg experiment {step['full_file']} "
+        f"--out {step['full_file'].parent / 'full'} --jobs 2",
+        highlight=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -29,6 +29,7 @@ COMMANDS = {
     "predict": ("train", "Score every window of a dataset with a trained model."),
     "mine": ("mine", "Score a pool of recordings with a model and keep what it wrongly finds."),
     "stream": ("stream", "Score whole recordings and measure false alarms per hour, recall and lead time."),
+    "experiment": ("experiment", "Compare training variants (arms x seeds) with paired statistics."),
     "demo": ("demo", "The whole job on a small synthetic IMU world, in well under a minute."),
 }
 
@@ -48,6 +49,7 @@ INTERRUPTED = {
     "had started --out)",
     "stream": "interrupted; recordings scored so far are kept in --out (run the same command again to go on); "
     "an evaluation writes its files whole or not at all",
+    "experiment": "interrupted; finished runs are kept in --out; run the same command again to go on",
     "demo": "interrupted; what the demo made so far stays in --out and is replaced when you run it again",
 }
 

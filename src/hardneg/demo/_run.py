@@ -54,6 +54,7 @@ class DemoResult:
     bench: object | None = None
     mining: dict | None = None
     stream: dict | None = None
+    experiment: dict | None = None
 
 
 def prepare_demo_dir(out: Path, overwrite: bool) -> Path:
@@ -82,13 +83,15 @@ def run_demo(
     jobs: int = 1,
     mine: bool = False,
     stream: bool = False,
+    experiment: bool = False,
     progress: ProgressReporter | None = None,
 ) -> DemoResult:
     """Generate the synthetic world under ``out/world``, build ``out/dataset``, and bench it into ``out/bench``.
 
     ``bench_seeds=0`` skips the benchmark. ``mine`` adds the mining step and ``stream`` (which needs it) the
     stream step: both models on whole new sessions, before and after post-processing (see
-    :mod:`hardneg.demo._stream`).
+    :mod:`hardneg.demo._stream`); ``experiment`` (which needs the mining step too) compares no hard negatives
+    with mined tiers, seed by seed (:mod:`hardneg.demo._experiment`).
 
     Examples
     --------
@@ -127,14 +130,20 @@ def run_demo(
         from hardneg.bench import run_bench
 
         bench = run_bench(dataset.path, root / "bench", seeds=bench_seeds, jobs=jobs, progress=progress, **DEMO_BENCH)
-    mining = run_mining_step(root, world, dataset, seed=seed, progress=progress) if mine or stream else None
+    needs_mining = mine or stream or experiment
+    mining = run_mining_step(root, world, dataset, seed=seed, progress=progress) if needs_mining else None
     streamed = None
     if stream:
         from hardneg.demo._stream import run_stream_step
 
         streamed = run_stream_step(root, world, mining, seed=seed, progress=progress)
+    compared = None
+    if experiment:
+        from hardneg.demo._experiment import run_experiment_step
+
+        compared = run_experiment_step(root, jobs=jobs, progress=progress)
     return DemoResult(root=root, world=world, dataset=dataset, command=command, bench=bench, mining=mining,
-                      stream=streamed)  # fmt: skip
+                      stream=streamed, experiment=compared)  # fmt: skip
 
 
 def _windows_in_holds(frame: pd.DataFrame, holds: pd.DataFrame, kind: str) -> np.ndarray:
