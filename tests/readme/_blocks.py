@@ -69,6 +69,7 @@ EVALUATION = "### 5. Honest evaluation: split, audit, bench"
 CASE_STUDY = "### Case study: inter-patient VEB detection on MIT-BIH"
 MINING = "### 6. Mining hard negatives"
 STREAM = "### 7. Whole timelines: false alarms per hour, recall and lead time"
+EXPERIMENT = "### 8. Controlled comparisons: which negatives help, with how many seeds"
 
 _SENSOR_TESTS = "tests/readme/test_sensor_blocks.py"
 _ECG_TESTS = "tests/readme/test_ecg_blocks.py"
@@ -125,6 +126,9 @@ REGISTRY: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     (STREAM, "hardneg stream score logs/ pool/ --model model --trust-model --hop-ms 50 --out timeline"): (
         f"{_SENSOR_TESTS}::test_stream_commands",
+    ),
+    (EXPERIMENT, "hardneg experiment experiment.yaml --out comparison --jobs 2    # --engine ray for a Ray cluster"): (
+        f"{_SENSOR_TESTS}::test_experiment_command",
     ),
 }  # fmt: skip
 

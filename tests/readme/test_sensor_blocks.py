@@ -174,3 +174,41 @@ def test_stream_commands(shots):
     collar = json.loads((folder / "as-sed-eval" / "metrics.json").read_text())
     assert collar["rule"] == "collar" and collar["rule_params"]["collar_ms"] == 200 and collar["threshold"] == 0.5
     assert ran[1].returncode == 0 and ran[2].returncode == 0
+
+
+def test_experiment_command(shots):
+    """Section 8: the experiment file as written (beside shots and mined), then the command."""
+    from tests.readme._blocks import EXPERIMENT, readme_blocks
+
+    folder, env, _ = shots
+    if not (folder / "mined" / "candidates.parquet").is_file():  # section 6 makes them; this test may run alone
+        run_shell_block(
+            "hardneg train shots --model et --out model\n"
+            "hardneg mine pool/ --model model --trust-model --window-ms 500 --hop-ms 250 --out mined\n",
+            folder, env,
+        )  # fmt: skip
+    (yaml_block,) = [block for block in readme_blocks() if block.heading == EXPERIMENT and block.language == "yaml"]
+    (folder / "experiment.yaml").write_text(yaml_block.text)
+    (block,) = blocks_run_by(f"{HERE}::test_experiment_command")
+    ran = run_shell_block(block.text, folder, env)
+    assert ran[0].returncode == 0, ran[0].stderr
+    out = folder / "comparison"
+    runs = sorted(path.relative_to(out / "runs").as_posix() for path in (out / "runs").glob("*/*/metrics.json"))
+    arms = [f"{n}+{p}" for n in ("none", "mined", "t50") for p in ("all", "half")]
+    assert runs == sorted(f"{arm}/{seed}/metrics.json" for arm in arms for seed in range(5))
+    results = pd.read_parquet(out / "results.parquet")
+    assert list(results.columns) == ["arm", "negatives", "positives", "seed", "eval_set", "metric", "value"]
+    comparisons = pd.read_parquet(out / "comparisons.parquet")
+    f1 = comparisons[comparisons["metric"] == "f1"]
+    # every positive subset has its own no-negatives baseline
+    assert dict(zip(f1["arm"], f1["baseline"])) == {
+        "mined+all": "none+all", "t50+all": "none+all", "mined+half": "none+half", "t50+half": "none+half",
+    }  # fmt: skip
+    assert set(f1["label"]) <= {"significant", "directional", "no effect"} and (f1["n_pairs"] == 5).all()
+    # the delta is the mean of per-seed differences of results.parquet, paired by seed
+    values = results[(results["metric"] == "f1")].pivot(index="seed", columns="arm", values="value")
+    for row in f1.itertuples():
+        assert np.isclose(row.mean_delta, (values[row.arm] - values[row.baseline]).mean())
+    criteria = pd.read_parquet(out / "criteria.parquet")
+    assert set(criteria["criterion"]) == {"iid.recall >= 0.35", "iid.roc_auc > 0.6"} and len(criteria) == 12
+    assert (out / "report.md").is_file() and (out / "report.html").is_file()
