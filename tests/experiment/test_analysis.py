@@ -101,7 +101,7 @@ def test_results_hold_every_finished_run_and_its_levels(constructed):
 
 
 def test_comparisons_pair_by_seed_id_and_match_scipy(constructed):
-    experiment, metrics, _, tables, *_ = constructed
+    _experiment, metrics, _, tables, *_ = constructed
     comparisons = tables["comparisons"]
     assert set(zip(comparisons["arm"], comparisons["baseline"])) == {
         ("b+small", "a+small"), ("b+big", "a+big"), ("c+small", "a+small"), ("c+big", "a+big"),
@@ -151,7 +151,9 @@ def test_pairing_by_row_order_would_give_other_p_values(constructed):
 
 
 def _matrices(predictions, labels, groups, arm, eval_set, metrics):
-    ids = np.unique(np.concatenate([f["window_id"].to_numpy() for (a, s, n), f in predictions.items() if n == eval_set]))
+    ids = np.unique(
+        np.concatenate([f["window_id"].to_numpy() for (a, s, n), f in predictions.items() if n == eval_set])
+    )
     seeds, rows, thresholds = [], [], []
     for seed in SEEDS:
         frame = predictions.get((arm, seed, eval_set))
@@ -191,7 +193,9 @@ def test_f1_interval_matches_a_plain_loop_with_scikit_learn(constructed):
     by_group = {name: np.flatnonzero(g == name) for name in found.groups}
     statistics = np.full(200, np.nan)
     for draw in range(200):
-        index = np.concatenate([np.repeat(by_group[name], int(m)) for name, m in zip(found.groups, found.group_draws[draw])])
+        index = np.concatenate(
+            [np.repeat(by_group[name], int(m)) for name, m in zip(found.groups, found.group_draws[draw])]
+        )
         total = weight = 0.0
         for column, seed in enumerate(found.seeds):
             sides = []
@@ -284,7 +288,10 @@ def test_factors_equal_hand_computed_mean_deltas(constructed):
                 for arm, other in pairs:
                     a, b = _values(metrics, arm, eval_set, metric), _values(metrics, other, eval_set, metric)
                     deltas += [a[s] - b[s] for s in sorted(set(a) & set(b)) if not math.isnan(a[s] - b[s])]
-                row = factors.query("axis == @axis and level == @level and eval_set == @eval_set and metric == @metric")
+                row = factors[
+                    (factors["axis"] == axis) & (factors["level"] == level)
+                    & (factors["eval_set"] == eval_set) & (factors["metric"] == metric)
+                ]  # fmt: skip
                 assert row["n_pairs"].item() == len(deltas) and row["n_arms"].item() == len(pairs)
                 assert row["mean_delta"].item() == pytest.approx(np.mean(deltas), abs=1e-14)
                 assert row["sd_delta"].item() == pytest.approx(np.std(deltas, ddof=1), abs=1e-14)
@@ -293,7 +300,7 @@ def test_factors_equal_hand_computed_mean_deltas(constructed):
 
 
 def test_criteria_pass_and_seeds_passed_by_hand(constructed):
-    experiment, metrics, _, tables, *_ = constructed
+    _experiment, metrics, _, tables, *_ = constructed
     criteria = tables["criteria"]
     assert len(criteria) == len(ARMS) * 3
     checks = {"iid.recall >= 0.75": lambda v: v >= 0.75, "iid.roc_auc > 0.92": lambda v: v > 0.92,

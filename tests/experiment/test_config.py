@@ -71,7 +71,9 @@ def test_paths_are_relative_to_the_file_not_the_working_directory(folder, world,
         "from sklearn.linear_model import LogisticRegression\n\ndef make(seed):\n    return LogisticRegression()\n"
     )
     text = interface(world.tiers).replace("dataset: shots", "dataset: ../../shots")
-    text = text.replace("hard_negatives: mined", "hard_negatives: ../../mined").replace("model: et", "model: factory.py:make")
+    text = text.replace("hard_negatives: mined", "hard_negatives: ../../mined").replace(
+        "model: et", "model: factory.py:make"
+    )
     path = write_experiment(sub, text)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -151,51 +153,77 @@ MISTAKES = {
     "fraction 1.5": (_swap("fraction: 0.5", "fraction: 1.5"), "arms.positives.half.fraction", "1.5"),
     "drop unknown channel": (
         _swap("    half: {fraction: 0.5}", "    half: {fraction: 0.5}\n    no_q: {drop: [ax, qx]}"),
-        "arms.positives.no_q.drop", "'qx'",
+        "arms.positives.no_q.drop",
+        "'qx'",
     ),
     "drop every channel": (
         _swap("    half: {fraction: 0.5}", "    half: {fraction: 0.5}\n    none: {drop: [ax, ay, az, gx, gy, gz]}"),
-        "arms.positives.none.drop", "every channel",
+        "arms.positives.none.drop",
+        "every channel",
     ),
     "drop set by two axes": (
-        _swap("  positives:\n", "  acc:\n    gone: {drop: [ax, ay, az]}\n  gyro:\n    gone: {drop: [gx, gy, gz]}\n"
-                                "  positives:\n"),
-        "arms.gyro.gone.drop", "also set by arms.acc.gone",
+        _swap(
+            "  positives:\n",
+            "  acc:\n    gone: {drop: [ax, ay, az]}\n  gyro:\n    gone: {drop: [gx, gy, gz]}\n  positives:\n",
+        ),
+        "arms.gyro.gone.drop",
+        "also set by arms.acc.gone",
     ),
     "hard_tier without hard_negatives": (
-        _swap("{hard_negatives: mined, hard_tier: 0.5}", "{hard_tier: 0.5}"), "arms.negatives.t50.hard_tier",
+        _swap("{hard_negatives: mined, hard_tier: 0.5}", "{hard_tier: 0.5}"),
+        "arms.negatives.t50.hard_tier",
         "hard_negatives",
     ),
     "hard_tier out of range": (
-        _swap("hard_tier: 0.5", "hard_tier: 1.5"), "arms.negatives.t50.hard_tier", "1.5",
+        _swap("hard_tier: 0.5", "hard_tier: 1.5"),
+        "arms.negatives.t50.hard_tier",
+        "1.5",
     ),
     "path that does not exist": (
-        _swap("hard_negatives: mined", "hard_negatives: mined-elsewhere"), "arms.negatives.t50.hard_negatives",
+        _swap("hard_negatives: mined", "hard_negatives: mined-elsewhere"),
+        "arms.negatives.t50.hard_negatives",
         "relative to this file",
     ),
     "unknown level option": (_swap("fraction: 0.5", "fracton: 0.5"), "arms.positives.half.fracton", "unknown key"),
     "two eval sets with a split": (
-        _swap("  iid: {split: group}", "  iid: {split: group}\n  later: {split: time}"), "eval", "more than one",
+        _swap("  iid: {split: group}", "  iid: {split: group}\n  later: {split: time}"),
+        "eval",
+        "more than one",
     ),
     "eval set with two sources": (
-        _swap("  iid: {split: group}", "  iid: {split: group, groups: [shooter_a]}"), "eval.iid", "exactly one",
+        _swap("  iid: {split: group}", "  iid: {split: group, groups: [shooter_a]}"),
+        "eval.iid",
+        "exactly one",
     ),
     "unknown split strategy": (_swap("{split: group}", "{split: groupe}"), "eval.iid.split", "groupe"),
     "missing saved split": (_swap("{split: group}", "{split: 'saved:mine'}"), "eval.iid.split", "mine"),
-    "bad tta": (_swap("{split: group}", "{split: group, tta: {clips: 5, aggregate: median}}"), "eval.iid.tta.aggregate",
-                "median"),
+    "bad tta": (
+        _swap("{split: group}", "{split: group, tta: {clips: 5, aggregate: median}}"),
+        "eval.iid.tta.aggregate",
+        "median",
+    ),
     "bad criterion text": (_swap('"iid.recall >= 0.35"', '"iid.recall at least 0.35"'), "criteria[0]", "EVAL.METRIC"),
     "criterion on unknown eval set": (_swap('"iid.recall', '"ood.recall'), "criteria[0]", "no evaluation set 'ood'"),
     "criterion on unknown metric": (_swap('"iid.recall', '"iid.recal'), "criteria[0]", "not recal"),
     "criterion on a timeline metric": (
-        _swap('"iid.recall >= 0.35"', '"iid.fa_per_hour <= 2"'), "criteria[0]", "timelines",
+        _swap('"iid.recall >= 0.35"', '"iid.fa_per_hour <= 2"'),
+        "criteria[0]",
+        "timelines",
     ),
     "include naming an unknown arm": (
-        _swap("criteria:", "include: [none+all, t50+al]\ncriteria:"), "include", "'t50+al'",
+        _swap("criteria:", "include: [none+all, t50+al]\ncriteria:"),
+        "include",
+        "'t50+al'",
     ),
     "option set by two axes": (
         _swap("    half: {fraction: 0.5}", "    half: {fraction: 0.5, hard_tier: 0.9, hard_negatives: mined}"),
-        "arms.positives.half.hard_tier", "also set by arms.negatives.t50",
+        "arms.positives.half.hard_tier",
+        "also set by arms.negatives.t50",
+    ),
+    "axis named like a results column": (
+        _swap("  positives:\n", "  seed:\n    one: {}\n  positives:\n"),
+        "arms.seed",
+        "column of the results",
     ),
     "primary metric": (_swap("criteria:", "primary_metric: f2\ncriteria:"), "primary_metric", "f2"),
     "too few resamples": (_swap("criteria:", "n_resamples: 10\ncriteria:"), "n_resamples", "10"),
@@ -234,6 +262,14 @@ def test_invalid_yaml_names_line_and_column(folder):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(InputError, match=r"no such experiment file"):
         load_experiment(tmp_path / "nothing.yaml")
+
+
+def test_without_arms_one_default_arm_runs(folder):
+    experiment = load_experiment(
+        write_experiment(folder, "dataset: shots\nmodel: logreg\neval: {iid: {split: group}}\n")
+    )
+    assert [arm.name for arm in experiment.arms] == ["default"] and experiment.baseline == {}
+    assert "arm" not in experiment.axes  # results.parquet has its own arm column beside one per axis
 
 
 def test_include_keeps_the_listed_arms_in_their_order(folder):

@@ -18,7 +18,7 @@ import pytest
 
 from hardneg.dataset import Dataset
 from hardneg.errors import InputError
-from hardneg.experiment import RunSpec, load_experiment, run_experiment
+from hardneg.experiment import RunSpec, run_experiment
 from tests.experiment.conftest import grid_yaml, write_experiment
 
 ISSUE_COMPARISON_COLUMNS = [
