@@ -60,7 +60,7 @@ from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 from pathlib import Path
 
-from hardneg._schema import EXPERIMENT_TIMELINE_METRICS, EXPERIMENT_WINDOW_METRICS
+from hardneg._schema import EXPERIMENT_RESULT_COLUMNS, EXPERIMENT_TIMELINE_METRICS, EXPERIMENT_WINDOW_METRICS
 from hardneg._validation import MAX_SEED, Interval, Options, validate_value
 from hardneg.errors import InputError
 
@@ -460,13 +460,17 @@ def _features(reader: _Reader, where: str, value) -> str:
 def _axes(reader: _Reader, value, channels: list[str]) -> dict:
     """axis -> level -> options (a checked copy); ``each`` axes expanded into channel ablations."""
     if value is None:
-        return {"arm": {"default": {}}}
+        # not "arm": results.parquet has a column per axis beside its own "arm" column
+        return {"variant": {"default": {}}}
     value = reader.mapping("arms", value)
     if not value:
         raise reader.fail("arms", "is empty; give at least one axis with its levels")
     axes = {}
     for axis, levels in value.items():
         reader.name(f"arms.{axis}", axis)
+        if axis in EXPERIMENT_RESULT_COLUMNS:
+            columns = ", ".join(EXPERIMENT_RESULT_COLUMNS)
+            raise reader.fail(f"arms.{axis}", f"is a column of the results ({columns}); name the axis otherwise")
         if levels == "each" or (isinstance(levels, dict) and list(levels) == ["each"]):
             levels = _ablation_levels(reader, f"arms.{axis}", levels, channels)
         levels = reader.mapping(f"arms.{axis}", levels)

@@ -264,9 +264,10 @@ def _execute(spec: RunSpec, run_dir: Path, log: _Log) -> dict:
         f"({int(train_labels.sum())} positive), {len(val_ids)} validation windows"
     )
     if len(np.unique(train_labels)) < 2:
+        # no arm or seed in the message: the run's folder says which, and the same reason across runs
+        # is then counted as one when every run fails
         raise InputError(
-            f"arm {spec.arm.name}, seed {spec.seed}: the training windows hold one class only; "
-            "keep more positives (fraction, groups) or negatives",
+            "the training windows hold one class only; keep more positives (fraction, groups) or negatives",
             parameter="arms",
         )
     targets = [(VAL_SET, base, val_ids, None)]

@@ -55,7 +55,7 @@ def clip_windows(dataset: Dataset, ids: np.ndarray, tta: TTA, recordings: dict |
     >>> rec = Recording("r", "r", 0.0, 100.0, ["x"], [signal], "r.csv")
     >>> clips, rows, valid = clip_windows(ds, np.array([0, 1]), TTA(3, 20.0), {"r": rec})
     >>> clips[:, 0, 0].tolist(), rows.tolist(), valid.tolist()
-    [[0.0, 0.0, 2.0, 48.0, 50.0, 52.0], [0, 0, 0, 1, 1, 1], [False, True, True, True, True, True]]
+    ([0.0, 0.0, 2.0, 48.0, 50.0, 52.0], [0, 0, 0, 1, 1, 1], [False, True, True, True, True, True])
     >>> tmp.cleanup()
     """
     ids = np.asarray(ids, dtype=np.intp)
