@@ -179,7 +179,7 @@ def test_every_command_has_quiet_and_every_jobs_option_takes_minus_one():
         opts = {opt for param in leaf(name).params for opt in param.opts}
         assert {"-q", "--quiet"} <= opts, name
     with_jobs = {name for name in COMMANDS if any("--jobs" in param.opts for param in command(name).params)}
-    assert with_jobs == {"bench", "demo"}  # both are run with --jobs -1 below
+    assert with_jobs == {"bench", "demo", "experiment"}  # each is run with --jobs -1 below
 
 
 #: commands whose output existing tests read under --quiet (tests/mine, tests/cli/test_evaluation_cli.py)
@@ -208,7 +208,12 @@ def quiet_runs(tmp_path_factory, cli):
         ("stream score", [*logs[:2], "--model", root / "model", "--trust-model", "--hop-ms", "100", "--out", root / "t"]),
         ("stream evaluate", [root / "t", "--events", world / "events.csv", "--target-start-ms", "-600",
                              "--target-end-ms", "0", "--out", root / "e"]),  # fmt: skip
+        ("experiment", [root / "x.yaml", "--jobs", "-1", "--out", root / "x"]),
     ]
+    (root / "x.yaml").write_text(
+        f"dataset: {dataset}\nseeds: 2\nmodel: logreg\nn_resamples: 100\nbaseline: {{positives: all}}\n"
+        "arms: {positives: {all: {}, half: {fraction: 0.5}}}\neval: {iid: {split: group}}\n"
+    )
     for name, args in steps:
         runs[name] = cli(*name.split(), *args, "-q")
     return runs
