@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -108,23 +107,10 @@ def _limited(spec: RunSpec) -> dict:
 
 
 def _execute_ray(specs: list[RunSpec], address: str | None, progress: ProgressReporter, description: str) -> list[dict]:
-    import logging
+    """Each run a Ray task of one CPU; results come back as they finish."""
+    from hardneg.mine import ray_session
 
-    from hardneg.mine import require_ray
-
-    ray = require_ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
-        try:
-            if address:
-                ray.init(address=address, **quiet)
-            else:
-                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
-        except (ConnectionError, RuntimeError, ValueError) as failure:
-            target = f"the Ray cluster at --ray-address {address}" if address else "a local Ray instance"
-            raise InputError(f"could not connect to {target}: {failure}", parameter="ray_address") from None
-    try:
+    with ray_session(address) as ray:
         task = ray.remote(num_cpus=1)(_limited)
         pending = [task.remote(spec) for spec in specs]
 
@@ -135,9 +121,6 @@ def _execute_ray(specs: list[RunSpec], address: str | None, progress: ProgressRe
                 yield ray.get(done[0])
 
         return list(progress.track(finished(), total=len(pending), description=description))
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 def run_experiment(

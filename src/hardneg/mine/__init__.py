@@ -32,7 +32,7 @@ from hardneg.mine._engine import ENGINES, MineInterrupted, mine, score_pool
 from hardneg.mine._failures import FailureReason, every_item_failed, failure_reasons
 from hardneg.mine._manifest import candidates_path, read_mined
 from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
-from hardneg.mine._ray_engine import require_ray
+from hardneg.mine._ray_engine import ray_session, require_ray
 from hardneg.mine._shards import check_pool_against_card, open_scorer
 from hardneg.mine._snapshots import write_snapshots
 
@@ -49,6 +49,7 @@ __all__ = [
     "failure_reasons",
     "mine",
     "open_scorer",
+    "ray_session",
     "read_mined",
     "require_ray",
     "score_pool",

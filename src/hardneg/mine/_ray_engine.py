@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from hardneg.errors import InputError
 from hardneg.mine._shards import is_done, open_scorer, score_and_write
 from hardneg.score import PoolItem
 
-__all__ = ["STATUS_COLUMNS", "require_ray", "score_items_on_ray"]
+__all__ = ["STATUS_COLUMNS", "ray_session", "require_ray", "score_items_on_ray"]
 
 STATUS_COLUMNS = ["item", "status", "windows"]
 _INSTALL_HINT = "pip install 'hardneg[ray]'"
@@ -75,6 +76,33 @@ class _ItemScorer:
             status, windows = score_and_write(item, self.scorer, self.options, self.shards)
             rows.append((item.id, status, windows))
         return pd.DataFrame(rows, columns=STATUS_COLUMNS).astype({"windows": "int64"})
+
+
+@contextmanager
+def ray_session(address: str | None = None):
+    """Ray, connected: to the cluster at ``address``, or to a local instance started here on every core.
+
+    A connection this call made is closed on exit: a cluster given by ``address`` keeps running, a local
+    instance stops. Already connected, it is used as it is and left open. A failed connection is one
+    :class:`InputError` line naming ``--ray-address``.
+    """
+    ray = require_ray()
+    started_here = not ray.is_initialized()
+    if started_here:
+        quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
+        try:
+            if address:
+                ray.init(address=address, **quiet)
+            else:
+                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
+        except (ConnectionError, RuntimeError, ValueError) as failure:
+            target = f"the Ray cluster at --ray-address {address}" if address else "a local Ray instance"
+            raise InputError(f"could not connect to {target}: {failure}", parameter="ray_address") from None
+    try:
+        yield ray
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 def score_items_on_ray(
@@ -128,7 +156,7 @@ def score_items_on_ray(
     """
     validate_value("num_workers", num_workers, [None, Interval(Integral, 1, None, closed="left")])
     validate_value("num_gpus_per_worker", num_gpus_per_worker, [Interval(Real, 0, None, closed="left")])
-    ray = require_ray()
+    require_ray()  # a missing extra is said before anything else
     out_dir = Path(out_dir).resolve()
     shards = out_dir / "shards"
     pending = [item for item in items if not is_done(item, shards)]
@@ -136,23 +164,8 @@ def score_items_on_ray(
         return pd.DataFrame({"item": pd.Series(dtype=str), "status": pd.Series(dtype=str),
                              "windows": pd.Series(dtype="int64")})  # fmt: skip
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
-        try:
-            if address:
-                ray.init(address=address, **quiet)
-            else:
-                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **quiet)
-        except (ConnectionError, RuntimeError, ValueError) as failure:
-            target = f"the Ray cluster at --ray-address {address}" if address else "a local Ray instance"
-            raise InputError(f"could not connect to {target}: {failure}") from None
-    try:
+    with ray_session(address) as ray:
         return _run(ray, pending, out_dir, options, trust_model, num_workers, num_gpus_per_worker, progress)
-    finally:
-        if started_here:
-            # disconnects this driver; a cluster given by --ray-address keeps running, a local one stops
-            ray.shutdown()
 
 
 def _run(ray, pending, out_dir, options, trust_model, num_workers, num_gpus_per_worker, progress) -> pd.DataFrame:
