@@ -3,34 +3,20 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from hardneg.dataset import write_dataset
 from tests.helpers.cli import assert_refused, run_hardneg
+from tests.helpers.synth import SMALL_EXPERIMENT, grouped_dataset
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    """Six groups of 40 windows, a quarter positive and shifted up: easy for logreg."""
     root = tmp_path_factory.mktemp("experiment-mistakes")
-    rng = np.random.default_rng(0)
-    n = 240
-    index = pd.DataFrame({"window_id": np.arange(n), "label": np.tile([1, 0, 0, 0], n // 4),
-                          "recording": np.repeat([f"r{i}" for i in range(6)], 40),
-                          "group": np.repeat([f"g{i}" for i in range(6)], 40),
-                          "start_sample": np.tile(np.arange(40) * 50, 6)})  # fmt: skip
-    index["start_ms"] = index["start_sample"] * 10.0
-    index["end_ms"] = index["start_ms"] + 500.0
-    index["kind"] = np.where(index["label"] == 1, "pos", "near")
-    windows = rng.normal(size=(n, 2, 50)).astype(np.float32) + index["label"].to_numpy()[:, None, None]
-    write_dataset(root / "ds", windows, index, {"channels": ["a", "b"], "sample_rate_hz": 100.0})
+    grouped_dataset(root / "ds")
     return root
 
 
-GOOD = "dataset: ds\nseeds: 2\nmodel: logreg\nn_resamples: 100\nbaseline: {positives: all}\n" \
-       "arms: {positives: {all: {}, half: {fraction: 0.5}}}\neval: {iid: {split: group}}\n"  # fmt: skip
+GOOD = SMALL_EXPERIMENT
 
 
 def run(dataset, text, *options, name="x.yaml"):
@@ -49,6 +35,12 @@ def run(dataset, text, *options, name="x.yaml"):
         (GOOD + 'criteria: ["iid.fa_per_hour <= 2"]\n', ["criteria[0]", "fa_per_hour"]),
         (GOOD.replace("half: {fraction: 0.5}", "half: {drop: [c]}"), ["arms.positives.half.drop", "'c'"]),
         (GOOD + "arms: [\n", ["x.yaml: line", "not valid YAML"]),
+        (
+            GOOD.replace("model: logreg", 'command: "python train.py --out {run_dir}"').replace(
+                "{split: group}", "{split: group, tta: {clips: 3}}"
+            ),
+            ["x.yaml: eval.iid.tta", "cannot with a command"],
+        ),
     ],
 )
 def test_a_bad_experiment_file_is_one_error_line(dataset, text, needles):

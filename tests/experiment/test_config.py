@@ -277,3 +277,11 @@ def test_include_keeps_the_listed_arms_in_their_order(folder):
     experiment = load_experiment(path)
     assert [arm.name for arm in experiment.arms] == ["t50+half", "none+half"]
     assert experiment.partner(experiment.arm("t50+half")).name == "none+half"
+
+
+def test_a_criterion_holds_at_its_target_only_for_the_inclusive_operators():
+    from hardneg.experiment import Criterion
+
+    at = {op: Criterion(f"iid.recall {op} 0.35", "iid", "recall", op, 0.35).holds(0.35) for op in (">=", ">", "<=", "<")}
+    assert at == {">=": True, ">": False, "<=": True, "<": False}
+    assert not Criterion("iid.recall >= 0.35", "iid", "recall", ">=", 0.35).holds(float("nan"))

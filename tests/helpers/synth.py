@@ -189,3 +189,27 @@ def burst_pool(folder: Path) -> Path:
         x[300 + 100 * index : 350 + 100 * index] = 0.5 + 0.2 * index
         pd.DataFrame({"t_ms": np.arange(1000) * 10.0, "ax": x}).to_csv(folder / f"{name}.csv", index=False)
     return folder
+
+
+#: a two-arm experiment file on :func:`grouped_dataset` (``dataset: ds`` beside it), quick enough for any test
+SMALL_EXPERIMENT = (
+    "dataset: ds\nseeds: 2\nmodel: logreg\nn_resamples: 100\nbaseline: {positives: all}\n"
+    "arms: {positives: {all: {}, half: {fraction: 0.5}}}\neval: {iid: {split: group}}\n"
+)
+
+
+def grouped_dataset(path: Path, seed: int = 0):
+    """Six groups of 40 windows (2 channels, 50 samples), a quarter positive and shifted up: easy for logreg."""
+    from hardneg.dataset import write_dataset
+
+    rng = np.random.default_rng(seed)
+    n = 240
+    index = pd.DataFrame({"window_id": np.arange(n), "label": np.tile([1, 0, 0, 0], n // 4),
+                          "recording": np.repeat([f"r{i}" for i in range(6)], 40),
+                          "group": np.repeat([f"g{i}" for i in range(6)], 40),
+                          "start_sample": np.tile(np.arange(40) * 50, 6)})  # fmt: skip
+    index["start_ms"] = index["start_sample"] * 10.0
+    index["end_ms"] = index["start_ms"] + 500.0
+    index["kind"] = np.where(index["label"] == 1, "pos", "near")
+    windows = rng.normal(size=(n, 2, 50)).astype(np.float32) + index["label"].to_numpy()[:, None, None]
+    return write_dataset(path, windows, index, {"channels": ["a", "b"], "sample_rate_hz": 100.0})

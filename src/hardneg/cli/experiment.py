@@ -9,10 +9,9 @@ import typer
 from rich.console import Console
 
 from hardneg.cli.common import Jobs, Quiet, choices
+from hardneg.experiment import ENGINES
 
 __all__ = ["experiment", "print_experiment_summary", "register"]
-
-_ENGINES = ("local", "ray")
 
 
 def experiment(
@@ -24,7 +23,7 @@ def experiment(
     engine: Annotated[
         str,
         typer.Option(
-            metavar=choices(_ENGINES),
+            metavar=choices(ENGINES),
             help="local: --jobs worker processes. ray: each (arm, seed) a Ray task, on a local Ray instance or "
             "the cluster at --ray-address (pip install 'hardneg[ray]').",
         ),

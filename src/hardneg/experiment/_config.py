@@ -385,6 +385,13 @@ def load_experiment(path: str | Path) -> Experiment:
     baseline = _baseline(reader, raw.get("baseline"), axes)
     arms = _arms(reader, axes, raw.get("include"), channels)
     eval_sets = _eval_sets(reader, raw.get("eval"), dataset, channels)
+    with_tta = next((item.name for item in eval_sets if item.tta is not None), None)
+    if command is not None and with_tta is not None:
+        raise reader.fail(
+            f"eval.{with_tta}.tta",
+            "needs hardneg to score the clips; it cannot with a command (score the clips in your own trainer, "
+            "or use model:)",
+        )
     primary = raw.get("primary_metric", "f1")
     reader.check("primary_metric", primary, [Options(EXPERIMENT_WINDOW_METRICS)])
     n_resamples = raw.get("n_resamples", 1000)

@@ -196,12 +196,6 @@ def run_experiment(
             "ray_address is for engine ray; pass --engine ray too, or leave it out", parameter="ray_address"
         )
     experiment = load_experiment(experiment_file)
-    if experiment.command is not None and any(item.tta is not None for item in experiment.eval_sets):
-        raise InputError(
-            f"{experiment.path}: eval: tta needs hardneg to score the clips; it cannot with a command "
-            "(score the clips in your own trainer, or use model:)",
-            parameter="experiment",
-        )
     out = Path(out)
     stamp = {"experiment": str(experiment.path), "dataset": str(experiment.dataset)}
     RunFolder(out, EXPERIMENT_STAMP_FILE + ".stamp", "experiment", scratch=(RUNS_DIR,), resume_when_same=True).prepare(
