@@ -23,6 +23,13 @@ __all__ = [
     "ARM_SUMMARY_COLUMNS",
     "BASELINES",
     "CANDIDATES_FILE",
+    "LABEL_ERRORS_FILE",
+    "REVIEWED_COLUMNS",
+    "REVIEWED_FILE",
+    "REVIEW_DB_FILE",
+    "REVIEW_MEDIA_DIR",
+    "REVIEW_STATES",
+    "UNREVIEWED",
     "CARD_FILE",
     "COMPARISONS_FILE",
     "COMPARISON_COLUMNS",
@@ -214,6 +221,20 @@ RUN_LOG_FILE = "log.txt"
 RUN_ERROR_FILE = "error.txt"
 COMPARISONS_FILE = "comparisons.parquet"
 CRITERIA_FILE = "criteria.parquet"
+
+# ---- review: decisions on mined candidates (hardneg review / hardneg export)
+#: the decision log next to the mined outputs (SQLite, WAL)
+REVIEW_DB_FILE = "review.sqlite"
+#: what a reviewer can say about a candidate: a confirmed negative, a true positive (a label error), unsure, skipped
+REVIEW_STATES = ("negative", "positive", "unsure", "skip")
+#: a candidate nobody has decided on yet (a filter value, never stored)
+UNREVIEWED = "unreviewed"
+#: media the review page makes on demand (frames around a video frame, audio context, a sensor window's data)
+REVIEW_MEDIA_DIR = "review_media"
+#: the reviewed manifest ``hardneg export --format manifest`` writes and ``hardneg sample --hard-negatives`` reads
+REVIEWED_FILE = "reviewed.parquet"
+REVIEWED_COLUMNS = ("item", "group", "start_ms", "end_ms", "score", "state", "category", "reviewer", "decided_at", "path")
+LABEL_ERRORS_FILE = "label_errors.csv"
 
 
 def check_columns(frame, required: Sequence[str], what: str, *, hint: str | None = None) -> None:

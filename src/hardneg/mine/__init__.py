@@ -30,7 +30,15 @@ scores two ten-second logs, each silent but for one half-second burst, by their 
 
 from hardneg.mine._engine import ENGINES, MineInterrupted, mine, score_pool
 from hardneg.mine._failures import FailureReason, every_item_failed, failure_reasons
-from hardneg.mine._manifest import candidates_path, read_mined
+from hardneg.mine._manifest import (
+    candidates_path,
+    read_candidates,
+    read_items,
+    read_mined,
+    tier_label,
+    write_candidates,
+    write_items,
+)
 from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
 from hardneg.mine._ray_engine import ray_session, require_ray
 from hardneg.mine._shards import check_pool_against_card, open_scorer
@@ -50,8 +58,13 @@ __all__ = [
     "mine",
     "open_scorer",
     "ray_session",
+    "read_candidates",
+    "read_items",
     "read_mined",
     "require_ray",
     "score_pool",
+    "tier_label",
+    "write_candidates",
+    "write_items",
     "write_snapshots",
 ]
