@@ -30,6 +30,7 @@ COMMANDS = {
     "mine": ("mine", "Score a pool of recordings with a model and keep what it wrongly finds."),
     "stream": ("stream", "Score whole recordings and measure false alarms per hour, recall and lead time."),
     "experiment": ("experiment", "Compare training variants (arms x seeds) with paired statistics."),
+    "review": ("review", "Triage mined candidates in the browser; every decision saved as you make it."),
     "demo": ("demo", "The whole job on a small synthetic IMU world, in well under a minute."),
 }
 
@@ -50,6 +51,7 @@ INTERRUPTED = {
     "stream": "interrupted; recordings scored so far are kept in --out (run the same command again to go on); "
     "an evaluation writes its files whole or not at all",
     "experiment": "interrupted; finished runs are kept in --out; run the same command again to go on",
+    "review": "stopped; every decision the page showed as saved is in MINED/review.sqlite",
     "demo": "interrupted; what the demo made so far stays in --out and is replaced when you run it again",
 }
 

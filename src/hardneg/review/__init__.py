@@ -6,17 +6,27 @@ and orders; :func:`create_app` builds the web page (FastAPI, the ``review``
 extra) and :func:`export_review` writes manifests, YOLO and COCO datasets.
 """
 
+from hardneg.review._app import TOKEN_HEADER, check_port_free, create_app, is_loopback, require_web, serve
 from hardneg.review._candidates import SORTS, Filters, ReviewSet, candidate_key
+from hardneg.review._session import ReviewSession, default_reviewer
 from hardneg.review._store import CURRENT_COLUMNS, EVENT_COLUMNS, ReviewStore, agreement_table, check_states
 
 __all__ = [
+    "TOKEN_HEADER",
     "CURRENT_COLUMNS",
     "EVENT_COLUMNS",
     "SORTS",
     "Filters",
     "ReviewSet",
+    "ReviewSession",
     "ReviewStore",
     "agreement_table",
     "candidate_key",
+    "check_port_free",
+    "create_app",
+    "default_reviewer",
+    "is_loopback",
+    "require_web",
+    "serve",
     "check_states",
 ]
