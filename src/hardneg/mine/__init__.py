@@ -42,7 +42,7 @@ from hardneg.mine._manifest import (
 from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
 from hardneg.mine._ray_engine import ray_session, require_ray
 from hardneg.mine._shards import check_pool_against_card, open_scorer
-from hardneg.mine._snapshots import write_snapshots
+from hardneg.mine._snapshots import safe_name, write_snapshots
 
 __all__ = [
     "ENGINES",
@@ -62,6 +62,7 @@ __all__ = [
     "read_items",
     "read_mined",
     "require_ray",
+    "safe_name",
     "score_pool",
     "tier_label",
     "write_candidates",

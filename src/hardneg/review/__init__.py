@@ -7,6 +7,7 @@ extra) and :func:`export_review` writes manifests, YOLO and COCO datasets.
 """
 
 from hardneg.review._candidates import SORTS, Filters, ReviewSet, candidate_key
+from hardneg.review._media import ReviewMedia, channel_groups
 from hardneg.review._store import CURRENT_COLUMNS, EVENT_COLUMNS, ReviewStore, agreement_table, check_states
 
 __all__ = [
@@ -14,9 +15,11 @@ __all__ = [
     "EVENT_COLUMNS",
     "SORTS",
     "Filters",
+    "ReviewMedia",
     "ReviewSet",
     "ReviewStore",
     "agreement_table",
     "candidate_key",
+    "channel_groups",
     "check_states",
 ]
