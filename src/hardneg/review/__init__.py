@@ -8,25 +8,28 @@ extra) and :func:`export_review` writes manifests, YOLO and COCO datasets.
 
 from hardneg.review._app import TOKEN_HEADER, check_port_free, create_app, is_loopback, require_web, serve
 from hardneg.review._candidates import SORTS, Filters, ReviewSet, candidate_key
+from hardneg.review._media import ReviewMedia, channel_groups
 from hardneg.review._session import ReviewSession, default_reviewer
 from hardneg.review._store import CURRENT_COLUMNS, EVENT_COLUMNS, ReviewStore, agreement_table, check_states
 
 __all__ = [
-    "TOKEN_HEADER",
     "CURRENT_COLUMNS",
     "EVENT_COLUMNS",
     "SORTS",
+    "TOKEN_HEADER",
     "Filters",
-    "ReviewSet",
+    "ReviewMedia",
     "ReviewSession",
+    "ReviewSet",
     "ReviewStore",
     "agreement_table",
     "candidate_key",
+    "channel_groups",
     "check_port_free",
+    "check_states",
     "create_app",
     "default_reviewer",
     "is_loopback",
     "require_web",
     "serve",
-    "check_states",
 ]
