@@ -136,6 +136,12 @@ def demo(
             f"{after['false_alarms']} ({after['per_minute']:.1f}/min, {after['in_aim_holds']} in aiming holds): "
             f"{change:+.0%}."
         )
+        console.print(
+            "Look through the mined windows yourself, keyboard first, and keep the ones you confirm "
+            f"(needs pip install 'hardneg[review]'):\n  hardneg review {result.root / 'mined'} "
+            "--categories aiming,walking,other",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
     if result.stream is not None:
         _print_stream(result.stream, console)
     if result.experiment is not None:
