@@ -98,3 +98,26 @@ def video_mined(tmp_path: Path, *, frames: int = 40) -> Path:
     out = tmp_path / "mined"
     mine([str(pool)], str(out), MineOptions(model=f"{scorer}:make", min_score=0.0, nms_ms=1.0, snapshots=True))
     return out
+
+
+def audio_mined(tmp_path: Path, *, seconds: float = 12.0, rate: int = 8000) -> Path:
+    """A mined audio pool: two recordings with tone bursts, scored by loudness, every burst a candidate."""
+    import soundfile
+
+    from hardneg.mine import MineOptions, mine
+
+    pool = tmp_path / "pool"
+    pool.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * rate)) / rate
+    for index, bursts in enumerate(([2.0, 6.0, 9.5], [1.0, 4.5])):
+        signal = 0.01 * np.random.default_rng(index).normal(size=t.size)
+        for at in bursts:
+            inside = (t >= at) & (t < at + 0.5)
+            signal[inside] += 0.5 * np.sin(2 * np.pi * 440 * t[inside])
+        soundfile.write(pool / f"mic{index}.wav", signal.astype(np.float32), rate, subtype="PCM_16")
+    scorer = tmp_path / "loudness.py"
+    scorer.write_text("import numpy as np\n\ndef make():\n"
+                      "    return lambda batch: np.clip(np.abs(batch).mean(axis=(1, 2)) * 4, 0, 1)\n")
+    out = tmp_path / "mined"
+    mine([str(pool)], str(out), MineOptions(model=f"{scorer}:make", window_ms=500, hop_ms=250, min_score=0.2))
+    return out

@@ -19,7 +19,7 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed: apt-get install chromium"),
 ]
 
-from tests.review._fixtures import ReviewServer, video_mined  # noqa: E402
+from tests.review._fixtures import ReviewServer, audio_mined, video_mined  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +96,70 @@ def test_review_a_mined_video_pool_with_the_keyboard_and_export_yolo(tmp_path, b
     assert len(images) == 6 + band and images == labels
     assert all((out / "labels" / f"{name}.txt").read_bytes() == b"" for name in labels)
     assert (out / "data.yaml").is_file()
+
+
+def test_audio_candidates_play_with_context_and_are_reviewed_the_same_way(tmp_path, browser):
+    mined = audio_mined(tmp_path)
+    server = ReviewServer(mined, "--reviewer", "tester")
+    ranges = []
+    try:
+        page = browser.new_page()
+        page.on("response", lambda r: ranges.append((r.status, r.request.headers.get("range")))
+                if r.url.endswith(".wav") else None)
+        page.goto(server.url + "/")
+        page.wait_for_selector("body[data-ready='1']")
+        first = api(page, "/api/candidates?limit=1")["candidates"][0]
+        assert first["kind"] == "audio"
+        context = first["context"]
+        assert context["start_ms"] < first["start_ms"] and first["end_ms"] < context["end_ms"]  # seconds around it
+        page.keyboard.press("g")
+        page.wait_for_selector("#player")
+        page.wait_for_function("document.querySelector('.spectro img').naturalWidth > 0")
+        page.wait_for_function("document.getElementById('player').readyState >= 1")
+        duration = page.evaluate("document.getElementById('player').duration")
+        assert duration == pytest.approx((context["end_ms"] - context["start_ms"]) / 1000, abs=0.01)
+        page.keyboard.press(" ")
+        page.wait_for_function("document.getElementById('player').currentTime > 0.05", timeout=10000)
+        page.keyboard.press(" ")
+        assert page.evaluate("document.getElementById('player').paused")
+        # the browser fetched the clip by byte ranges: the server answered 206, never a whole recording
+        assert any(status == 206 and header and header.startswith("bytes=") for status, header in ranges), ranges
+        total = api(page, "/api/stats")["total"]
+        for key in ["n", "u", "p"][: min(3, total)]:
+            page.keyboard.press(key)
+        wait_saved(page)
+        stats = api(page, "/api/stats")
+        assert stats["reviewed"] == min(3, total)
+        page.close()
+    finally:
+        server.stop()
+
+
+def test_the_demos_mined_sensor_windows_open_with_a_panel_per_channel_group(tmp_path, browser):
+    from hardneg.demo import run_demo
+
+    demo = run_demo(tmp_path / "demo", seed=0, mine=True)
+    mined = demo.root / "mined"
+    server = ReviewServer(mined, "--categories", "aiming,walking,other", "--reviewer", "tester")
+    try:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.wait_for_selector("body[data-ready='1']")
+        page.keyboard.press("g")
+        page.wait_for_selector("canvas.signal")
+        first = api(page, "/api/candidates?limit=1")["candidates"][0]
+        signal = page.evaluate(f"fetch('{first['media']['signal']}').then(r => r.json())")
+        assert len(signal["groups"]) >= 1 and sum(len(g["channels"]) for g in signal["groups"]) == len(signal["channels"])
+        # the canvas has been drawn on (not blank)
+        page.wait_for_function(
+            "(() => { const c = document.querySelector('canvas.signal'); const d = c.getContext('2d')"
+            ".getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true;"
+            " return false; })()")
+        for key in ["1", "2", "n", "z"]:
+            page.keyboard.press(key)
+        wait_saved(page)
+        stats = api(page, "/api/stats")
+        assert stats["reviewed"] == 2 and stats["by_category"]["aiming"] == 1 and stats["by_category"]["walking"] == 1
+        page.close()
+    finally:
+        server.stop()
