@@ -32,6 +32,8 @@ from hardneg.mine._engine import ENGINES, MineInterrupted, mine, score_pool
 from hardneg.mine._failures import FailureReason, every_item_failed, failure_reasons
 from hardneg.mine._manifest import (
     candidates_path,
+    is_reviewed,
+    mined_source,
     read_candidates,
     read_items,
     read_mined,
@@ -42,7 +44,7 @@ from hardneg.mine._manifest import (
 from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
 from hardneg.mine._ray_engine import ray_session, require_ray
 from hardneg.mine._shards import check_pool_against_card, open_scorer
-from hardneg.mine._snapshots import write_snapshots
+from hardneg.mine._snapshots import safe_name, write_snapshots
 
 __all__ = [
     "ENGINES",
@@ -55,13 +57,16 @@ __all__ = [
     "check_pool_against_card",
     "every_item_failed",
     "failure_reasons",
+    "is_reviewed",
     "mine",
+    "mined_source",
     "open_scorer",
     "ray_session",
     "read_candidates",
     "read_items",
     "read_mined",
     "require_ray",
+    "safe_name",
     "score_pool",
     "tier_label",
     "write_candidates",

@@ -7,16 +7,20 @@ extra) and :func:`export_review` writes manifests, YOLO and COCO datasets.
 """
 
 from hardneg.review._candidates import SORTS, Filters, ReviewSet, candidate_key
+from hardneg.review._export import EXPORT_FORMATS, ExportResult, export_review
 from hardneg.review._store import CURRENT_COLUMNS, EVENT_COLUMNS, ReviewStore, agreement_table, check_states
 
 __all__ = [
     "CURRENT_COLUMNS",
     "EVENT_COLUMNS",
+    "EXPORT_FORMATS",
     "SORTS",
     "Filters",
+    "ExportResult",
     "ReviewSet",
     "ReviewStore",
     "agreement_table",
     "candidate_key",
     "check_states",
+    "export_review",
 ]
