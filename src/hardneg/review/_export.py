@@ -196,6 +196,8 @@ def export_review(
     if into is not None and _inside(out, Path(into)):
         raise InputError(f"out {out} is inside into {into}, which is never changed; write to another folder",
                          parameter="out")  # fmt: skip
+    if into is not None:  # a wrong folder is said before any work (its writer reads it again)
+        (_yolo_dataset if fmt == "yolo" else _coco_categories)(Path(into))
     check_output_dir(out, overwrite)
     review = ReviewSet.load(mined_dir)
     result = ExportResult(out=out, fmt=fmt)
@@ -255,7 +257,7 @@ def _chosen(decided: pd.DataFrame, states, categories, mined_dir: Path) -> pd.Da
     keep = decided["state"].isin(states).to_numpy()
     if categories is not None:
         named = decided["category"].fillna(UNCATEGORISED)
-        keep &= named.isin(categories).to_numpy()
+        keep = keep & named.isin(categories).to_numpy()
     rows = decided[keep].reset_index(drop=True)
     if rows.empty:
         asked = f"states {','.join(states)}" + ("" if categories is None else f", categories {','.join(categories)}")
