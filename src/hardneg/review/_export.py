@@ -166,31 +166,33 @@ def export_review(
     categories = None if categories is None else tuple(str(name) for name in categories)
     if background_share is not None:
         validate_value("background_share", background_share, [_SHARE])
-        if fmt != "yolo" or into is None:
-            raise InputError("background_share is the share of backgrounds in the YOLO dataset they join; give "
-                             "that dataset (into) with format yolo, or leave it out",
-                             parameter="background_share")  # fmt: skip
+        if fmt != "yolo":
+            raise InputError(f"background_share: format {fmt} takes none; it is the share of backgrounds in a "
+                             "YOLO dataset they join (format yolo)", parameter="background_share")  # fmt: skip
+        if into is None:
+            raise InputError("into is missing: background_share is the share of backgrounds in the YOLO dataset "
+                             "they join; give that dataset, or leave background_share out", parameter="into")  # fmt: skip
     if into is not None and fmt not in ("yolo", "coco"):
-        raise InputError(f"into names the YOLO dataset or COCO file to join; format {fmt} takes none",
-                         parameter="into")  # fmt: skip
+        raise InputError(f"into {into}: format {fmt} takes none; it names the YOLO dataset (yolo) or COCO file "
+                         "(coco) to join", parameter="into")  # fmt: skip
     if fmt == "dataset":
         if like is None:
             raise InputError("like is missing: format dataset adds the confirmed negatives to a labelled dataset; "
                              "give that dataset (a `hardneg sample` folder), whose recipe is built again",
                              parameter="like")  # fmt: skip
         if states != ("negative",):
-            raise InputError("format dataset adds confirmed negatives only; leave states at negative",
-                             parameter="states")  # fmt: skip
+            raise InputError(f"states {','.join(states)}: format dataset adds confirmed negatives only; leave "
+                             "states at negative", parameter="states")  # fmt: skip
     elif like is not None:
-        raise InputError(f"like names the dataset that format dataset builds on; format {fmt} takes none",
-                         parameter="like")  # fmt: skip
+        raise InputError(f"like {like}: format {fmt} takes none; it names the dataset format dataset adds the "
+                         "negatives to", parameter="like")  # fmt: skip
     if fmt in ("yolo", "coco") and "positive" in states:
-        raise InputError(f"format {fmt} writes background images, and a positive candidate is an event, not a "
-                         f"background (they go to {LABEL_ERRORS_FILE}); leave positive out of states",
-                         parameter="states")  # fmt: skip
+        raise InputError(f"states {','.join(states)}: format {fmt} writes background images, and a positive "
+                         f"candidate is an event, not a background (positives go to {LABEL_ERRORS_FILE}); leave "
+                         "positive out", parameter="states")  # fmt: skip
     mined_dir = Path(mined_dir)
     out = Path(out)
-    for name, other in (("mined_dir", mined_dir), ("into", into), ("like", like)):
+    for name, other in (("the mined folder", mined_dir), ("into", into), ("like", like)):
         if other is not None and _inside(Path(other), out):
             raise InputError(f"out {out} would replace {name} {other}; write to another folder", parameter="out")
     if into is not None and _inside(out, Path(into)):
@@ -206,13 +208,13 @@ def export_review(
     if fmt in ("yolo", "coco"):
         other = rows[~rows["kind"].isin(_FRAME_KINDS)]
         if len(other):
-            raise InputError(f"format {fmt} takes video and image candidates; {other['item'].iloc[0]} is "
-                             f"{other['kind'].iloc[0]}: use format manifest or dataset", parameter="fmt")  # fmt: skip
+            raise InputError(f"fmt {fmt} takes video and image candidates, and {other['item'].iloc[0]} is "
+                             f"{other['kind'].iloc[0]}; use manifest or dataset instead", parameter="fmt")  # fmt: skip
     if fmt == "dataset":
         frames = rows[rows["kind"].isin(_FRAME_KINDS)]
         if len(frames):
-            raise InputError(f"format dataset takes logs, records and audio; {frames['item'].iloc[0]} is "
-                             f"{frames['kind'].iloc[0]}: use format yolo, coco or manifest", parameter="fmt")  # fmt: skip
+            raise InputError(f"fmt dataset takes logs, records and audio, and {frames['item'].iloc[0]} is "
+                             f"{frames['kind'].iloc[0]}; use yolo, coco or manifest instead", parameter="fmt")  # fmt: skip
     result.counts = _counts(rows)
     positives = decided[decided["state"] == "positive"]
     result.label_errors = len(positives)
