@@ -10,29 +10,6 @@ Each export is written into a hidden folder beside ``out`` and renamed into
 place when whole, so an interrupted export leaves no half folder; rows go in
 the candidate order (best score first, then item, then start) and file names
 come from the candidate keys, so the same decisions give the same bytes.
-
-Examples
---------
-A mined folder of two logs, one window decided negative and one positive:
-
->>> import tempfile
->>> from hardneg.mine import write_candidates, write_items
->>> from hardneg.review import ReviewStore
->>> mined = tempfile.mkdtemp()
->>> candidates = pd.DataFrame({"item": ["a", "b"], "group": ["g", "h"], "start_ms": [0.0, 500.0],
-...                            "end_ms": [500.0, 1000.0], "score": [0.9, 0.6]})
->>> items = pd.DataFrame({"item": ["a", "b"], "group": ["g", "h"], "n_windows": [4, 2], "max_score": [0.9, 0.6],
-...                       "mean_score": [0.5, 0.4], "topk_mean": [0.7, 0.5], "argmax_ms": [0.0, 500.0],
-...                       "path": ["/pool/a.csv", "/pool/b.csv"]})
->>> _ = write_candidates(candidates, mined), write_items(items, mined)
->>> with ReviewStore(f"{mined}/review.sqlite", reviewer="ana") as store:
-...     _ = store.decide("a@0", "negative", category="door", request_id="1")
-...     _ = store.decide("b@500", "positive", request_id="2")
->>> result = export_review(mined, f"{mined}/export", "manifest")
->>> result.files
-['label_errors.csv', 'negative/door.csv', 'reviewed.parquet']
->>> result.counts, result.label_errors
-({'negative': {'door': 1}}, 1)
 """
 
 from __future__ import annotations
@@ -159,6 +136,29 @@ def export_review(
     Returns
     -------
     ExportResult
+
+    Examples
+    --------
+    A mined folder of two logs, one window decided negative and one positive:
+
+    >>> import tempfile
+    >>> from hardneg.mine import write_candidates, write_items
+    >>> from hardneg.review import ReviewStore
+    >>> mined = tempfile.mkdtemp()
+    >>> candidates = pd.DataFrame({"item": ["a", "b"], "group": ["g", "h"], "start_ms": [0.0, 500.0],
+    ...                            "end_ms": [500.0, 1000.0], "score": [0.9, 0.6]})
+    >>> items = pd.DataFrame({"item": ["a", "b"], "group": ["g", "h"], "n_windows": [4, 2], "max_score": [0.9, 0.6],
+    ...                       "mean_score": [0.5, 0.4], "topk_mean": [0.7, 0.5], "argmax_ms": [0.0, 500.0],
+    ...                       "path": ["/pool/a.csv", "/pool/b.csv"]})
+    >>> _ = write_candidates(candidates, mined), write_items(items, mined)
+    >>> with ReviewStore(f"{mined}/review.sqlite", reviewer="ana") as store:
+    ...     _ = store.decide("a@0", "negative", category="door", request_id="1")
+    ...     _ = store.decide("b@500", "positive", request_id="2")
+    >>> result = export_review(mined, f"{mined}/export", "manifest")
+    >>> result.files
+    ['label_errors.csv', 'negative/door.csv', 'reviewed.parquet']
+    >>> result.counts, result.label_errors
+    ({'negative': {'door': 1}}, 1)
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"fmt must be one of {', '.join(EXPORT_FORMATS)}; got {fmt!r}", parameter="fmt")
