@@ -307,7 +307,7 @@ def build_dataset(
 
 def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: InputOptions, progress):
     """The mined windows to add, and the pool recordings they come from that are not already inputs."""
-    from hardneg.mine import candidates_path, read_mined
+    from hardneg.mine import is_reviewed, mined_source, read_mined
     from hardneg.sample import HardNegatives
 
     # Checked under this function's caller's names, which the command line shows as its flags.
@@ -322,6 +322,14 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
                 f"hard_tier {tier} is above every mined score (best {_at_most(best)}); lower it",
                 parameter="hard_tier",
             )
+    source = mined_source(mined_dir)
+    if windows.empty and max_windows != 0 and is_reviewed(source):
+        raise InputError(
+            f"hard_negatives {source}: no candidate in this reviewed manifest was confirmed negative, so there is "
+            "nothing to add; export the negatives (`hardneg export MINED --format manifest`), or leave out "
+            "--hard-negatives",
+            parameter="hard_negatives",
+        )
     if windows.empty and max_windows != 0:  # a whole loop that would add nothing: say so rather than add 0
         raise InputError(
             f"hard_negatives {mined_dir}: the mined folder holds no candidate window (no window of its "
@@ -348,7 +356,7 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
         group_of = dict(zip(needed["item"], needed["group"]))
         for recording in sources:
             recording.group = str(group_of.get(recording.id, recording.id))
-    files = [candidates_path(mined_dir), *paths]
+    files = [source, *paths]
     return HardNegatives(windows, sources), files
 
 

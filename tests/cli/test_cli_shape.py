@@ -202,6 +202,7 @@ def quiet_runs(tmp_path_factory, cli):
         ("train", [dataset, "--split", "q", "--out", root / "model"]),
         ("predict", [root / "model", dataset, "--trust-model", "--out", root / "p.parquet"]),
         ("mine", [world / "pool" / "p01.parquet", "--model", root / "model", "--trust-model", "--out", root / "m"]),
+        ("export", [root / "m", "--format", "manifest", "--out", root / "r"]),
         ("bench", [dataset, "--models", "logreg", "--features", "summary", "--splits", "random", "--seeds", "1",
                    "--jobs", "-1", "--out", root / "b"]),  # fmt: skip
         ("demo", ["--out", root / "d", "--no-bench", "--no-mine", "--jobs", "-1"]),
@@ -215,6 +216,11 @@ def quiet_runs(tmp_path_factory, cli):
         "arms: {positives: {all: {}, half: {fraction: 0.5}}}\neval: {iid: {split: group}}\n"
     )
     for name, args in steps:
+        if name == "export":  # a decision to export
+            from hardneg.review import ReviewSet, ReviewStore
+
+            with ReviewStore(root / "m" / "review.sqlite") as store:
+                store.decide(ReviewSet.load(root / "m").table["key"].iloc[0], "negative", request_id="q")
         runs[name] = cli(*name.split(), *args, "-q")
     return runs
 

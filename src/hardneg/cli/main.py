@@ -28,6 +28,7 @@ COMMANDS = {
     "train": ("train", "Fit one model on a split's training subset and save it with its card."),
     "predict": ("train", "Score every window of a dataset with a trained model."),
     "mine": ("mine", "Score a pool of recordings with a model and keep what it wrongly finds."),
+    "export": ("export", "Write reviewed candidates as a manifest, YOLO or COCO backgrounds, or a dataset."),
     "stream": ("stream", "Score whole recordings and measure false alarms per hour, recall and lead time."),
     "experiment": ("experiment", "Compare training variants (arms x seeds) with paired statistics."),
     "review": ("review", "Triage mined candidates in the browser; every decision saved as you make it."),
@@ -48,6 +49,8 @@ INTERRUPTED = {
     "predict": "interrupted; no predictions were written; run the same command again",
     "mine": "interrupted before any pool item was scored; run the same command again (with --overwrite if it "
     "had started --out)",
+    "export": "interrupted; nothing was written (an export already in --out is as it was); run the same command "
+    "again",
     "stream": "interrupted; recordings scored so far are kept in --out (run the same command again to go on); "
     "an evaluation writes its files whole or not at all",
     "experiment": "interrupted; finished runs are kept in --out; run the same command again to go on",

@@ -286,7 +286,11 @@ def sample(
     ] = False,
     hard_negatives: Annotated[
         Path | None,
-        typer.Option(help="A `hardneg mine` folder: add its candidates as kind=hard negatives.", rich_help_panel=HARD),
+        typer.Option(
+            help="A `hardneg mine` folder: add its candidates as kind=hard negatives; or a reviewed manifest "
+            "(`hardneg export --format manifest` folder, or its reviewed.parquet): add its confirmed negatives.",
+            rich_help_panel=HARD,
+        ),
     ] = None,
     hard_tier: Annotated[
         float | None,

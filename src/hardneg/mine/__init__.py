@@ -32,6 +32,8 @@ from hardneg.mine._engine import ENGINES, MineInterrupted, mine, score_pool
 from hardneg.mine._failures import FailureReason, every_item_failed, failure_reasons
 from hardneg.mine._manifest import (
     candidates_path,
+    is_reviewed,
+    mined_source,
     read_candidates,
     read_items,
     read_mined,
@@ -57,7 +59,9 @@ __all__ = [
     "check_pool_against_card",
     "every_item_failed",
     "failure_reasons",
+    "is_reviewed",
     "mine",
+    "mined_source",
     "open_scorer",
     "ray_session",
     "read_candidates",

@@ -4,7 +4,9 @@ This module is the one place that writes them (:func:`write_candidates`,
 :func:`write_items`, :func:`write_tiers`) and reads them back
 (:func:`read_candidates`, :func:`read_items`, :func:`read_mined` for
 ``hardneg sample --hard-negatives``), so their names, columns and checks live
-in one place. Every write is atomic.
+in one place. Every write is atomic. :func:`read_mined` also reads a reviewed
+manifest (``reviewed.parquet`` of ``hardneg export --format manifest``): its
+confirmed negatives only.
 
 Examples
 --------
@@ -32,7 +34,15 @@ from pathlib import Path
 import pandas as pd
 
 from hardneg._atomic import write_bytes_atomic, write_parquet_atomic
-from hardneg._schema import CANDIDATES_FILE, ITEM_COLUMNS, ITEMS_FILE, SCORED_WINDOW_COLUMNS, check_columns
+from hardneg._schema import (
+    CANDIDATES_FILE,
+    ITEM_COLUMNS,
+    ITEMS_FILE,
+    REVIEWED_COLUMNS,
+    REVIEWED_FILE,
+    SCORED_WINDOW_COLUMNS,
+    check_columns,
+)
 from hardneg._validation import Interval, validate_value
 from hardneg.errors import InputError
 from hardneg.mine._select import DEFAULT_TIERS, tier_label, tier_tables
@@ -43,7 +53,9 @@ __all__ = [
     "ITEMS_FILE",
     "TIERS_DIR",
     "candidates_path",
+    "is_reviewed",
     "items_path",
+    "mined_source",
     "read_candidates",
     "read_items",
     "read_mined",
@@ -168,6 +180,31 @@ def read_items(mined_dir) -> pd.DataFrame:
     return items
 
 
+def mined_source(mined_dir) -> Path:
+    """The file :func:`read_mined` takes the windows from: ``candidates.parquet``, or a reviewed manifest.
+
+    A reviewed manifest is read where ``mined_dir`` is that file, or a folder holding ``reviewed.parquet``
+    and no ``candidates.parquet`` (a ``hardneg export --format manifest`` folder); a mined folder that
+    also holds one is read as mined.
+
+    Examples
+    --------
+    >>> mined_source("mined").as_posix()
+    'mined/candidates.parquet'
+    """
+    path = Path(mined_dir)
+    if path.is_file() or path.suffix == ".parquet":
+        return path
+    if not candidates_path(path).is_file() and (path / REVIEWED_FILE).is_file():
+        return path / REVIEWED_FILE
+    return candidates_path(path)
+
+
+def is_reviewed(source: Path) -> bool:
+    """Whether :func:`mined_source` named a reviewed manifest rather than a mined folder's candidates."""
+    return Path(source).name != CANDIDATES_FILE
+
+
 def read_mined(
     mined_dir, *, tier: float | None = None, max_windows: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -176,7 +213,9 @@ def read_mined(
     Parameters
     ----------
     mined_dir : path
-        A folder written by ``hardneg mine``.
+        A folder written by ``hardneg mine``, or a reviewed manifest (``reviewed.parquet`` or the
+        ``hardneg export --format manifest`` folder holding it): then only its confirmed negatives
+        (state ``negative``) are read, and its items are the pool files they come from.
     tier : float in [0, 1], optional
         Keep the candidates scoring at least this.
     max_windows : int, optional
@@ -188,12 +227,30 @@ def read_mined(
         ``recording, start_ms, end_ms, score``, best first.
     items : DataFrame
         The folder's items (``item, group, path`` at least).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> reviewed = pd.DataFrame({"item": ["a", "a", "b"], "group": ["g", "g", "h"], "start_ms": [0.0, 500.0, 0.0],
+    ...                          "end_ms": [500.0, 1000.0, 500.0], "score": [0.9, 0.8, 0.7],
+    ...                          "state": ["negative", "positive", "negative"], "category": [None, None, "cones"],
+    ...                          "reviewer": "ana", "decided_at": "2026-01-01T00:00:00Z",
+    ...                          "path": ["/pool/a.csv", "/pool/a.csv", "/pool/b.csv"]})
+    >>> path = tempfile.mkdtemp() + "/reviewed.parquet"
+    >>> reviewed.to_parquet(path, index=False)
+    >>> windows, sources = read_mined(path)
+    >>> windows.values.tolist(), sources["path"].tolist()
+    ([['a', 0.0, 500.0, 0.9], ['b', 0.0, 500.0, 0.7]], ['/pool/a.csv', '/pool/b.csv'])
     """
     mined_dir = Path(mined_dir)
-    for path in (candidates_path(mined_dir), items_path(mined_dir)):
-        _require(mined_dir, path)
-    candidates = read_candidates(mined_dir)
-    items = read_items(mined_dir)
+    source = mined_source(mined_dir)
+    if is_reviewed(source):
+        candidates, items = _read_reviewed(source)
+    else:
+        for path in (candidates_path(mined_dir), items_path(mined_dir)):
+            _require(mined_dir, path)
+        candidates = read_candidates(mined_dir)
+        items = read_items(mined_dir)
     if tier is not None:
         validate_value("tier", tier, [_TIER])
         candidates = candidates[candidates["score"] >= tier]
@@ -203,3 +260,24 @@ def read_mined(
         candidates = candidates.head(max_windows)
     windows = candidates.rename(columns={"item": "recording"})[list(HARD_WINDOW_COLUMNS)]
     return windows.reset_index(drop=True), items
+
+
+def _read_reviewed(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The confirmed negatives of a reviewed manifest, and one item row (``item, group, path``) per pool file."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; give a `hardneg mine` folder or a `hardneg export` manifest")
+    try:
+        reviewed = pd.read_parquet(path)
+    except Exception as error:  # noqa: BLE001 - pyarrow raises several kinds for a file that is not parquet
+        raise InputError(f"{path}: not readable as parquet ({error}); export it again") from None
+    check_columns(reviewed, REVIEWED_COLUMNS, str(path))
+    negatives = reviewed[reviewed["state"] == "negative"]
+    items = (
+        reviewed[["item", "group", "path"]]
+        .astype({"item": str, "group": str, "path": str})
+        .drop_duplicates("item")
+        .sort_values("item", kind="stable")
+        .reset_index(drop=True)
+    )
+    candidates = negatives[["item", "group", "start_ms", "end_ms", "score"]].astype({"item": str, "group": str})
+    return candidates, items

@@ -8,6 +8,7 @@ extra) and :func:`export_review` writes manifests, YOLO and COCO datasets.
 
 from hardneg.review._app import TOKEN_HEADER, check_port_free, create_app, is_loopback, require_web, serve
 from hardneg.review._candidates import SORTS, Filters, ReviewSet, candidate_key
+from hardneg.review._export import EXPORT_FORMATS, ExportResult, export_review
 from hardneg.review._media import ReviewMedia, channel_groups
 from hardneg.review._session import ReviewSession, default_reviewer
 from hardneg.review._store import CURRENT_COLUMNS, EVENT_COLUMNS, ReviewStore, agreement_table, check_states
@@ -15,8 +16,10 @@ from hardneg.review._store import CURRENT_COLUMNS, EVENT_COLUMNS, ReviewStore, a
 __all__ = [
     "CURRENT_COLUMNS",
     "EVENT_COLUMNS",
+    "EXPORT_FORMATS",
     "SORTS",
     "TOKEN_HEADER",
+    "ExportResult",
     "Filters",
     "ReviewMedia",
     "ReviewSession",
@@ -29,6 +32,7 @@ __all__ = [
     "check_states",
     "create_app",
     "default_reviewer",
+    "export_review",
     "is_loopback",
     "require_web",
     "serve",
