@@ -222,6 +222,10 @@ def quiet_runs(tmp_path_factory, cli):
             with ReviewStore(root / "m" / "review.sqlite") as store:
                 store.decide(ReviewSet.load(root / "m").table["key"].iloc[0], "negative", request_id="q")
         runs[name] = cli(*name.split(), *args, "-q")
+    from tests.review._fixtures import ReviewServer  # a server: started, asked for its page, stopped
+
+    server = ReviewServer(root / "m", "-q")
+    runs["review"] = server.stop()
     return runs
 
 

@@ -75,12 +75,16 @@ class ReviewServer:
                 time.sleep(0.1)
 
     def stop(self):
+        """Stop it as Ctrl-C or a service manager would (SIGTERM); the finished process, with its output."""
+        import subprocess
+
         self.process.terminate()
         try:
-            self.process.wait(10)
-        except Exception:  # noqa: BLE001
+            stdout, stderr = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-        return self.process.communicate()
+            stdout, stderr = self.process.communicate()
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout, stderr)
 
 
 def video_mined(tmp_path: Path, *, frames: int = 40) -> Path:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from hardneg.cli.common import Quiet
 
 __all__ = ["register", "review"]
 
@@ -31,6 +34,7 @@ def review(
         typer.Option(help="Your name in the decision log (default: your login name). Two reviewers on the same "
                      "candidates get an agreement table.", show_default=False),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Open a page to triage mined candidates, keyboard first; every decision is saved as you make it.
 
@@ -46,8 +50,8 @@ def review(
     once. Export them with `hardneg export MINED --format manifest|yolo|coco|dataset --out DIR`.
     Needs the review extra: pip install 'hardneg[review]'.
     """
-    from hardneg.review import ReviewSession, check_port_free, create_app, is_loopback, require_web, serve
     from hardneg.cli.common import split_names
+    from hardneg.review import ReviewSession, check_port_free, create_app, is_loopback, require_web, serve
 
     require_web()
     check_port_free(host, port)
@@ -59,13 +63,31 @@ def review(
     shown = "localhost" if is_loopback(host) else host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
     stats = session.stats()
-    typer.echo(f"Reviewing {session.total} candidates of {mined} ({stats['reviewed']} decided so far) as "
-               f"{session.store.reviewer}: open {url}")
-    typer.echo(f"Decisions are saved to {Path(mined) / 'review.sqlite'} as you make them; Ctrl-C stops the page.")
+    if not quiet:
+        typer.echo(f"Reviewing {session.total} candidates of {mined} ({stats['reviewed']} decided so far) as "
+                   f"{session.store.reviewer}: open {url}")
+        typer.echo(f"Decisions are saved to {Path(mined) / 'review.sqlite'} as you make them; Ctrl-C stops the "
+                   "page.")
+    # uvicorn stops on Ctrl-C or SIGTERM and then raises the signal again; both are how a page is meant to stop,
+    # so both end here with exit 0 rather than as an interruption.
+    previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         serve(app, host=host, port=port)
+    except (KeyboardInterrupt, _Stopped):
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         session.close()
+    if not quiet:
+        typer.echo(f"Stopped. Every decision the page showed as saved is in {Path(mined) / 'review.sqlite'}.")
+
+
+class _Stopped(Exception):
+    """SIGTERM arrived: stop like Ctrl-C."""
+
+
+def _stopped(signum, frame):
+    raise _Stopped
 
 
 def register(app: typer.Typer) -> None:

@@ -7,13 +7,14 @@ benchmark and scripts can call it directly.
 
 Examples
 --------
->>> import tempfile, pandas as pd
+>>> import tempfile, numpy as np, pandas as pd
 >>> from hardneg.mine import write_candidates, write_items
 >>> out = tempfile.mkdtemp()
+>>> pd.DataFrame({"t_ms": np.arange(200) * 10.0, "x": np.sin(np.arange(200))}).to_csv(f"{out}/a.csv", index=False)
 >>> candidates = pd.DataFrame({"item": ["a", "a"], "group": ["g", "g"], "start_ms": [0.0, 500.0],
 ...                            "end_ms": [500.0, 1000.0], "score": [0.7, 0.9]})
 >>> items = pd.DataFrame({"item": ["a"], "group": ["g"], "n_windows": [2], "max_score": [0.9], "mean_score": [0.8],
-...                       "topk_mean": [0.8], "argmax_ms": [500.0], "path": ["a.csv"]})
+...                       "topk_mean": [0.8], "argmax_ms": [500.0], "path": [f"{out}/a.csv"]})
 >>> _ = write_candidates(candidates, out), write_items(items, out)
 >>> session = ReviewSession.open(out, categories=["cones"], reviewer="ana")
 >>> [c["start_ms"] for c in session.candidates({})["candidates"]]
