@@ -26,12 +26,12 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient  # noqa: E402
-from sklearn.metrics import cohen_kappa_score  # noqa: E402
+from fastapi.testclient import TestClient
+from sklearn.metrics import cohen_kappa_score
 
-from hardneg.mine import write_candidates, write_items  # noqa: E402
-from hardneg.review import TOKEN_HEADER, ReviewSession, ReviewStore, create_app  # noqa: E402
-from tests.helpers.synth import imu_channels, times, write_log  # noqa: E402
+from hardneg.mine import write_candidates, write_items
+from hardneg.review import TOKEN_HEADER, ReviewSession, ReviewStore, create_app
+from tests.helpers.synth import imu_channels, times, write_log
 
 STATES = ("negative", "positive", "unsure", "skip")
 CATEGORIES = ("cones", "trucks", "signs")
