@@ -70,6 +70,7 @@ CASE_STUDY = "### Case study: inter-patient VEB detection on MIT-BIH"
 MINING = "### 6. Mining hard negatives"
 STREAM = "### 7. Whole timelines: false alarms per hour, recall and lead time"
 EXPERIMENT = "### 8. Controlled comparisons: which negatives help, with how many seeds"
+REVIEW = "### 9. Reviewing mined candidates: confirmed negatives, label errors, background images"
 
 _SENSOR_TESTS = "tests/readme/test_sensor_blocks.py"
 _ECG_TESTS = "tests/readme/test_ecg_blocks.py"
@@ -129,6 +130,9 @@ REGISTRY: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     (EXPERIMENT, "hardneg experiment experiment.yaml --out comparison --jobs 2    # --engine ray for a Ray cluster"): (
         f"{_SENSOR_TESTS}::test_experiment_command",
+    ),
+    (REVIEW, "hardneg review mined-cams --categories orange_trucks,random_cones,roadside_signs,weather_artifacts,other"): (
+        f"{_MEDIA_TESTS}::test_review_commands",
     ),
 }  # fmt: skip
 

@@ -151,6 +151,9 @@ def test_reads_need_no_token_and_write_nothing(client, mined):
 def test_registered_media_are_served(client):
     for url in registered(client):
         answer = client.get(url)
+        if answer.status_code == 404 and url.endswith("/after.jpg"):  # the last frame has none; the reason says so
+            assert "frame" in answer.json()["detail"], answer.text
+            continue
         assert answer.status_code == 200, url
         assert SECRET.encode() not in answer.content
 

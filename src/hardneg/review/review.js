@@ -365,9 +365,15 @@ function renderSingle() {
   const m = c.media;
   if (m.image) {
     const frames = el("div", { class: "frames" });
-    frames.append(m.before ? el("figure", {}, el("img", { src: m.before, alt: "frame before" }), el("figcaption", { text: "frame before" })) : el("div"));
+    // a neighbour the video does not have (the first or last frame) is left out rather than shown broken
+    const neighbour = (src, label) => {
+      if (!src) return el("div");
+      const figure = el("figure", {}, el("img", { src, alt: label, onerror: () => figure.replaceChildren(el("figcaption", { text: `no ${label}` })) }), el("figcaption", { text: label }));
+      return figure;
+    };
+    frames.append(neighbour(m.before, "frame before"));
     frames.append(el("figure", {}, el("img", { src: m.image, alt: "candidate frame", id: "main-image" }), el("figcaption", { text: `frame ${c.frame ?? ""}` })));
-    frames.append(m.after ? el("figure", {}, el("img", { src: m.after, alt: "frame after" }), el("figcaption", { text: "frame after" })) : el("div"));
+    frames.append(neighbour(m.after, "frame after"));
     box.append(frames);
   } else if (m.spectrogram) {
     const span = c.context.end_ms - c.context.start_ms;
