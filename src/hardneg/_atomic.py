@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["staged_files", "write_bytes_atomic", "write_parquet_atomic"]
+__all__ = ["replace_dir", "staged_files", "write_bytes_atomic", "write_parquet_atomic"]
 
 
 def _staging(path: Path) -> Path:
@@ -74,3 +74,22 @@ def write_parquet_atomic(frame, path: str | Path) -> Path:
 
             pq.write_table(frame, staging)
     return path
+
+
+def replace_dir(staging: str | Path, out: str | Path) -> None:
+    """Rename the finished folder ``staging`` to ``out``; an old ``out`` is removed only once the new one is there.
+
+    Both must be on one filesystem (``staging`` beside ``out``), so each rename is atomic: a crash leaves the
+    old folder, the new one, or the old one under a hidden ``.NAME.replaced-PID`` name, never a half-written ``out``.
+    """
+    import shutil
+
+    staging, out = Path(staging), Path(out)
+    previous = None
+    if out.exists():
+        previous = out.parent / f".{out.name}.replaced-{os.getpid()}"
+        shutil.rmtree(previous, ignore_errors=True)
+        out.rename(previous)
+    staging.rename(out)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)

@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hardneg._atomic import replace_dir
 from hardneg._schema import INDEX_FILE, META_FILE, WINDOWS_FILE, check_columns
 from hardneg.errors import InputError
 
@@ -259,19 +260,10 @@ def write_dataset(
         full_meta["windows_shape"] = list(shape)
         full_meta["versions"] = package_versions()
         (staging / META_FILE).write_text(json.dumps(full_meta, indent=2, default=json_default, allow_nan=False) + "\n")
-        _commit(staging, out)
+        replace_dir(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Dataset.load(out)
 
 
-def _commit(staging: Path, out: Path) -> None:
-    previous = None
-    if out.exists():
-        previous = out.parent / f".{out.name}.replaced-{os.getpid()}"
-        shutil.rmtree(previous, ignore_errors=True)
-        out.rename(previous)
-    staging.rename(out)
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)

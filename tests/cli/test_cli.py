@@ -118,6 +118,9 @@ def test_demo_end_to_end_and_rerun(tmp_path, cli):
     result = cli("demo", "--out", out, "--seeds", "2", timeout=120)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+    # the command that opens the mined windows for review, and the extra it needs, as printed
+    flat = " ".join(result.stdout.split())
+    assert "pip install 'hardneg[review]'" in flat and f"hardneg review {out / 'mined'}" in flat
 
     path = find_dataset(out)
     ds = Dataset.load(path)

@@ -45,40 +45,82 @@ def free_port() -> int:
 
 
 class ReviewServer:
-    """``hardneg review`` in a subprocess, as a person starts it; ``url`` once it answers."""
+    """``hardneg review`` in a subprocess, as a person starts it, on a free port; ``url`` and ``token`` once it answers.
+
+    :meth:`stop` ends it as Ctrl-C or a service manager would (SIGTERM); :meth:`kill` as a crash (SIGKILL).
+    """
 
     def __init__(self, mined: Path, *args: str):
         import os
+        import re
         import subprocess
         import sys
         import time
-        import urllib.request
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hardneg", "review", str(mined), "--port", str(self.port), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"},
+        )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:
+            if self.process.poll() is not None:
+                raise AssertionError(f"hardneg review exited: {self.process.stderr.read()}")
             try:
-                with urllib.request.urlopen(self.url + "/api/config", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
+                status, page = self.request("GET", "/")
+                break
             except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"hardneg review exited: {self.process.stderr.read()}") from None
                 if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("hardneg review did not answer within 60 s") from None
+                    self.kill()
+                    raise AssertionError("hardneg review did not answer within 60 s") from None
                 time.sleep(0.1)
+        assert status == 200
+        self.token = re.search(r'<meta name="hardneg-token" content="([^"]+)"', page).group(1)
+
+    def connection(self):
+        import http.client
+
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def request(self, method, path, body=None, connection=None, token=None):
+        """``(status, text)``; a POST carries the page's token unless ``token`` says otherwise."""
+        import json
+
+        own = connection is None
+        connection = connection or self.connection()
+        try:
+            headers = {"Content-Type": "application/json"}
+            if method == "POST":
+                headers["X-Hardneg-Token"] = token or self.token
+            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            if own:
+                connection.close()
+
+    def post(self, path, body, connection=None):
+        import json
+
+        status, data = self.request("POST", path, body, connection)
+        return status, json.loads(data)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or a power cut ends it."""
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.communicate(timeout=10)
 
     def stop(self):
-        """Stop it as Ctrl-C or a service manager would (SIGTERM); the finished process, with its output."""
+        """SIGTERM; the finished process, with its output."""
         import subprocess
 
-        self.process.terminate()
+        if self.process.poll() is None:
+            self.process.terminate()
         try:
             stdout, stderr = self.process.communicate(timeout=15)
         except subprocess.TimeoutExpired:

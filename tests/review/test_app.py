@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason="the review page needs pip install 'hardneg[review]'")
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from hardneg.review import ReviewSession, ReviewStore, create_app  # noqa: E402
-from tests.review._fixtures import sensor_mined  # noqa: E402
+from hardneg.review import ReviewSession, ReviewStore, create_app
+from tests.review._fixtures import sensor_mined
 
 TOKEN = "test-token"
 HEADERS = {"X-Hardneg-Token": TOKEN}

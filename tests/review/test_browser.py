@@ -19,7 +19,7 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed: apt-get install chromium"),
 ]
 
-from tests.review._fixtures import ReviewServer, audio_mined, video_mined  # noqa: E402
+from tests.review._fixtures import ReviewServer, audio_mined, video_mined
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_review_a_mined_video_pool_with_the_keyboard_and_export_yolo(tmp_path, b
         server.stop()
 
     out = tmp_path / "yolo"
-    done = subprocess.run([sys.executable, "-m", "hardneg", "export", str(mined), "--format", "yolo", "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "hardneg", "export", str(mined), "--format", "yolo", "--out", str(out)],  # noqa: PLW1510
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     images = sorted(p.stem for p in (out / "images").glob("*.jpg"))

@@ -7,16 +7,8 @@ checked by reading ``review.sqlite`` with plain :mod:`sqlite3` and replaying the
 from __future__ import annotations
 
 import http.client
-import json
-import os
-import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +24,7 @@ from sklearn.metrics import cohen_kappa_score
 from hardneg.mine import write_candidates, write_items
 from hardneg.review import TOKEN_HEADER, ReviewSession, ReviewStore, create_app
 from tests.helpers.synth import imu_channels, times, write_log
+from tests.review._fixtures import ReviewServer as Server
 
 STATES = ("negative", "positive", "unsure", "skip")
 CATEGORIES = ("cones", "trucks", "signs")
@@ -66,68 +59,6 @@ def sensor_mined(root: Path, n_candidates: int = 300, n_items: int = 3, seed: in
 
 
 # ----------------------------------------------------------------------------- the real server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """``python -m hardneg review MINED`` on a free port, until :meth:`kill` or :meth:`stop`."""
-
-    def __init__(self, mined: Path, *args: str):
-        self.port = free_port()
-        env = {**os.environ, "NO_COLOR": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hardneg", "review", str(mined), "--port", str(self.port), *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server stopped: {self.process.stderr.read().decode()}")
-            try:
-                status, page = self.request("GET", "/")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.kill()
-                    raise AssertionError("the server did not answer within 60 s") from None
-                time.sleep(0.1)
-        assert status == 200
-        self.token = re.search(r'<meta name="hardneg-token" content="([^"]+)"', page).group(1)
-
-    def connection(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-
-    def request(self, method, path, body=None, connection=None, token=None):
-        own = connection is None
-        connection = connection or self.connection()
-        try:
-            headers = {"Content-Type": "application/json"}
-            if method == "POST":
-                headers[TOKEN_HEADER] = token or self.token
-            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-            response = connection.getresponse()
-            data = response.read().decode()
-            return response.status, data
-        finally:
-            if own:
-                connection.close()
-
-    def post(self, path, body, connection=None):
-        status, data = self.request("POST", path, body, connection)
-        return status, json.loads(data)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self.process.stderr.close()
-
-    stop = kill
 
 
 @pytest.fixture

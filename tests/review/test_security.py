@@ -29,7 +29,9 @@ from fastapi.testclient import TestClient
 from hardneg.mine import write_candidates, write_items
 from hardneg.review import TOKEN_HEADER, ReviewSession, create_app
 from tests.helpers.cli import assert_refused, run_hardneg
-from tests.review.test_durability import Server, free_port, log_events, sensor_mined
+from tests.review._fixtures import ReviewServer as Server
+from tests.review._fixtures import free_port
+from tests.review.test_durability import log_events, sensor_mined
 
 SECRET = "secret-outside-the-mined-folder"
 TRAVERSALS = [

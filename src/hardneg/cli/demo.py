@@ -138,7 +138,7 @@ def demo(
         )
         console.print(
             "Look through the mined windows yourself, keyboard first, and keep the ones you confirm "
-            f"(needs pip install 'hardneg[review]'):\n  hardneg review {result.root / 'mined'} "
+            f"(needs pip install 'hardneg\\[review]'):\n  hardneg review {result.root / 'mined'} "
             "--categories aiming,walking,other",
             highlight=False, soft_wrap=True,
         )  # fmt: skip

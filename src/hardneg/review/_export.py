@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hardneg._atomic import replace_dir
 from hardneg._progress import ProgressReporter, resolve
 from hardneg._schema import LABEL_ERRORS_FILE, REVIEW_DB_FILE, REVIEW_STATES, REVIEWED_COLUMNS, REVIEWED_FILE
 from hardneg._validation import Interval, validate_value
@@ -228,7 +229,7 @@ def export_review(
                    None if like is None else Path(like), resolve(progress), result)  # fmt: skip
         EXPORT_FORMATS[fmt](job)
         result.files = sorted(path.relative_to(staging).as_posix() for path in staging.rglob("*") if path.is_file())
-        _commit(staging, out)
+        replace_dir(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return result
@@ -484,13 +485,3 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _commit(staging: Path, out: Path) -> None:
-    """Rename the finished ``staging`` to ``out``, replacing what was there only once the new one is whole."""
-    previous = None
-    if out.exists():
-        previous = out.parent / f".{out.name}.replaced-{os.getpid()}"
-        shutil.rmtree(previous, ignore_errors=True)
-        out.rename(previous)
-    staging.rename(out)
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
