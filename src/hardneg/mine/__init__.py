@@ -44,7 +44,7 @@ from hardneg.mine._manifest import (
 from hardneg.mine._options import OPTIONS_FILE, MineOptions, MineResult
 from hardneg.mine._ray_engine import ray_session, require_ray
 from hardneg.mine._shards import check_pool_against_card, open_scorer
-from hardneg.mine._snapshots import safe_name, write_snapshots
+from hardneg.mine._snapshots import ms_label, safe_name, write_snapshots
 from hardneg.mine._stats import STATS_JSON
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "is_reviewed",
     "mine",
     "mined_source",
+    "ms_label",
     "open_scorer",
     "ray_session",
     "read_candidates",

@@ -40,6 +40,7 @@ __all__ = [
     "SENSOR_FIGSIZE",
     "SNAPSHOT_DIR",
     "SPECTROGRAM_FIGSIZE",
+    "ms_label",
     "safe_name",
     "write_snapshots",
 ]
@@ -77,8 +78,14 @@ def safe_name(name: str) -> str:
     return f"{cleaned[:_MAX_NAME]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
-def _ms_label(value: float) -> str:
-    """``1500.0 -> '1500'``, ``22.675736 -> '22.676'``: whole milliseconds print without a fraction."""
+def ms_label(value: float) -> str:
+    """A time in ms as file names and review keys write it: whole milliseconds without a fraction, else 3 decimals.
+
+    Examples
+    --------
+    >>> ms_label(1500.0), ms_label(22.675736), ms_label(0.5)
+    ('1500', '22.676', '0.5')
+    """
     value = float(value)
     if abs(value - round(value)) < 1e-6:
         return str(round(value))
@@ -267,7 +274,7 @@ def _audio(item: PoolItem, rows: pd.DataFrame, folder: Path, *, window_ms: float
             clip = clip[:, keep] if keep is not None else clip
             wav = io.BytesIO()
             soundfile.write(wav, clip, int(audio.samplerate), subtype=subtype, format="WAV")
-            base = f"{stem}_{_ms_label(start_ms)}ms"
+            base = f"{stem}_{ms_label(start_ms)}ms"
             png = _spectrogram_png(clip, rate, dtype, item.id, float(start_ms), float(end_ms), float(score))
             out[row] = [
                 write_bytes_atomic(folder / f"{base}.png", png),
@@ -349,7 +356,7 @@ def _sensor(item: PoolItem, rows: pd.DataFrame, folder: Path, *, window_ms: floa
             ax.set_title(f"{item.id}  {float(start_ms):.0f}-{float(end_ms):.0f} ms  score {float(score):.3f}")
             ax.legend(loc="upper right", fontsize=7, ncols=min(len(recording.channels) + 1, 6))
             png = _png(fig)
-        out[row] = [write_bytes_atomic(folder / f"{stem}_{_ms_label(start_ms)}ms.png", png)]
+        out[row] = [write_bytes_atomic(folder / f"{stem}_{ms_label(start_ms)}ms.png", png)]
     return out
 
 

@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,7 @@ import pandas as pd
 from hardneg._schema import REVIEW_STATES, UNREVIEWED
 from hardneg._validation import check_seed
 from hardneg.errors import InputError
-from hardneg.mine import OPTIONS_FILE, read_candidates, read_items, tier_label
+from hardneg.mine import OPTIONS_FILE, ms_label, read_candidates, read_items, tier_label
 from hardneg.score import pool_kind_of
 
 __all__ = ["SORTS", "Filters", "ReviewSet", "candidate_key"]
@@ -59,9 +59,7 @@ def candidate_key(item: str, start_ms: float, frame=None) -> str:
     >>> candidate_key("cam1", 1500.0, 45), candidate_key("rec", 22.675736)
     ('cam1@1500#45', 'rec@22.676')
     """
-    value = float(start_ms)
-    start = str(round(value)) if abs(value - round(value)) < 1e-6 else f"{value:.3f}".rstrip("0").rstrip(".")
-    key = f"{item}@{start}"
+    key = f"{item}@{ms_label(start_ms)}"  # as snapshot file names write the time
     return key if frame is None or pd.isna(frame) else f"{key}#{int(frame)}"
 
 
@@ -90,9 +88,6 @@ class Filters:
             value = getattr(self, name)
             if value is not None and not np.isfinite(value):
                 raise InputError(f"{name} must be a finite number, got {value!r}", parameter=name)
-
-    def to_dict(self) -> dict:
-        return {field.name: getattr(self, field.name) for field in fields(self) if getattr(self, field.name) is not None}
 
 
 @dataclass
