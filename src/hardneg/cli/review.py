@@ -62,9 +62,8 @@ def review(
                    "page and record decisions; use the default 127.0.0.1 unless you mean it", err=True)
     shown = "localhost" if is_loopback(host) else host
     url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
-    stats = session.stats()
     if not quiet:
-        typer.echo(f"Reviewing {session.total} candidates of {mined} ({stats['reviewed']} decided so far) as "
+        typer.echo(f"Reviewing {session.total} candidates of {mined} ({session.progress()['reviewed']} decided so far) as "
                    f"{session.store.reviewer}: open {url}")
         typer.echo(f"Decisions are saved to {Path(mined) / 'review.sqlite'} as you make them; Ctrl-C stops the "
                    "page.")

@@ -97,18 +97,6 @@ def _add_error_handlers(app) -> None:
         return JSONResponse({"detail": str(error), "parameter": error.parameter}, status_code=422)
 
 
-async def _json_body(request) -> dict:
-    from fastapi import HTTPException
-
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        raise HTTPException(status_code=400, detail="the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise HTTPException(status_code=400, detail="the body must be a JSON object")
-    return body
-
-
 # ---------------------------------------------------------------------------------------------- routers
 
 

@@ -29,13 +29,15 @@ Examples
 from __future__ import annotations
 
 import getpass
+import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
+import pandas as pd
 
 from hardneg._schema import REVIEW_DB_FILE, REVIEW_STATES
 from hardneg.errors import InputError
@@ -67,6 +69,14 @@ class ReviewSession:
     store: ReviewStore
     media: ReviewMedia
     categories: tuple[str, ...]
+    #: key -> id of every candidate: which decisions belong to this folder, and what an undo touched
+    _ids: dict = field(init=False, repr=False)
+    #: the mining run's ``stats.json`` (it does not change while the folder is reviewed)
+    _mining: dict | None = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self._ids = dict(zip(self.review.table["key"], self.review.table["id"].tolist(), strict=True))
+        self._mining = _mining_stats(self.review.mined_dir)
 
     @classmethod
     def open(cls, mined_dir, *, categories: Sequence[str] = (), reviewer: str | None = None,
@@ -97,15 +107,10 @@ class ReviewSession:
     def total(self) -> int:
         return len(self.review.table)
 
-    def _reviewed(self, current: Mapping) -> int:
-        keys = self._keys()
-        return sum(1 for key in current if key in keys)
-
-    def _keys(self) -> frozenset:
-        keys = getattr(self, "_key_set", None)
-        if keys is None:
-            keys = self._key_set = frozenset(self.review.table["key"])
-        return keys
+    def progress(self) -> dict:
+        """``{"reviewed", "total"}``: the candidates of this folder with a decision standing, and all of them."""
+        ids = self._ids
+        return {"reviewed": sum(1 for key in self.store.current_map() if key in ids), "total": self.total}
 
     def config(self) -> dict:
         """What the page needs once: categories, states, filter choices, tiers, the reviewer."""
@@ -182,7 +187,7 @@ class ReviewSession:
                 "tier": row.tier, "kind": row.kind, "state": state, "category": category, "reviewer": reviewer,
                 "snapshot": list(urls.values()), "media": urls,
             }  # fmt: skip
-            if has_frame and row.frame is not None and not _isnan(row.frame):
+            if has_frame and pd.notna(row.frame):
                 entry["frame"] = int(row.frame)
             if row.kind in ("audio", "sensor"):
                 entry["context"] = self.media.context(int(row.id))
@@ -198,7 +203,7 @@ class ReviewSession:
         categories = [c for c in category if c is not None]
         by_category = {name: categories.count(name) for name in sorted(set(categories) | set(self.categories))}
         decisions = self.store.by_reviewer()
-        decisions = decisions[decisions["candidate"].isin(self._keys())]
+        decisions = decisions[decisions["candidate"].isin(self._ids)]
         per_reviewer = decisions.groupby("reviewer").size().astype(int).to_dict()
         agreement = []
         if len(per_reviewer) >= 2:
@@ -221,7 +226,7 @@ class ReviewSession:
             "agreement": agreement,
             "by_tier": tiers,
             "score_histogram": histogram,
-            "mining": _mining_stats(self.review.mined_dir),
+            "mining": self._mining,
         }
 
     # ------------------------------------------------------------------ writing
@@ -251,7 +256,7 @@ class ReviewSession:
         result = self.store.decide(key, body.get("state"), category=self._category(body.get("category")),
                                    reviewer=body.get("reviewer"), request_id=body.get("request_id"))  # fmt: skip
         result["candidate"] = int(body["candidate"])
-        result["progress"] = {"reviewed": self._reviewed(self.store.current_map()), "total": self.total}
+        result["progress"] = self.progress()
         return result
 
     def bulk(self, body: Mapping) -> dict:
@@ -267,16 +272,14 @@ class ReviewSession:
         keys = self.review.table["key"].to_numpy()[ids].tolist()
         result = self.store.decide_many(keys, body.get("state"), category=self._category(body.get("category")),
                                         reviewer=body.get("reviewer"), request_id=body.get("request_id"))  # fmt: skip
-        result["progress"] = {"reviewed": self._reviewed(self.store.current_map()), "total": self.total}
+        result["progress"] = self.progress()
         return result
 
     def undo(self, body: Mapping) -> dict:
         """Take back the reviewer's latest request; answers with the candidates it touched, as they are now."""
         result = self.store.undo(reviewer=body.get("reviewer"), request_id=body.get("request_id"))
-        index = dict(zip(self.review.table["key"], self.review.table["id"], strict=True))
-        ids = [int(index[key]) for key in result["undone"] if key in index]
-        result["candidates"] = self.describe(ids)
-        result["progress"] = {"reviewed": self._reviewed(self.store.current_map()), "total": self.total}
+        result["candidates"] = self.describe([self._ids[key] for key in result["undone"] if key in self._ids])
+        result["progress"] = self.progress()
         return result
 
 
@@ -292,10 +295,6 @@ def _number(name: str, value) -> float:
     if not math.isfinite(number):
         raise InputError(f"{name} must be a finite number, got {value!r}", parameter=name)
     return number
-
-
-def _isnan(value) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 def _clean_categories(categories) -> list[str]:
@@ -315,8 +314,6 @@ def _clean_categories(categories) -> list[str]:
 
 
 def _mining_stats(mined_dir: Path) -> dict | None:
-    import json
-
     path = Path(mined_dir) / STATS_JSON
     if not path.is_file():
         return None
