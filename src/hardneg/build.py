@@ -307,7 +307,7 @@ def build_dataset(
 
 def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: InputOptions, progress):
     """The mined windows to add, and the pool recordings they come from that are not already inputs."""
-    from hardneg.mine import is_reviewed, mined_source, read_mined
+    from hardneg.mine import is_reviewed, mined_source, pool_path, read_mined
     from hardneg.sample import HardNegatives
 
     # Checked under this function's caller's names, which the command line shows as its flags.
@@ -340,7 +340,7 @@ def _read_hard_negatives(mined_dir, tier, max_windows, recordings, inputs: Input
     known = {recording.id for recording in recordings}
     needed = items[items["item"].isin(set(windows["recording"]) - known)]
     sources: list[Recording] = []
-    paths = [_pool_path(mined_dir, path) for path in needed["path"]]
+    paths = [pool_path(mined_dir, path) for path in needed["path"]]
     if len(needed):
         # Pool items are read like the inputs, without events: they only give hard negatives.
         if all(format_of(path) == "wfdb" for path in paths):
@@ -376,19 +376,6 @@ def _at_most(score: float) -> str:
         if float(text) == score:
             break
     return text
-
-
-def _pool_path(mined_dir, path: str) -> Path:
-    """Where a mined item is: ``hardneg mine`` records absolute paths; a relative one is read from the mined folder.
-
-    A folder mined before paths were absolute holds them relative to where it was mined; where no such file is
-    beside the mined folder, the path is kept as it is (relative to the working directory).
-    """
-    path = Path(path)
-    if path.is_absolute():
-        return path
-    beside = Path(mined_dir) / path
-    return beside if beside.exists() else path
 
 
 def _input_files(paths: Sequence[str | Path], inputs: InputOptions) -> list[Path]:

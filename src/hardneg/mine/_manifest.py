@@ -56,6 +56,7 @@ __all__ = [
     "is_reviewed",
     "items_path",
     "mined_source",
+    "pool_path",
     "read_candidates",
     "read_items",
     "read_mined",
@@ -96,6 +97,24 @@ def tier_path(out_dir, tier: float) -> Path:
     'mined/tiers/conf_min_0.85.csv'
     """
     return Path(out_dir) / TIERS_DIR / f"conf_min_{tier_label(tier)}.csv"
+
+
+def pool_path(mined_dir, path: str) -> Path:
+    """Where a mined item is: ``hardneg mine`` records absolute paths; a relative one is read from the mined folder.
+
+    A folder mined before paths were absolute holds them relative to where it was mined; where no such file is
+    beside the mined folder, the path is kept as it is (relative to the working directory).
+
+    Examples
+    --------
+    >>> pool_path("/data/mined", "/data/pool/a.csv").as_posix()
+    '/data/pool/a.csv'
+    """
+    path = Path(path)
+    if path.is_absolute():
+        return path
+    beside = Path(mined_dir) / path
+    return beside if beside.exists() else path
 
 
 # --------------------------------------------------------------------------------------------------- writing

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ import pandas as pd
 from hardneg._schema import REVIEW_STATES, UNREVIEWED
 from hardneg._validation import check_seed
 from hardneg.errors import InputError
-from hardneg.mine import OPTIONS_FILE, ms_label, read_candidates, read_items, tier_label
+from hardneg.mine import OPTIONS_FILE, ms_label, pool_path, read_candidates, read_items, tier_label
 from hardneg.score import pool_kind_of
 
 __all__ = ["SORTS", "Filters", "ReviewSet", "candidate_key"]
@@ -128,7 +129,9 @@ class ReviewSet:
         tiers = tuple(sorted(float(t) for t in options.get("tiers") or _DEFAULT_TIERS))
         order = candidates.sort_values(["score", "item", "start_ms"], ascending=[False, True, True], kind="stable")
         table = order.reset_index(drop=True)
-        paths = dict(zip(items["item"].astype(str), items["path"].astype(str), strict=True))
+        # where each item is, resolved once with mining's own rule (media and exports read table["path"] as is)
+        paths = {item: os.path.abspath(pool_path(mined_dir, path))
+                 for item, path in zip(items["item"].astype(str), items["path"].astype(str), strict=True)}
         table["item"] = table["item"].astype(str)
         table["group"] = table["group"].astype(str)
         table["path"] = table["item"].map(paths)
@@ -136,7 +139,7 @@ class ReviewSet:
         if unknown.any():
             raise InputError(f"{mined_dir}: candidate item {table.loc[unknown, 'item'].iloc[0]!r} is not in "
                              "items.parquet; the folder is damaged, mine again")  # fmt: skip
-        kinds = {item: _kind(mined_dir, path) for item, path in paths.items()}
+        kinds = {item: _kind(Path(path)) for item, path in paths.items()}
         table["kind"] = table["item"].map(kinds)
         frame = table["frame"] if "frame" in table.columns else pd.Series([None] * len(table), dtype=object)
         table["key"] = [
@@ -223,11 +226,10 @@ class ReviewSet:
         return self.table.iloc[np.asarray(ids, dtype=np.int64)]
 
 
-def _kind(mined_dir: Path, path: str) -> str:
-    resolved = Path(path) if Path(path).is_absolute() else mined_dir / path
-    if resolved.is_dir():
+def _kind(path: Path) -> str:
+    if path.is_dir():
         return "image"
-    return pool_kind_of(resolved) or "sensor"
+    return pool_kind_of(path) or "sensor"
 
 
 def _tier_of(scores: np.ndarray, tiers: tuple[float, ...]) -> np.ndarray:

@@ -247,7 +247,6 @@ def _decided(review: ReviewSet, result: ExportResult) -> pd.DataFrame:
     with ReviewStore(database) as store:
         current = store.current()
     table = review.table.copy()
-    table["path"] = [_absolute_pool_path(review.mined_dir, path) for path in table["path"]]
     decided = table.merge(current.drop(columns="seq").rename(columns={"candidate": "key"}), on="key", how="inner")
     gone = sorted(set(current["candidate"]) - set(table["key"]))
     if gone:
@@ -286,14 +285,6 @@ def _reviewed(rows: pd.DataFrame) -> pd.DataFrame:
     types = {"start_ms": "float64", "end_ms": "float64", "score": "float64"}
     table = table.astype({**{name: object for name in REVIEWED_COLUMNS if name not in types}, **types})
     return table
-
-
-def _absolute_pool_path(mined_dir: Path, path: str) -> str:
-    """Pool paths as ``hardneg sample --hard-negatives`` reads them, made absolute so the manifest opens anywhere."""
-    path = Path(path)
-    if not path.is_absolute() and (mined_dir / path).exists():
-        path = mined_dir / path
-    return os.path.abspath(path)
 
 
 # --------------------------------------------------------------------------------------------------- formats

@@ -249,8 +249,7 @@ class ReviewMedia:
             return self._candidate_locks.setdefault(cid, threading.Lock())
 
     def _pool_path(self, cid: int) -> Path:
-        path = Path(self._path[cid])
-        return path if path.is_absolute() else self.mined_dir / path
+        return Path(self._path[cid])  # resolved by ReviewSet.load
 
     def _pool_item(self, cid: int) -> PoolItem:
         return PoolItem(self._item[cid], self._group[cid], self._pool_path(cid), self._kind[cid])
