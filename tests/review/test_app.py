@@ -161,3 +161,17 @@ def test_a_sensor_candidate_serves_its_signal(client, mined):
     inside = log[(log.t_ms >= start) & (log.t_ms <= end)]
     assert start <= candidate["start_ms"] and candidate["end_ms"] <= end
     assert data["values"][data["channels"].index("acc_y")][:5] == pytest.approx(inside["acc_y"].to_numpy()[:5])
+
+
+def test_decisions_on_windows_the_folder_no_longer_has_do_not_count(mined):
+    """Mined again with fewer candidates: the log keeps every decision, progress counts only this folder's."""
+    with ReviewStore(mined / "review.sqlite", reviewer="ana") as store:
+        store.decide("rec0@123456", "negative", request_id="gone")  # a window an earlier mining run had
+    session = ReviewSession.open(mined, reviewer="ana")
+    with TestClient(create_app(session, token=TOKEN)) as client:
+        assert client.get("/api/stats").json()["reviewed"] == 0
+        answer = client.post("/api/decisions", json={"candidate": 0, "state": "skip", "request_id": "here"},
+                             headers=HEADERS).json()
+        assert answer["progress"] == {"reviewed": 1, "total": 30}
+        assert client.get("/api/stats").json()["by_reviewer"] == {"ana": 1}
+    session.close()
